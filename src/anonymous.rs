@@ -1,0 +1,178 @@
+//! [`AnonymousMmap`]: zero-filled memory with no file behind it.
+
+use crate::errors::{zero_size, MmapIoError, Result};
+use crate::range;
+use crate::slice::{MappedSlice, MappedSliceMut};
+use crate::sync::MapLock;
+use std::fmt;
+
+/// Zero-filled, process-private memory from an anonymous mapping.
+///
+/// Useful for large scratch buffers shared between threads. Accesses are guarded like those
+/// of a read-write [`MemoryMappedFile`](crate::MemoryMappedFile): readers share a lock,
+/// writers hold it exclusively.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::AnonymousMmap;
+///
+/// let scratch = AnonymousMmap::new(1 << 20)?;
+/// scratch.update_region(4096, b"scratch")?;
+/// assert_eq!(scratch.as_slice(4096, 7)?, b"scratch");
+/// # Ok::<(), mmap_io::MmapIoError>(())
+/// ```
+pub struct AnonymousMmap {
+    map: MapLock,
+    len: usize,
+}
+
+impl AnonymousMmap {
+    /// Maps `size` zero bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`] if `size` is 0 or does not fit in memory;
+    /// [`MmapIoError::Io`] if the kernel refuses the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(4096)?;
+    /// assert_eq!(scratch.len(), 4096);
+    /// assert!(mmap_io::AnonymousMmap::new(0).is_err());
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn new(size: u64) -> Result<Self> {
+        if size == 0 {
+            return Err(zero_size());
+        }
+        let len = usize::try_from(size)
+            .ok()
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or_else(|| {
+                MmapIoError::ResizeFailed(format!("size {size} does not fit in memory"))
+            })?;
+        let map = memmap2::MmapOptions::new().len(len).map_anon()?;
+        Ok(Self {
+            map: MapLock::new(map),
+            len,
+        })
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len as u64
+    }
+
+    /// Whether the mapping is empty (never: the size is at least 1).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// let mut buf = [1u8; 4];
+    /// scratch.read_into(0, &mut buf)?;
+    /// assert_eq!(buf, [0; 4]);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        range::copy_out(&self.map.read(), offset, buf)
+    }
+
+    /// Copies `data` in at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end (nothing is written).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// scratch.update_region(60, b"end!")?;
+    /// assert!(scratch.update_region(61, b"end!").is_err());
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn update_region(&self, offset: u64, data: &[u8]) -> Result<()> {
+        range::copy_in(&mut self.map.write(), offset, data)
+    }
+
+    /// Zero-copy view of `len` bytes at `offset`; holds a shared lock while it lives.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// assert_eq!(scratch.as_slice(0, 2)?, &[0, 0]);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        let guard = self.map.read();
+        let r = range::checked(offset, len, guard.len())?;
+        Ok(MappedSlice::guarded(guard, r))
+    }
+
+    /// Exclusive, writable view of `len` bytes at `offset`; holds the write lock while it
+    /// lives.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// scratch.as_mut_slice(0, 3)?.copy_from_slice(b"abc");
+    /// assert_eq!(scratch.as_slice(0, 3)?, b"abc");
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn as_mut_slice(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
+        let guard = self.map.write();
+        let r = range::checked(offset, len, guard.len())?;
+        Ok(MappedSliceMut::guarded(guard, r))
+    }
+
+    /// Base address of the mapping.
+    ///
+    /// # Safety
+    ///
+    /// The pointer is valid for [`len`](Self::len) bytes until `self` is dropped; reading
+    /// through it races with writers unless the caller synchronizes.
+    pub unsafe fn as_ptr(&self) -> *const u8 {
+        self.map.read().as_ptr()
+    }
+
+    /// Writable base address of the mapping.
+    ///
+    /// # Safety
+    ///
+    /// As for [`as_ptr`](Self::as_ptr); in addition the caller must not write while any
+    /// slice or guard of the mapping is alive, nor past [`len`](Self::len).
+    pub unsafe fn as_mut_ptr(&self) -> *mut u8 {
+        // The pointer comes from the mapping itself, not from a borrow of its bytes.
+        self.map.read().as_ptr().cast_mut()
+    }
+}
+
+impl fmt::Debug for AnonymousMmap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnonymousMmap")
+            .field("len", &self.len)
+            .finish()
+    }
+}

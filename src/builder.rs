@@ -1,0 +1,256 @@
+//! [`MemoryMappedFileBuilder`]: every option of a mapping, for create, open and
+//! open-or-create alike.
+
+use crate::errors::{zero_size, Result};
+use crate::flush::FlushPolicy;
+use crate::mmap::{MemoryMappedFile, MmapMode, TouchHint};
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The options a mapping is made with.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) mode: MmapMode,
+    pub(crate) size: Option<u64>,
+    pub(crate) flush_policy: FlushPolicy,
+    pub(crate) touch_hint: TouchHint,
+    pub(crate) huge_pages: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mode: MmapMode::ReadWrite,
+            size: None,
+            flush_policy: FlushPolicy::default(),
+            touch_hint: TouchHint::default(),
+            huge_pages: false,
+        }
+    }
+}
+
+/// Builds a [`MemoryMappedFile`] with every option set in one place.
+///
+/// Every option is honoured by [`create`](Self::create), [`open`](Self::open) and
+/// [`open_or_create`](Self::open_or_create) alike. The mode defaults to
+/// [`MmapMode::ReadWrite`], the flush policy to [`FlushPolicy::Never`] and the touch hint to
+/// [`TouchHint::Never`].
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::{flush::FlushPolicy, MemoryMappedFile, MmapMode, TouchHint};
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = MemoryMappedFile::builder(dir.path().join("data.bin"))
+///     .mode(MmapMode::ReadWrite)
+///     .size(1 << 20)
+///     .flush_policy(FlushPolicy::EveryMillis(50))
+///     .touch_hint(TouchHint::Eager)
+///     .create()?;
+/// mmap.update_region(0, b"flushed in the background")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until create(), open() or open_or_create() is called"]
+pub struct MemoryMappedFileBuilder {
+    path: PathBuf,
+    options: Options,
+}
+
+impl MemoryMappedFileBuilder {
+    pub(crate) fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            options: Options::default(),
+        }
+    }
+
+    /// Sets the mapping mode (default: [`MmapMode::ReadWrite`]).
+    pub fn mode(mut self, mode: MmapMode) -> Self {
+        self.options.mode = mode;
+        self
+    }
+
+    /// Sets the file size: the size of a created file, and the size an existing empty file
+    /// is given when it is opened read-write. A non-empty existing file keeps its length.
+    pub fn size(mut self, size: u64) -> Self {
+        self.options.size = Some(size);
+        self
+    }
+
+    /// Sets the flush policy of read-write mappings (default: [`FlushPolicy::Never`]).
+    pub fn flush_policy(mut self, policy: FlushPolicy) -> Self {
+        self.options.flush_policy = policy;
+        self
+    }
+
+    /// Sets whether every page is faulted in when the mapping is made
+    /// (default: [`TouchHint::Never`]).
+    pub fn touch_hint(mut self, hint: TouchHint) -> Self {
+        self.options.touch_hint = hint;
+        self
+    }
+
+    /// Creates (or truncates) the file, sizes it to [`size`](Self::size) zero bytes and
+    /// maps it in the builder's mode.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if no size or a zero
+    /// size was set (the file is not touched); [`MmapIoError::Io`](crate::MmapIoError::Io)
+    /// if the file cannot be created, sized or mapped;
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) for copy-on-write
+    /// without the `cow` feature.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::builder(dir.path().join("d.bin")).size(4096).create()?;
+    /// assert_eq!(mmap.len(), 4096);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create(self) -> Result<MemoryMappedFile> {
+        let size = self.nonzero_size()?;
+        let file = create_file(&self.path, size)?;
+        MemoryMappedFile::map_file(file, self.path, &self.options)
+    }
+
+    /// Maps the existing file in the builder's mode.
+    ///
+    /// If [`size`](Self::size) was set, the mode is read-write and the file is empty, the
+    /// file is first sized to it.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened
+    /// (`ErrorKind::NotFound` if it does not exist) or mapped;
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) for a read-write
+    /// mapping of an empty file with no size set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::{MemoryMappedFile, MmapMode};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("d.bin");
+    /// std::fs::write(&path, [0u8; 128])?;
+    /// let mmap = MemoryMappedFile::builder(&path).mode(MmapMode::ReadOnly).open()?;
+    /// assert_eq!(mmap.len(), 128);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(self) -> Result<MemoryMappedFile> {
+        let file = open_file(&self.path, self.options.mode)?;
+        self.map_existing(file)
+    }
+
+    /// Maps the file if it exists (never truncating it), and otherwise creates it,
+    /// exclusively, with [`size`](Self::size) zero bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if no size or a zero
+    /// size was set; [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be
+    /// opened, created or mapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("d.bin");
+    /// let a = mmap_io::MemoryMappedFile::builder(&path).size(512).open_or_create()?;
+    /// let b = mmap_io::MemoryMappedFile::builder(&path).size(1024).open_or_create()?;
+    /// assert_eq!((a.len(), b.len()), (512, 512));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_or_create(self) -> Result<MemoryMappedFile> {
+        let size = self.nonzero_size()?;
+        // Another process may create or delete the file between our attempts; each turn
+        // of the loop makes progress unless it keeps doing so.
+        let mut last_race = None;
+        for _ in 0..8 {
+            match open_file(&self.path, self.options.mode) {
+                Ok(file) => return self.map_existing(file),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+            match create_new(&self.path, size) {
+                Ok(file) => return MemoryMappedFile::map_file(file, self.path, &self.options),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_race = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last_race
+            .unwrap_or_else(|| io::ErrorKind::AlreadyExists.into())
+            .into())
+    }
+
+    fn nonzero_size(&self) -> Result<u64> {
+        match self.options.size {
+            Some(size) if size > 0 => Ok(size),
+            _ => Err(zero_size()),
+        }
+    }
+
+    /// Maps an existing file, first sizing it if it is empty and a size was set.
+    fn map_existing(self, file: File) -> Result<MemoryMappedFile> {
+        if let (MmapMode::ReadWrite, Some(size)) = (self.options.mode, self.options.size) {
+            if size > 0 && file.metadata()?.len() == 0 {
+                file.set_len(size)?;
+            }
+        }
+        MemoryMappedFile::map_file(file, self.path, &self.options)
+    }
+
+    #[allow(dead_code)] // set by the hugepages feature
+    pub(crate) fn set_huge_pages(mut self, enable: bool) -> Self {
+        self.options.huge_pages = enable;
+        self
+    }
+}
+
+/// Opens the file at `path` with the access `mode` needs.
+fn open_file(path: &Path, mode: MmapMode) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(mode == MmapMode::ReadWrite)
+        .open(path)
+}
+
+/// Creates the file at `path` exclusively, sized to `size` zero bytes; removes it again if
+/// it cannot be sized.
+fn create_new(path: &Path, size: u64) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    if let Err(e) = file.set_len(size) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(file)
+}
+
+/// Creates or truncates the file at `path` and sizes it to `size` zero bytes.
+///
+/// An existing file is first grown or shrunk to `size`, and only emptied once that
+/// succeeded, so a size the file system refuses leaves the file as it was.
+fn create_file(path: &Path, size: u64) -> io::Result<File> {
+    match create_new(path, size) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let file = OpenOptions::new().read(true).write(true).open(path)?;
+            let old_len = file.metadata()?.len();
+            file.set_len(size)?;
+            if let Err(e) = file.set_len(0).and_then(|()| file.set_len(size)) {
+                let _ = file.set_len(old_len);
+                return Err(e);
+            }
+            Ok(file)
+        }
+        created => created,
+    }
+}

@@ -1,0 +1,62 @@
+//! Memory-mapped file I/O: zero-copy reads, safe concurrent writes, durable flushing.
+//!
+//! [`MemoryMappedFile`] maps a file read-only, read-write or copy-on-write and gives out
+//! bounds-checked views of it. Read-only mappings are read without any lock; writable ones
+//! are guarded so that no view ever outlives the pages it borrows, even across
+//! [`resize`](MemoryMappedFile::resize). [`flush`](MemoryMappedFile::flush) is durable on
+//! every call, and a [`FlushPolicy`](flush::FlushPolicy) adds automatic flushing.
+//!
+//! ```
+//! use mmap_io::MemoryMappedFile;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("data.bin");
+//!
+//! let mmap = MemoryMappedFile::create_rw(&path, 1 << 20)?;
+//! mmap.update_region(100, b"Hello, mmap!")?;
+//! mmap.flush()?;
+//!
+//! let ro = MemoryMappedFile::open_ro(&path)?;
+//! assert_eq!(ro.as_slice(100, 12)?, b"Hello, mmap!");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `advise` (default) | `advise(offset, len, MmapAdvice)` access-pattern hints |
+//! | `iterator` (default) | `chunks`, `pages`, `chunks_mut` iterators |
+//! | `atomic` | `AtomicU32`/`AtomicU64` views into a mapping |
+//! | `locking` | `lock`/`unlock` pages in RAM |
+//! | `cow` | copy-on-write mappings (`open_cow`, `MmapMode::CopyOnWrite`) |
+//! | `hugepages` | best-effort transparent huge pages |
+//! | `watch` | file change notifications |
+//! | `async` | executor-agnostic async helpers |
+//! | `bytes` | `bytes::Bytes` conversions |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+#![doc(test(attr(deny(warnings))))]
+
+mod builder;
+mod os;
+mod range;
+mod reader;
+mod slice;
+mod sync;
+
+pub mod anonymous;
+pub mod errors;
+pub mod flush;
+pub mod manager;
+pub mod mmap;
+pub mod segment;
+pub mod utils;
+
+pub use anonymous::AnonymousMmap;
+pub use errors::{MmapIoError, Result};
+pub use manager::{
+    copy_mmap, create_mmap, delete_mmap, flush, load_mmap, update_region, write_mmap,
+};
+pub use mmap::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapMode, TouchHint};

@@ -1,0 +1,150 @@
+//! Free functions for whole-file jobs: create, load, write, flush, copy, delete.
+
+use crate::errors::Result;
+use crate::mmap::{MemoryMappedFile, MmapMode};
+use std::path::Path;
+
+/// Creates (or truncates) the file at `path` with `size` zero bytes and maps it read-write;
+/// same as [`MemoryMappedFile::create_rw`].
+///
+/// # Errors
+///
+/// As [`MemoryMappedFile::create_rw`].
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 1024)?;
+/// assert_eq!(mmap.len(), 1024);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn create_mmap<P: AsRef<Path>>(path: P, size: u64) -> Result<MemoryMappedFile> {
+    MemoryMappedFile::create_rw(path, size)
+}
+
+/// Maps the existing file at `path` in `mode`.
+///
+/// # Errors
+///
+/// As [`MemoryMappedFileBuilder::open`](crate::mmap::MemoryMappedFileBuilder::open).
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("d.bin");
+/// std::fs::write(&path, b"abc")?;
+/// let mmap = mmap_io::load_mmap(&path, mmap_io::MmapMode::ReadOnly)?;
+/// assert_eq!(mmap.as_slice(0, 3)?, b"abc");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_mmap<P: AsRef<Path>>(path: P, mode: MmapMode) -> Result<MemoryMappedFile> {
+    MemoryMappedFile::builder(path).mode(mode).open()
+}
+
+/// Writes `data` at `offset`; same as [`MemoryMappedFile::update_region`].
+///
+/// # Errors
+///
+/// As [`MemoryMappedFile::update_region`].
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 64)?;
+/// mmap_io::update_region(&mmap, 0, b"data")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn update_region(mmap: &MemoryMappedFile, offset: u64, data: &[u8]) -> Result<()> {
+    mmap.update_region(offset, data)
+}
+
+/// Durably flushes `mmap`; same as [`MemoryMappedFile::flush`].
+///
+/// # Errors
+///
+/// As [`MemoryMappedFile::flush`].
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 64)?;
+/// mmap_io::update_region(&mmap, 0, b"data")?;
+/// mmap_io::flush(&mmap)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn flush(mmap: &MemoryMappedFile) -> Result<()> {
+    mmap.flush()
+}
+
+/// Copies the file at `src` to `dst` through the file system (not through a mapping).
+///
+/// Flush any mapping of `src` first: the copy reads what the page cache holds.
+///
+/// # Errors
+///
+/// [`MmapIoError::Io`](crate::MmapIoError::Io) if the copy fails.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let (src, dst) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+/// std::fs::write(&src, b"copy me")?;
+/// mmap_io::copy_mmap(&src, &dst)?;
+/// assert_eq!(std::fs::read(&dst)?, b"copy me");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn copy_mmap<P: AsRef<Path>>(src: P, dst: P) -> Result<()> {
+    std::fs::copy(src, dst)?;
+    Ok(())
+}
+
+/// Deletes the file at `path`. Mappings of it stay valid until dropped.
+///
+/// # Errors
+///
+/// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be removed.
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("d.bin");
+/// drop(mmap_io::create_mmap(&path, 64)?);
+/// mmap_io::delete_mmap(&path)?;
+/// assert!(!path.exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn delete_mmap<P: AsRef<Path>>(path: P) -> Result<()> {
+    std::fs::remove_file(path)?;
+    Ok(())
+}
+
+/// Writes `data` at `offset` of the existing file at `path` through a temporary read-write
+/// mapping, and flushes it durably.
+///
+/// # Errors
+///
+/// As [`MemoryMappedFile::open_rw`], [`MemoryMappedFile::update_region`] (the file is not
+/// grown: a range past its end is [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds))
+/// and [`MemoryMappedFile::flush`].
+///
+/// # Examples
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("d.bin");
+/// std::fs::write(&path, [0u8; 8])?;
+/// mmap_io::write_mmap(&path, 2, b"hi")?;
+/// assert_eq!(std::fs::read(&path)?, b"\0\0hi\0\0\0\0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_mmap<P: AsRef<Path>>(path: P, offset: u64, data: &[u8]) -> Result<()> {
+    let mmap = MemoryMappedFile::open_rw(path)?;
+    mmap.update_region(offset, data)?;
+    mmap.flush()
+}

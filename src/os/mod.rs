@@ -1,0 +1,32 @@
+//! The platform facade: every system call the crate makes that memmap2 does not make for it.
+//!
+//! One back end is compiled per target. Linux is the tested platform; the fallback back end
+//! returns [`std::io::ErrorKind::Unsupported`] where a call has no portable meaning.
+
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(not(unix), path = "other.rs")]
+mod imp;
+
+pub(crate) use imp::*;
+
+/// Access-pattern hints, as `madvise` takes them.
+#[allow(dead_code)] // which hints are used depends on the enabled features
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Advice {
+    Normal,
+    Random,
+    Sequential,
+    WillNeed,
+    /// Destructive on private mappings: see [`advise`].
+    DontNeed,
+    HugePage,
+}
+
+/// Widens `offset..offset + len` of a mapping starting at `base` to whole pages.
+///
+/// Returns the page-aligned start address and the widened length.
+fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
+    let start = base as usize + offset;
+    let aligned = start - start % page_size();
+    (aligned as *mut u8, len + (start - aligned))
+}

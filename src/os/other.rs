@@ -1,0 +1,34 @@
+use super::Advice;
+use memmap2::MmapMut;
+use std::fs::File;
+use std::io;
+
+pub(crate) fn page_size() -> usize {
+    4096
+}
+
+/// See the Unix back end.
+///
+/// # Safety
+///
+/// No reference into `map` may be alive: the mapping is replaced.
+pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is at
+    // least `new_len` bytes long.
+    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    Ok(())
+}
+
+/// Hints have no portable meaning here.
+///
+/// # Safety
+///
+/// None needed; kept `unsafe` to match the Unix back end.
+pub(crate) unsafe fn advise(
+    _base: *const u8,
+    _offset: usize,
+    _len: usize,
+    _advice: Advice,
+) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}

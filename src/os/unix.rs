@@ -1,0 +1,63 @@
+use super::{page_span, Advice};
+use memmap2::MmapMut;
+use std::fs::File;
+use std::io;
+use std::sync::OnceLock;
+
+pub(crate) fn page_size() -> usize {
+    static PAGE_SIZE: OnceLock<usize> = OnceLock::new();
+    *PAGE_SIZE.get_or_init(rustix::param::page_size)
+}
+
+/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough.
+///
+/// # Safety
+///
+/// No reference into `map` may be alive: the mapping may move.
+pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let _ = file;
+        // SAFETY: the caller guarantees that nothing borrows the mapping, so it may move;
+        // mremap keeps the page tables, so hot pages stay hot.
+        unsafe { map.remap(new_len, memmap2::RemapOptions::new().may_move(true)) }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file
+        // is at least `new_len` bytes long.
+        *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+        Ok(())
+    }
+}
+
+/// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
+///
+/// # Safety
+///
+/// `offset..offset + len` must lie within a live mapping that starts at `base`. For
+/// [`Advice::DontNeed`] on a private mapping, the caller must also ensure that nothing
+/// observes the discarded modifications (they are replaced by the file's contents).
+pub(crate) unsafe fn advise(
+    base: *const u8,
+    offset: usize,
+    len: usize,
+    advice: Advice,
+) -> io::Result<()> {
+    use rustix::mm::Advice as A;
+    let advice = match advice {
+        Advice::Normal => A::Normal,
+        Advice::Random => A::Random,
+        Advice::Sequential => A::Sequential,
+        Advice::WillNeed => A::WillNeed,
+        Advice::DontNeed => A::LinuxDontNeed,
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Advice::HugePage => A::LinuxHugepage,
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        Advice::HugePage => return Ok(()),
+    };
+    let (start, len) = page_span(base, offset, len);
+    // SAFETY: the caller guarantees the range lies within a live mapping; widening it to
+    // page boundaries stays within the same mapping, which is page-aligned at both ends.
+    unsafe { rustix::mm::madvise(start.cast(), len, advice) }.map_err(io::Error::from)
+}

@@ -1,0 +1,36 @@
+//! Checked `(offset, len)` arithmetic shared by every range API.
+
+use crate::errors::{out_of_bounds, Result};
+use std::ops::Range;
+
+/// Turns `(offset, len)` into an index range of a buffer of `total` bytes.
+///
+/// `offset + len` is computed with overflow checks. A zero-length request is accepted at
+/// any offset and yields the empty range `0..0`, so callers never index past the end.
+#[inline]
+pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize>> {
+    if len == 0 {
+        return Ok(0..0);
+    }
+    match offset.checked_add(len) {
+        // `end <= total`, and `total` is a `usize`, so both casts are lossless.
+        Some(end) if end <= total as u64 => Ok(offset as usize..end as usize),
+        _ => Err(out_of_bounds(offset, len, total as u64)),
+    }
+}
+
+/// Copies `src[offset..offset + buf.len()]` into `buf`.
+#[inline]
+pub(crate) fn copy_out(src: &[u8], offset: u64, buf: &mut [u8]) -> Result<()> {
+    let r = checked(offset, buf.len() as u64, src.len())?;
+    buf.copy_from_slice(&src[r]);
+    Ok(())
+}
+
+/// Copies `data` into `dst[offset..offset + data.len()]`.
+#[inline]
+pub(crate) fn copy_in(dst: &mut [u8], offset: u64, data: &[u8]) -> Result<()> {
+    let r = checked(offset, data.len() as u64, dst.len())?;
+    dst[r].copy_from_slice(data);
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! [`Segment`] and [`SegmentMut`]: fixed windows into a shared mapping.
+
+use crate::errors::{out_of_bounds, Result};
+use crate::mmap::{MappedSlice, MappedSliceMut, MemoryMappedFile};
+use crate::utils::ensure_in_bounds;
+use std::sync::Arc;
+
+/// A read-only window of `len` bytes at `offset` into a shared mapping.
+///
+/// The window is checked when it is made. If the mapping later shrinks below it,
+/// [`is_valid`](Self::is_valid) turns false and [`as_slice`](Self::as_slice) returns
+/// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds).
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::{segment::Segment, MemoryMappedFile};
+/// use std::sync::Arc;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = Arc::new(MemoryMappedFile::create_rw(dir.path().join("d.bin"), 256)?);
+/// mmap.update_region(100, b"header")?;
+/// let header = Segment::new(Arc::clone(&mmap), 100, 6)?;
+/// assert_eq!(header.as_slice()?, b"header");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Segment {
+    parent: Arc<MemoryMappedFile>,
+    offset: u64,
+    len: u64,
+}
+
+/// A writable window of `len` bytes at `offset` into a shared mapping.
+///
+/// Like [`Segment`], with writes that cannot leave the window.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::{segment::SegmentMut, MemoryMappedFile};
+/// use std::sync::Arc;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = Arc::new(MemoryMappedFile::create_rw(dir.path().join("d.bin"), 256)?);
+/// let record = SegmentMut::new(Arc::clone(&mmap), 64, 8)?;
+/// record.write(b"record")?;
+/// assert!(record.write(b"too long!").is_err());
+/// assert_eq!(mmap.as_slice(64, 6)?, b"record");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SegmentMut {
+    parent: Arc<MemoryMappedFile>,
+    offset: u64,
+    len: u64,
+}
+
+macro_rules! segment_common {
+    ($ty:ident) => {
+        impl $ty {
+            /// Makes a window of `len` bytes at `offset` into `parent`.
+            ///
+            /// # Errors
+            ///
+            /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the window
+            /// does not fit in the mapping.
+            pub fn new(parent: Arc<MemoryMappedFile>, offset: u64, len: u64) -> Result<Self> {
+                ensure_in_bounds(offset, len, parent.len())?;
+                Ok(Self {
+                    parent,
+                    offset,
+                    len,
+                })
+            }
+
+            /// Length of the window in bytes.
+            pub fn len(&self) -> u64 {
+                self.len
+            }
+
+            /// Whether the window is empty.
+            pub fn is_empty(&self) -> bool {
+                self.len == 0
+            }
+
+            /// Offset of the window in the mapping.
+            pub fn offset(&self) -> u64 {
+                self.offset
+            }
+
+            /// The mapping the window looks into.
+            pub fn parent(&self) -> &MemoryMappedFile {
+                &self.parent
+            }
+
+            /// Whether the window still fits in the mapping (it may not after a shrink).
+            pub fn is_valid(&self) -> bool {
+                ensure_in_bounds(self.offset, self.len, self.parent.len()).is_ok()
+            }
+        }
+    };
+}
+
+segment_common!(Segment);
+segment_common!(SegmentMut);
+
+impl Segment {
+    /// Zero-copy view of the window (see [`MemoryMappedFile::as_slice`]).
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the mapping shrank
+    /// below the window.
+    pub fn as_slice(&self) -> Result<MappedSlice<'_>> {
+        self.parent.as_slice(self.offset, self.len)
+    }
+}
+
+impl SegmentMut {
+    /// Exclusive, writable view of the window (see [`MemoryMappedFile::as_slice_mut`]).
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on a read-only
+    /// mapping; [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the mapping
+    /// shrank below the window.
+    pub fn as_slice_mut(&self) -> Result<MappedSliceMut<'_>> {
+        self.parent.as_slice_mut(self.offset, self.len)
+    }
+
+    /// Writes `data` at the start of the window and applies the mapping's flush policy.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `data` is longer
+    /// than the window (`offset` 0 and `total` the window's length, relative to the window)
+    /// or the mapping shrank below it: nothing is written. Otherwise as
+    /// [`MemoryMappedFile::update_region`].
+    pub fn write(&self, data: &[u8]) -> Result<()> {
+        if data.len() as u64 > self.len {
+            return Err(out_of_bounds(0, data.len() as u64, self.len));
+        }
+        if !self.is_valid() {
+            return Err(out_of_bounds(self.offset, self.len, self.parent.len()));
+        }
+        self.parent.update_region(self.offset, data)
+    }
+}

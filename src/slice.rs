@@ -1,0 +1,271 @@
+//! Borrowed views of mapped bytes: [`MappedSlice`] and [`MappedSliceMut`].
+
+use crate::sync::{ReadGuard, WriteGuard};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut, Range};
+
+/// Zero-copy, read-only view of a range of a mapping; derefs to `[u8]`.
+///
+/// On read-write and copy-on-write mappings it holds a shared lock on the mapping for as
+/// long as it lives, so [`resize`](crate::MemoryMappedFile::resize) and writers wait for
+/// it. On read-only mappings it holds nothing and costs nothing to create or drop.
+///
+/// A `MappedSlice` that holds a lock cannot be sent to another thread: drop it on the
+/// thread that made it.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::MemoryMappedFile;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = MemoryMappedFile::create_rw(dir.path().join("data.bin"), 64)?;
+/// mmap.update_region(0, b"hello")?;
+/// let slice = mmap.as_slice(0, 5)?;
+/// assert_eq!(slice, b"hello");
+/// assert_eq!(slice.len(), 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a MappedSlice holds a lock on the mapping until it is dropped"]
+pub struct MappedSlice<'a> {
+    ptr: *const u8,
+    len: usize,
+    _guard: Option<ReadGuard<'a>>,
+    _bytes: PhantomData<&'a [u8]>,
+}
+
+// SAFETY: a `&MappedSlice` gives out only `&[u8]`, which may be shared between threads, and
+// the guard it holds is `Sync`.
+unsafe impl Sync for MappedSlice<'_> {}
+
+impl<'a> MappedSlice<'a> {
+    /// A view of bytes that stay valid and unmodified for `'a` without a lock.
+    #[inline]
+    pub(crate) fn borrowed(bytes: &'a [u8]) -> Self {
+        Self {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+            _guard: None,
+            _bytes: PhantomData,
+        }
+    }
+
+    /// A view of `range` of the mapping `guard` protects; `range` must be in bounds.
+    #[inline]
+    pub(crate) fn guarded(guard: ReadGuard<'a>, range: Range<usize>) -> Self {
+        let bytes = &guard[range];
+        let (ptr, len) = (bytes.as_ptr(), bytes.len());
+        Self {
+            ptr,
+            len,
+            _guard: Some(guard),
+            _bytes: PhantomData,
+        }
+    }
+
+    /// The viewed bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// let slice = mmap.as_slice(0, 4)?;
+    /// assert_eq!(slice.as_slice(), &[0, 0, 0, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `ptr..ptr + len` was a valid `&[u8]` when the view was made, and it stays
+        // valid and unmodified while the view lives: either the guard we hold keeps resizes
+        // and writers out, or the bytes were borrowed for `'a` from a mapping that never
+        // changes.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// Number of bytes viewed.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the view is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Deref for MappedSlice<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for MappedSlice<'_> {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for MappedSlice<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedSlice")
+            .field("len", &self.len)
+            .field("bytes", &self.as_slice())
+            .finish()
+    }
+}
+
+impl PartialEq for MappedSlice<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for MappedSlice<'_> {}
+
+impl PartialEq<[u8]> for MappedSlice<'_> {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<&[u8]> for MappedSlice<'_> {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.as_slice() == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for MappedSlice<'_> {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        self.as_slice() == *other
+    }
+}
+
+/// Exclusive, writable view of a range of a mapping; derefs to `[u8]` mutably.
+///
+/// It holds the mapping's write lock for as long as it lives: every other reader, writer
+/// and [`resize`](crate::MemoryMappedFile::resize) waits for it. Drop it before calling
+/// [`flush`](crate::MemoryMappedFile::flush) on the same thread.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::MemoryMappedFile;
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = MemoryMappedFile::create_rw(dir.path().join("data.bin"), 64)?;
+/// {
+///     let mut guard = mmap.as_slice_mut(0, 10)?;
+///     guard.as_mut().copy_from_slice(b"0123456789");
+/// } // the write lock is released here
+/// mmap.flush()?;
+/// assert_eq!(mmap.as_slice(0, 10)?, b"0123456789");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a MappedSliceMut holds the mapping's write lock until it is dropped"]
+pub struct MappedSliceMut<'a> {
+    ptr: *mut u8,
+    len: usize,
+    _guard: WriteGuard<'a>,
+}
+
+// SAFETY: a `&MappedSliceMut` gives out only `&[u8]`, and the write guard it holds is `Sync`.
+unsafe impl Sync for MappedSliceMut<'_> {}
+
+impl<'a> MappedSliceMut<'a> {
+    /// A writable view of `range` of the mapping `guard` protects; `range` must be in bounds.
+    #[inline]
+    pub(crate) fn guarded(mut guard: WriteGuard<'a>, range: Range<usize>) -> Self {
+        let bytes = &mut guard[range];
+        let (ptr, len) = (bytes.as_mut_ptr(), bytes.len());
+        Self {
+            ptr,
+            len,
+            _guard: guard,
+        }
+    }
+
+    /// The viewed bytes, writable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// let mut guard = mmap.as_slice_mut(0, 4)?;
+    /// guard.as_mut().fill(7);
+    /// assert_eq!(&*guard, &[7, 7, 7, 7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    #[allow(clippy::should_implement_trait)] // part of the 1.0 API; `AsMut` is implemented too
+    pub fn as_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `ptr..ptr + len` was a valid `&mut [u8]` when the view was made, and the
+        // write guard we hold keeps every other access to the mapping out while we live;
+        // `&mut self` makes this borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    /// Number of bytes viewed.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the view is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Deref for MappedSliceMut<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        // SAFETY: as in `as_mut`; `&self` only allows shared reads, which the write guard
+        // keeps free of concurrent writers.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl DerefMut for MappedSliceMut<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.as_mut()
+    }
+}
+
+impl AsRef<[u8]> for MappedSliceMut<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsMut<[u8]> for MappedSliceMut<'_> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        MappedSliceMut::as_mut(self)
+    }
+}
+
+impl fmt::Debug for MappedSliceMut<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedSliceMut")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
