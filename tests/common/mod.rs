@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use mmap_io::MemoryMappedFile;
+use std::path::{Path, PathBuf};
+
+/// A fresh temporary directory (on the same file system as the build, not tmpfs, so that
+/// writeback is real).
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("mmap-io-test")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("create temp dir")
+}
+
+/// `dir/name` as a path.
+pub fn path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// Writes `bytes` to a new file at `dir/name` and returns its path.
+pub fn file_with(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = path(dir, name);
+    std::fs::write(&p, bytes).expect("write fixture");
+    p
+}
+
+/// A recognisable byte pattern of `len` bytes.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// The file's bytes as the file system returns them.
+pub fn read_file(p: &Path) -> Vec<u8> {
+    std::fs::read(p).expect("read file back")
+}
+
+/// One field (in kB) of the `/proc/self/smaps` entry of the mapping that contains `addr`.
+///
+/// Panics if no mapping contains `addr` or the field is missing: both mean the test is
+/// looking at the wrong thing.
+pub fn smaps_kb(addr: usize, field: &str) -> u64 {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((start, end)) = mapping_header(line) {
+            inside = (start..end).contains(&addr);
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix(field).and_then(|r| r.strip_prefix(':')) {
+            let kb = rest.trim().trim_end_matches("kB").trim();
+            return kb.parse().expect("smaps value");
+        }
+    }
+    panic!("no smaps field {field} for address {addr:#x}");
+}
+
+fn mapping_header(line: &str) -> Option<(usize, usize)> {
+    let range = line.split_whitespace().next()?;
+    let (a, b) = range.split_once('-')?;
+    Some((
+        usize::from_str_radix(a, 16).ok()?,
+        usize::from_str_radix(b, 16).ok()?,
+    ))
+}
+
+/// Dirty kilobytes of the mapping behind `mmap`, shared and private together.
+pub fn dirty_kb(mmap: &MemoryMappedFile) -> u64 {
+    // SAFETY: the address is only compared against /proc/self/smaps, never dereferenced.
+    let addr = unsafe { mmap.as_ptr() } as usize;
+    smaps_kb(addr, "Shared_Dirty") + smaps_kb(addr, "Private_Dirty")
+}
+
+/// Resident kilobytes of the mapping behind `mmap`.
+pub fn resident_kb(mmap: &MemoryMappedFile) -> u64 {
+    // SAFETY: as in `dirty_kb`.
+    let addr = unsafe { mmap.as_ptr() } as usize;
+    smaps_kb(addr, "Rss")
+}
+
+/// Names of this process's threads.
+pub fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .expect("read /proc/self/task")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect()
+}
+
+/// How many threads of this process carry `name`.
+pub fn threads_named(name: &str) -> usize {
+    thread_names().iter().filter(|n| *n == name).count()
+}
+
+/// Polls `cond` every few milliseconds until it holds or `secs` seconds pass.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    cond()
+}
