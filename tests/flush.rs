@@ -1,0 +1,245 @@
+mod common;
+
+use common::{dirty_kb, eventually, path, pattern, read_file, tempdir};
+use mmap_io::flush::FlushPolicy;
+use mmap_io::segment::SegmentMut;
+use mmap_io::{MemoryMappedFile, MmapMode};
+use std::sync::Arc;
+
+const SIZE: u64 = 8 << 20;
+const PAGE: u64 = 4096;
+
+fn rw(dir: &tempfile::TempDir, name: &str, policy: FlushPolicy) -> MemoryMappedFile {
+    MemoryMappedFile::builder(path(dir, name))
+        .size(SIZE)
+        .flush_policy(policy)
+        .create()
+        .unwrap()
+}
+
+/// Dirties one byte in every page of `mmap` through `write`, checks that the pages are
+/// dirty, flushes, and checks that none is left dirty and that the file holds the bytes.
+fn assert_flush_cleans(mmap: &MemoryMappedFile, write: impl Fn(u64, u8)) {
+    for page in 0..SIZE / PAGE {
+        write(page * PAGE + 7, (page % 250) as u8 + 1);
+    }
+    assert!(
+        dirty_kb(mmap) >= SIZE / 1024 / 2,
+        "the writes should have dirtied the mapping (dirty: {} kB)",
+        dirty_kb(mmap)
+    );
+    mmap.flush().unwrap();
+    assert_eq!(dirty_kb(mmap), 0, "flush() left dirty pages");
+    assert_eq!(mmap.pending_bytes(), 0);
+    let on_disk = read_file(mmap.path());
+    for page in 0..SIZE / PAGE {
+        assert_eq!(on_disk[(page * PAGE + 7) as usize], (page % 250) as u8 + 1);
+    }
+}
+
+#[test]
+fn flush_leaves_no_dirty_page_after_update_region() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "update.bin", FlushPolicy::Manual);
+    assert_flush_cleans(&mmap, |off, b| mmap.update_region(off, &[b]).unwrap());
+}
+
+#[test]
+fn flush_leaves_no_dirty_page_after_as_slice_mut() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "slice.bin", FlushPolicy::Manual);
+    assert_flush_cleans(&mmap, |off, b| mmap.as_slice_mut(off, 1).unwrap()[0] = b);
+}
+
+#[test]
+fn flush_leaves_no_dirty_page_after_segment_writes() {
+    let dir = tempdir();
+    let mmap = Arc::new(rw(&dir, "segment.bin", FlushPolicy::Manual));
+    assert_flush_cleans(&mmap, |off, b| {
+        let seg = SegmentMut::new(Arc::clone(&mmap), off, 1).unwrap();
+        if b % 2 == 0 {
+            seg.write(&[b]).unwrap();
+        } else {
+            seg.as_slice_mut().unwrap()[0] = b;
+        }
+    });
+}
+
+#[test]
+fn flush_leaves_no_dirty_page_after_raw_pointer_writes() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "raw.bin", FlushPolicy::Manual);
+    // SAFETY: writes stay within the mapping and nothing else uses it meanwhile.
+    let base = unsafe { mmap.as_mut_ptr().unwrap() };
+    assert_flush_cleans(&mmap, |off, b| unsafe { base.add(off as usize).write(b) });
+}
+
+#[test]
+fn flush_range_cleans_the_range_it_covers() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "range.bin", FlushPolicy::Manual);
+    let half = SIZE / 2;
+    for page in 0..SIZE / PAGE {
+        mmap.update_region(page * PAGE, &[9]).unwrap();
+    }
+    let before = dirty_kb(&mmap);
+    // An unaligned range: it is widened to whole pages.
+    mmap.flush_range(1, half - 1).unwrap();
+    let after = dirty_kb(&mmap);
+    assert!(
+        after <= before - half / 1024 + 4,
+        "flush_range({half}) should clean about half: {before} kB -> {after} kB"
+    );
+    assert!(after >= half / 1024 / 2, "the other half stays dirty");
+    mmap.flush().unwrap();
+    assert_eq!(dirty_kb(&mmap), 0);
+}
+
+#[test]
+fn flushed_bytes_are_seen_by_a_fresh_read_only_mapping() {
+    let dir = tempdir();
+    let p = path(&dir, "fresh.bin");
+    let mmap = MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap();
+    mmap.update_region(100, b"first").unwrap();
+    mmap.update_region(60_000, b"second").unwrap();
+    mmap.flush_range(100, 5).unwrap();
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    assert_eq!(ro.as_slice(100, 5).unwrap(), b"first");
+    mmap.flush().unwrap();
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    assert_eq!(ro.as_slice(60_000, 6).unwrap(), b"second");
+}
+
+#[test]
+fn flush_is_durable_even_when_nothing_was_counted() {
+    // A second flush, with the counter already at zero, must still write back pages
+    // dirtied behind the counter's back.
+    let dir = tempdir();
+    let mmap = rw(&dir, "uncounted.bin", FlushPolicy::Manual);
+    mmap.flush().unwrap();
+    // SAFETY: in bounds, and nothing else uses the mapping.
+    unsafe { mmap.as_mut_ptr().unwrap().write(1) };
+    assert_eq!(mmap.pending_bytes(), 0);
+    assert!(dirty_kb(&mmap) > 0);
+    mmap.flush().unwrap();
+    assert_eq!(dirty_kb(&mmap), 0);
+}
+
+#[test]
+fn pending_bytes_counts_every_write_path() {
+    let dir = tempdir();
+    let mmap = Arc::new(rw(&dir, "pending.bin", FlushPolicy::Manual));
+    mmap.update_region(0, &[1; 10]).unwrap();
+    assert_eq!(mmap.pending_bytes(), 10);
+    drop(mmap.as_slice_mut(100, 20).unwrap());
+    assert_eq!(mmap.pending_bytes(), 30);
+    SegmentMut::new(Arc::clone(&mmap), 200, 8)
+        .unwrap()
+        .write(&[2; 5])
+        .unwrap();
+    assert_eq!(mmap.pending_bytes(), 35);
+    mmap_io::update_region(&mmap, 300, &[3; 5]).unwrap();
+    assert_eq!(mmap.pending_bytes(), 40);
+    mmap.flush_range(0, PAGE).unwrap();
+    assert!(mmap.pending_bytes() < 40, "a range flush debits the counter");
+    mmap.flush().unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+}
+
+#[test]
+fn always_flushes_after_every_write() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "always.bin", FlushPolicy::Always);
+    for i in 0..5 {
+        mmap.update_region(i * PAGE * 10, b"x").unwrap();
+        assert_eq!(mmap.pending_bytes(), 0);
+        assert_eq!(dirty_kb(&mmap), 0);
+    }
+}
+
+#[test]
+fn every_bytes_flushes_once_the_threshold_is_reached() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "bytes.bin", FlushPolicy::EveryBytes(100));
+    mmap.update_region(0, &[1; 60]).unwrap();
+    assert_eq!(mmap.pending_bytes(), 60);
+    assert!(dirty_kb(&mmap) > 0);
+    mmap.update_region(PAGE, &[1; 40]).unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+    assert_eq!(dirty_kb(&mmap), 0);
+}
+
+#[test]
+fn every_writes_flushes_on_the_nth_write() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "writes.bin", FlushPolicy::EveryWrites(3));
+    mmap.update_region(0, b"a").unwrap();
+    mmap.update_region(PAGE, b"b").unwrap();
+    assert_eq!(mmap.pending_bytes(), 2);
+    mmap.update_region(2 * PAGE, b"c").unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+    assert_eq!(dirty_kb(&mmap), 0);
+    mmap.update_region(0, b"d").unwrap();
+    assert_eq!(mmap.pending_bytes(), 1, "the count starts over after a flush");
+}
+
+#[test]
+fn every_millis_flushes_in_the_background() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "millis.bin", FlushPolicy::EveryMillis(10));
+    for page in 0..64 {
+        mmap.update_region(page * PAGE, b"background").unwrap();
+    }
+    drop(mmap.as_slice_mut(SIZE - 10, 10).unwrap());
+    assert!(
+        eventually(10, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
+        "the background flusher did not flush (pending {}, dirty {} kB)",
+        mmap.pending_bytes(),
+        dirty_kb(&mmap)
+    );
+    assert_eq!(&read_file(mmap.path())[..10], b"background");
+}
+
+#[test]
+fn a_zero_count_policy_behaves_as_manual() {
+    let dir = tempdir();
+    for policy in [
+        FlushPolicy::EveryBytes(0),
+        FlushPolicy::EveryWrites(0),
+        FlushPolicy::EveryMillis(0),
+        FlushPolicy::Never,
+        FlushPolicy::Manual,
+    ] {
+        let mmap = rw(&dir, "zero.bin", policy);
+        mmap.update_region(0, b"x").unwrap();
+        mmap.update_region(PAGE, b"y").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert_eq!(mmap.pending_bytes(), 2, "{policy:?} flushed on its own");
+        assert!(dirty_kb(&mmap) > 0);
+    }
+}
+
+#[test]
+fn flush_policy_defaults_to_never() {
+    assert_eq!(FlushPolicy::default(), FlushPolicy::Never);
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "d.bin"), 10).unwrap();
+    assert_eq!(mmap.flush_policy(), FlushPolicy::Never);
+}
+
+#[test]
+fn read_only_flush_is_a_no_op() {
+    let dir = tempdir();
+    let bytes = pattern(8192, 1);
+    let p = common::file_with(&dir, "ro.bin", &bytes);
+    let ro = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::ReadOnly)
+        .flush_policy(FlushPolicy::Always)
+        .open()
+        .unwrap();
+    ro.flush().unwrap();
+    ro.flush_range(0, 8192).unwrap();
+    assert!(ro.flush_range(0, 8193).is_err());
+    assert_eq!(ro.pending_bytes(), 0);
+    assert_eq!(read_file(&p), bytes);
+}
