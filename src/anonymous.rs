@@ -1,6 +1,6 @@
 //! [`AnonymousMmap`]: zero-filled memory with no file behind it.
 
-use crate::errors::{zero_size, MmapIoError, Result};
+use crate::errors::Result;
 use crate::range;
 use crate::slice::{MappedSlice, MappedSliceMut};
 use crate::sync::MapLock;
@@ -44,15 +44,7 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub fn new(size: u64) -> Result<Self> {
-        if size == 0 {
-            return Err(zero_size());
-        }
-        let len = usize::try_from(size)
-            .ok()
-            .filter(|&n| n <= isize::MAX as usize)
-            .ok_or_else(|| {
-                MmapIoError::ResizeFailed(format!("size {size} does not fit in memory"))
-            })?;
+        let len = range::mapping_len(size)?;
         let map = memmap2::MmapOptions::new().len(len).map_anon()?;
         Ok(Self {
             map: MapLock::new(map),

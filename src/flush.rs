@@ -219,3 +219,31 @@ impl Drop for Flusher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_error_is_returned_once_and_the_first_one_wins() {
+        let state = FlushState::new(FlushPolicy::EveryMillis(10));
+        assert!(state.take_error().is_none());
+        state.keep_error(&io::Error::from_raw_os_error(5)); // EIO
+        state.keep_error(&io::Error::from_raw_os_error(28)); // ENOSPC
+        let kept = state.take_error().expect("kept error");
+        assert!(matches!(&kept, MmapIoError::FlushFailed(m) if m.contains("os error 5")));
+        assert!(state.take_error().is_none(), "returned once");
+    }
+
+    #[test]
+    fn debits_never_go_below_zero_and_keep_later_writes() {
+        let state = FlushState::new(FlushPolicy::Manual);
+        state.record_exclusive(10);
+        let done = state.snapshot();
+        state.record_exclusive(5); // written while the flush ran
+        state.debit(done);
+        assert_eq!(state.pending(), 5);
+        state.debit(done);
+        assert_eq!(state.pending(), 0);
+    }
+}

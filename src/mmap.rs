@@ -756,15 +756,7 @@ impl MemoryMappedFile {
             Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
             _ => return Err(invalid_mode(RESIZE_NEEDS_RW)),
         };
-        if new_size == 0 {
-            return Err(crate::errors::zero_size());
-        }
-        let new_len = usize::try_from(new_size)
-            .ok()
-            .filter(|&n| n <= isize::MAX as usize)
-            .ok_or_else(|| {
-                MmapIoError::ResizeFailed(format!("size {new_size} does not fit in memory"))
-            })?;
+        let new_len = range::mapping_len(new_size)?;
         let mut guard = lock.write();
         let old_len = guard.len();
         let file = &self.inner.file;

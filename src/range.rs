@@ -1,6 +1,6 @@
 //! Checked `(offset, len)` arithmetic shared by every range API.
 
-use crate::errors::{out_of_bounds, Result};
+use crate::errors::{out_of_bounds, zero_size, MmapIoError, Result};
 use std::ops::Range;
 
 /// Turns `(offset, len)` into an index range of a buffer of `total` bytes.
@@ -33,4 +33,15 @@ pub(crate) fn copy_in(dst: &mut [u8], offset: u64, data: &[u8]) -> Result<()> {
     let r = checked(offset, data.len() as u64, dst.len())?;
     dst[r].copy_from_slice(data);
     Ok(())
+}
+
+/// Checks a requested mapping size: non-zero, and small enough to map.
+pub(crate) fn mapping_len(size: u64) -> Result<usize> {
+    if size == 0 {
+        return Err(zero_size());
+    }
+    usize::try_from(size)
+        .ok()
+        .filter(|&n| n <= isize::MAX as usize)
+        .ok_or_else(|| MmapIoError::ResizeFailed(format!("size {size} does not fit in memory")))
 }

@@ -6,7 +6,7 @@ use std::io;
 fn every_variant_displays_like_the_published_crate() {
     let cases = [
         (
-            MmapIoError::Io(io::Error::new(io::ErrorKind::Other, "disk on fire")),
+            MmapIoError::Io(io::Error::other("disk on fire")),
             "I/O error: disk on fire",
         ),
         (

@@ -141,7 +141,10 @@ fn pending_bytes_counts_every_write_path() {
     mmap_io::update_region(&mmap, 300, &[3; 5]).unwrap();
     assert_eq!(mmap.pending_bytes(), 40);
     mmap.flush_range(0, PAGE).unwrap();
-    assert!(mmap.pending_bytes() < 40, "a range flush debits the counter");
+    assert!(
+        mmap.pending_bytes() < 40,
+        "a range flush debits the counter"
+    );
     mmap.flush().unwrap();
     assert_eq!(mmap.pending_bytes(), 0);
 }
@@ -180,7 +183,11 @@ fn every_writes_flushes_on_the_nth_write() {
     assert_eq!(mmap.pending_bytes(), 0);
     assert_eq!(dirty_kb(&mmap), 0);
     mmap.update_region(0, b"d").unwrap();
-    assert_eq!(mmap.pending_bytes(), 1, "the count starts over after a flush");
+    assert_eq!(
+        mmap.pending_bytes(),
+        1,
+        "the count starts over after a flush"
+    );
 }
 
 #[test]

@@ -123,7 +123,11 @@ fn resize_waits_for_a_live_slice_on_another_thread() {
         !resized.load(Ordering::SeqCst),
         "resize must wait while a slice is alive"
     );
-    assert_eq!(std::fs::metadata(&p).unwrap().len(), 4096, "file untouched meanwhile");
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().len(),
+        4096,
+        "file untouched meanwhile"
+    );
     assert_eq!(&slice[..4], b"live");
     drop(slice);
     resizer.join().unwrap();
@@ -195,7 +199,10 @@ fn segments_that_no_longer_fit_report_invalid_and_out_of_bounds() {
     mmap.resize(4096).unwrap();
     assert!(!tail.is_valid() && !tail_mut.is_valid());
     assert!(head.is_valid());
-    assert!(matches!(tail.as_slice(), Err(MmapIoError::OutOfBounds { .. })));
+    assert!(matches!(
+        tail.as_slice(),
+        Err(MmapIoError::OutOfBounds { .. })
+    ));
     assert!(matches!(
         tail_mut.as_slice_mut(),
         Err(MmapIoError::OutOfBounds { .. })

@@ -1,0 +1,173 @@
+//! The 1.0 API, item by item: each function is coerced to the exact signature API-1.0.md
+//! lists, so a signature that drifts stops this file from compiling.
+#![allow(clippy::type_complexity, clippy::extra_unused_lifetimes)]
+
+use mmap_io::flush::FlushPolicy;
+use mmap_io::mmap::{MemoryMappedFileBuilder, MmapReader};
+use mmap_io::segment::{Segment, SegmentMut};
+use mmap_io::{
+    AnonymousMmap, MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError, MmapMode, Result,
+    TouchHint,
+};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+type P = &'static Path;
+
+#[test]
+fn memory_mapped_file_signatures() {
+    let _: fn(P, u64) -> Result<MemoryMappedFile> = MemoryMappedFile::create_rw::<P>;
+    let _: fn(P) -> Result<MemoryMappedFile> = MemoryMappedFile::open_ro::<P>;
+    let _: fn(P) -> Result<MemoryMappedFile> = MemoryMappedFile::open_rw::<P>;
+    let _: fn(P, u64) -> Result<MemoryMappedFile> = MemoryMappedFile::open_or_create::<P>;
+    let _: fn(File, MmapMode, P) -> Result<MemoryMappedFile> = MemoryMappedFile::from_file::<P>;
+    let _: fn(P) -> MemoryMappedFileBuilder = MemoryMappedFile::builder::<P>;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, u64) -> Result<MappedSlice<'a>> =
+        MemoryMappedFile::as_slice;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, u64) -> Result<&'a [u8]> =
+        MemoryMappedFile::as_slice_bytes;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, u64) -> Result<MappedSliceMut<'a>> =
+        MemoryMappedFile::as_slice_mut;
+    let _: fn(&MemoryMappedFile, u64, &mut [u8]) -> Result<()> = MemoryMappedFile::read_into;
+    let _: fn(&MemoryMappedFile, u64, &[u8]) -> Result<()> = MemoryMappedFile::update_region;
+    let _: fn(&MemoryMappedFile) -> Result<()> = MemoryMappedFile::flush;
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::flush_range;
+    let _: fn(&MemoryMappedFile, u64) -> Result<()> = MemoryMappedFile::resize;
+    let _: fn(&MemoryMappedFile) -> Result<()> = MemoryMappedFile::touch_pages;
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::touch_pages_range;
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::prefetch_range;
+    let _: fn(&MemoryMappedFile) -> u64 = MemoryMappedFile::len;
+    let _: fn(&MemoryMappedFile) -> bool = MemoryMappedFile::is_empty;
+    let _: fn(&MemoryMappedFile) -> Result<u64> = MemoryMappedFile::current_len;
+    let _: fn(&MemoryMappedFile) -> &Path = MemoryMappedFile::path;
+    let _: fn(&MemoryMappedFile) -> MmapMode = MemoryMappedFile::mode;
+    let _: fn(&MemoryMappedFile) -> FlushPolicy = MemoryMappedFile::flush_policy;
+    let _: fn(&MemoryMappedFile) -> u64 = MemoryMappedFile::pending_bytes;
+    let _: for<'a> fn(&'a MemoryMappedFile) -> MmapReader<'a> = MemoryMappedFile::reader;
+    let _: fn(MemoryMappedFile) -> std::result::Result<File, MemoryMappedFile> =
+        MemoryMappedFile::unmap;
+    let _: unsafe fn(&MemoryMappedFile) -> *const u8 = MemoryMappedFile::as_ptr;
+    let _: unsafe fn(&MemoryMappedFile) -> Result<*mut u8> = MemoryMappedFile::as_mut_ptr;
+}
+
+#[test]
+fn builder_reader_slice_and_segment_signatures() {
+    let _: fn(MemoryMappedFileBuilder, MmapMode) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::mode;
+    let _: fn(MemoryMappedFileBuilder, u64) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::size;
+    let _: fn(MemoryMappedFileBuilder, FlushPolicy) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::flush_policy;
+    let _: fn(MemoryMappedFileBuilder, TouchHint) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::touch_hint;
+    let _: fn(MemoryMappedFileBuilder) -> Result<MemoryMappedFile> =
+        MemoryMappedFileBuilder::create;
+    let _: fn(MemoryMappedFileBuilder) -> Result<MemoryMappedFile> = MemoryMappedFileBuilder::open;
+    let _: fn(MemoryMappedFileBuilder) -> Result<MemoryMappedFile> =
+        MemoryMappedFileBuilder::open_or_create;
+
+    fn borrowed_types<'a>() {
+        let _: fn(&MmapReader<'a>) -> u64 = MmapReader::<'a>::position;
+        let _: fn(&mut MmapReader<'a>, u64) = MmapReader::<'a>::set_position;
+        let _: for<'b> fn(&'b MappedSlice<'a>) -> &'b [u8] = MappedSlice::<'a>::as_slice;
+        let _: fn(&MappedSlice<'a>) -> usize = MappedSlice::<'a>::len;
+        let _: fn(&MappedSlice<'a>) -> bool = MappedSlice::<'a>::is_empty;
+        let _: for<'b> fn(&'b mut MappedSliceMut<'a>) -> &'b mut [u8] =
+            MappedSliceMut::<'a>::as_mut;
+        let _: fn(&MappedSliceMut<'a>) -> usize = MappedSliceMut::<'a>::len;
+        let _: fn(&MappedSliceMut<'a>) -> bool = MappedSliceMut::<'a>::is_empty;
+    }
+    borrowed_types();
+    fn read_seek<T: std::io::Read + std::io::Seek>() {}
+    read_seek::<MmapReader<'_>>();
+
+    let _: fn(Arc<MemoryMappedFile>, u64, u64) -> Result<Segment> = Segment::new;
+    let _: for<'a> fn(&'a Segment) -> Result<MappedSlice<'a>> = Segment::as_slice;
+    let _: fn(&Segment) -> u64 = Segment::len;
+    let _: fn(&Segment) -> u64 = Segment::offset;
+    let _: fn(&Segment) -> bool = Segment::is_empty;
+    let _: fn(&Segment) -> bool = Segment::is_valid;
+    let _: fn(&Segment) -> &MemoryMappedFile = Segment::parent;
+    let _: fn(Arc<MemoryMappedFile>, u64, u64) -> Result<SegmentMut> = SegmentMut::new;
+    let _: for<'a> fn(&'a SegmentMut) -> Result<MappedSliceMut<'a>> = SegmentMut::as_slice_mut;
+    let _: fn(&SegmentMut, &[u8]) -> Result<()> = SegmentMut::write;
+    let _: fn(&SegmentMut) -> u64 = SegmentMut::len;
+    let _: fn(&SegmentMut) -> u64 = SegmentMut::offset;
+    let _: fn(&SegmentMut) -> bool = SegmentMut::is_empty;
+    let _: fn(&SegmentMut) -> bool = SegmentMut::is_valid;
+    let _: fn(&SegmentMut) -> &MemoryMappedFile = SegmentMut::parent;
+}
+
+#[test]
+fn anonymous_manager_utils_and_error_signatures() {
+    let _: fn(u64) -> Result<AnonymousMmap> = AnonymousMmap::new;
+    let _: fn(&AnonymousMmap) -> u64 = AnonymousMmap::len;
+    let _: fn(&AnonymousMmap) -> bool = AnonymousMmap::is_empty;
+    let _: fn(&AnonymousMmap, u64, &mut [u8]) -> Result<()> = AnonymousMmap::read_into;
+    let _: fn(&AnonymousMmap, u64, &[u8]) -> Result<()> = AnonymousMmap::update_region;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, u64) -> Result<MappedSlice<'a>> =
+        AnonymousMmap::as_slice;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, u64) -> Result<MappedSliceMut<'a>> =
+        AnonymousMmap::as_mut_slice;
+    let _: unsafe fn(&AnonymousMmap) -> *const u8 = AnonymousMmap::as_ptr;
+    let _: unsafe fn(&AnonymousMmap) -> *mut u8 = AnonymousMmap::as_mut_ptr;
+
+    let _: fn(P, u64) -> Result<MemoryMappedFile> = mmap_io::manager::create_mmap::<P>;
+    let _: fn(P, MmapMode) -> Result<MemoryMappedFile> = mmap_io::manager::load_mmap::<P>;
+    let _: fn(&MemoryMappedFile, u64, &[u8]) -> Result<()> = mmap_io::manager::update_region;
+    let _: fn(&MemoryMappedFile) -> Result<()> = mmap_io::manager::flush;
+    let _: fn(P, P) -> Result<()> = mmap_io::manager::copy_mmap::<P>;
+    let _: fn(P) -> Result<()> = mmap_io::manager::delete_mmap::<P>;
+    let _: fn(P, u64, &[u8]) -> Result<()> = mmap_io::manager::write_mmap::<P>;
+    let _: fn(P, u64) -> Result<MemoryMappedFile> = mmap_io::create_mmap::<P>;
+    let _: fn(P, u64, &[u8]) -> Result<()> = mmap_io::write_mmap::<P>;
+
+    let _: fn() -> usize = mmap_io::utils::page_size;
+    let _: fn(u64, u64) -> u64 = mmap_io::utils::align_up;
+    let _: fn(u64, u64, u64) -> Result<()> = mmap_io::utils::ensure_in_bounds;
+    let _: fn(u64, u64, u64) -> Result<(usize, usize)> = mmap_io::utils::slice_range;
+
+    let _: std::result::Result<(), MmapIoError> = mmap_io::errors::Result::<()>::Ok(());
+    let _ = [
+        FlushPolicy::Never,
+        FlushPolicy::Manual,
+        FlushPolicy::Always,
+        FlushPolicy::EveryBytes(1usize),
+        FlushPolicy::EveryWrites(1usize),
+        FlushPolicy::EveryMillis(1u64),
+    ];
+    let _ = [TouchHint::Never, TouchHint::Eager, TouchHint::Lazy];
+    let _ = [
+        MmapMode::ReadOnly,
+        MmapMode::ReadWrite,
+        MmapMode::CopyOnWrite,
+    ];
+    assert_eq!(TouchHint::default(), TouchHint::Never);
+}
+
+#[test]
+fn derived_traits_match() {
+    fn copy_eq_debug<T: Copy + Eq + std::fmt::Debug>() {}
+    fn with_default<T: Default>() {}
+    copy_eq_debug::<MmapMode>();
+    copy_eq_debug::<TouchHint>();
+    copy_eq_debug::<FlushPolicy>();
+    with_default::<TouchHint>();
+    with_default::<FlushPolicy>();
+    fn slice_traits<'a, T>()
+    where
+        T: std::ops::Deref<Target = [u8]>
+            + AsRef<[u8]>
+            + Eq
+            + PartialEq<[u8]>
+            + PartialEq<&'a [u8]>
+            + PartialEq<[u8; 4]>
+            + PartialEq<&'a [u8; 4]>
+            + std::fmt::Debug,
+    {
+    }
+    slice_traits::<MappedSlice<'_>>();
+    fn deref_mut<T: std::ops::DerefMut<Target = [u8]>>() {}
+    deref_mut::<MappedSliceMut<'_>>();
+}

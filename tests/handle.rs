@@ -1,0 +1,88 @@
+mod common;
+
+use common::{path, tempdir};
+use mmap_io::MemoryMappedFile;
+use std::os::fd::{AsFd, AsRawFd};
+
+#[test]
+fn a_handle_is_send_sync_clone_and_debug() {
+    fn assert_traits<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    assert_traits::<MemoryMappedFile>();
+    assert_traits::<mmap_io::segment::Segment>();
+    assert_traits::<mmap_io::segment::SegmentMut>();
+}
+
+#[test]
+fn clones_share_one_mapping() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "c.bin"), 4096).unwrap();
+    let clone = mmap.clone();
+    clone.update_region(0, b"shared").unwrap();
+    assert_eq!(mmap.as_slice(0, 6).unwrap(), b"shared");
+    // SAFETY: the pointers are only compared.
+    assert_eq!(unsafe { mmap.as_ptr() }, unsafe { clone.as_ptr() });
+    clone.resize(8192).unwrap();
+    assert_eq!(mmap.len(), 8192);
+    assert_eq!(mmap.pending_bytes(), clone.pending_bytes());
+}
+
+#[test]
+fn unmap_waits_for_the_last_handle_and_returns_the_file() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "u.bin"), 4096).unwrap();
+    mmap.update_region(0, b"kept").unwrap();
+    mmap.flush().unwrap();
+    let clone = mmap.clone();
+    let mmap = mmap.unmap().expect_err("a clone is still alive");
+    assert_eq!(
+        mmap.as_slice(0, 4).unwrap(),
+        b"kept",
+        "the handle comes back usable"
+    );
+    drop(clone);
+    let file = mmap.unmap().expect("last handle");
+    let mut bytes = [0u8; 4];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
+    assert_eq!(&bytes, b"kept");
+}
+
+#[test]
+fn debug_shows_path_mode_and_length() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "dbg.bin"), 123).unwrap();
+    let shown = format!("{mmap:?}");
+    for part in ["dbg.bin", "ReadWrite", "123", "Never"] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+}
+
+#[test]
+fn the_file_descriptor_is_the_mapped_file() {
+    let dir = tempdir();
+    let p = path(&dir, "fd.bin");
+    let mmap = MemoryMappedFile::create_rw(&p, 777).unwrap();
+    let fd = mmap.as_raw_fd();
+    assert_eq!(fd, mmap.as_fd().as_raw_fd());
+    let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+    assert_eq!(target, std::fs::canonicalize(&p).unwrap());
+}
+
+#[test]
+fn handles_work_from_many_threads() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "t.bin"), 16 * 1024).unwrap();
+    std::thread::scope(|s| {
+        for i in 0..4u8 {
+            let mmap = &mmap;
+            s.spawn(move || {
+                for j in 0..256u64 {
+                    let off = u64::from(i) * 4096 + j * 16;
+                    mmap.update_region(off, &[i; 16]).unwrap();
+                    assert_eq!(mmap.as_slice(off, 16).unwrap(), [i; 16]);
+                }
+            });
+        }
+    });
+    mmap.flush().unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+}

@@ -1,0 +1,97 @@
+mod common;
+
+use common::{file_with, path, pattern, read_file, tempdir};
+use mmap_io::{
+    copy_mmap, create_mmap, delete_mmap, flush, load_mmap, update_region, write_mmap, MmapIoError,
+    MmapMode,
+};
+use std::io::ErrorKind;
+
+#[test]
+fn the_round_trip_of_the_published_docs_works() {
+    let dir = tempdir();
+    let p = path(&dir, "data.bin");
+    let mmap = create_mmap(&p, 1024 * 1024).unwrap();
+    update_region(&mmap, 100, b"Hello, mmap!").unwrap();
+    flush(&mmap).unwrap();
+    let ro = load_mmap(&p, MmapMode::ReadOnly).unwrap();
+    assert_eq!(ro.as_slice(100, 12).unwrap(), b"Hello, mmap!");
+}
+
+#[test]
+fn load_mmap_maps_in_the_requested_mode() {
+    let dir = tempdir();
+    let p = file_with(&dir, "m.bin", &pattern(64, 1));
+    assert_eq!(
+        load_mmap(&p, MmapMode::ReadOnly).unwrap().mode(),
+        MmapMode::ReadOnly
+    );
+    assert_eq!(
+        load_mmap(&p, MmapMode::ReadWrite).unwrap().mode(),
+        MmapMode::ReadWrite
+    );
+}
+
+#[test]
+fn update_region_on_a_read_only_map_is_refused() {
+    let dir = tempdir();
+    let bytes = pattern(64, 2);
+    let p = file_with(&dir, "ro.bin", &bytes);
+    let ro = load_mmap(&p, MmapMode::ReadOnly).unwrap();
+    assert!(matches!(
+        update_region(&ro, 0, b"x"),
+        Err(MmapIoError::InvalidMode(_))
+    ));
+    flush(&ro).unwrap();
+    assert_eq!(read_file(&p), bytes);
+}
+
+#[test]
+fn copy_and_delete_work_on_files() {
+    let dir = tempdir();
+    let (src, dst) = (path(&dir, "src.bin"), path(&dir, "dst.bin"));
+    let mmap = create_mmap(&src, 4096).unwrap();
+    update_region(&mmap, 0, b"copied").unwrap();
+    flush(&mmap).unwrap();
+    copy_mmap(&src, &dst).unwrap();
+    assert_eq!(&read_file(&dst)[..6], b"copied");
+    drop(mmap);
+    delete_mmap(&src).unwrap();
+    assert!(!src.exists());
+    let err = delete_mmap(&src).unwrap_err();
+    assert!(matches!(err, MmapIoError::Io(e) if e.kind() == ErrorKind::NotFound));
+    let err = copy_mmap(&src, &dst).unwrap_err();
+    assert!(matches!(err, MmapIoError::Io(e) if e.kind() == ErrorKind::NotFound));
+    assert_eq!(
+        &read_file(&dst)[..6],
+        b"copied",
+        "a failed copy leaves dst alone"
+    );
+}
+
+#[test]
+fn write_mmap_writes_durably_within_the_file() {
+    let dir = tempdir();
+    let p = file_with(&dir, "w.bin", &[0u8; 16]);
+    write_mmap(&p, 4, b"data").unwrap();
+    assert_eq!(&read_file(&p)[4..8], b"data");
+}
+
+#[test]
+fn write_mmap_refuses_bad_input_and_leaves_the_file_intact() {
+    let dir = tempdir();
+    let bytes = pattern(16, 3);
+    let p = file_with(&dir, "w.bin", &bytes);
+    assert!(matches!(
+        write_mmap(&p, 10, b"too long"),
+        Err(MmapIoError::OutOfBounds { .. })
+    ));
+    assert!(write_mmap(&p, u64::MAX, b"x").is_err());
+    assert_eq!(read_file(&p), bytes);
+    let missing = path(&dir, "missing.bin");
+    assert!(matches!(
+        write_mmap(&missing, 0, b"x"),
+        Err(MmapIoError::Io(e)) if e.kind() == ErrorKind::NotFound
+    ));
+    assert!(!missing.exists());
+}
