@@ -53,11 +53,25 @@ impl AnonymousMmap {
     }
 
     /// Length in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(mmap_io::AnonymousMmap::new(100)?.len(), 100);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
     pub fn len(&self) -> u64 {
         self.len as u64
     }
 
     /// Whether the mapping is empty (never: the size is at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!mmap_io::AnonymousMmap::new(1)?.is_empty());
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -145,6 +159,16 @@ impl AnonymousMmap {
     ///
     /// The pointer is valid for [`len`](Self::len) bytes until `self` is dropped; reading
     /// through it races with writers unless the caller synchronizes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// scratch.update_region(0, &[9])?;
+    /// // SAFETY: in bounds, and nothing writes concurrently.
+    /// assert_eq!(unsafe { *scratch.as_ptr() }, 9);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
     pub unsafe fn as_ptr(&self) -> *const u8 {
         self.map.read().as_ptr()
     }
@@ -155,6 +179,16 @@ impl AnonymousMmap {
     ///
     /// As for [`as_ptr`](Self::as_ptr); in addition the caller must not write while any
     /// slice or guard of the mapping is alive, nor past [`len`](Self::len).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// // SAFETY: in bounds, and no slice or guard of the mapping is alive.
+    /// unsafe { scratch.as_mut_ptr().add(3).write(5) };
+    /// assert_eq!(scratch.as_slice(3, 1)?, &[5]);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
     pub unsafe fn as_mut_ptr(&self) -> *mut u8 {
         // The pointer comes from the mapping itself, not from a borrow of its bytes.
         self.map.read().as_ptr().cast_mut()

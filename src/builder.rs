@@ -68,6 +68,19 @@ impl MemoryMappedFileBuilder {
     }
 
     /// Sets the mapping mode (default: [`MmapMode::ReadWrite`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::{MemoryMappedFile, MmapMode};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("d.bin");
+    /// # std::fs::write(&path, [0u8; 8])?;
+    /// let ro = MemoryMappedFile::builder(&path).mode(MmapMode::ReadOnly).open()?;
+    /// assert_eq!(ro.mode(), MmapMode::ReadOnly);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mode(mut self, mode: MmapMode) -> Self {
         self.options.mode = mode;
         self
@@ -75,12 +88,38 @@ impl MemoryMappedFileBuilder {
 
     /// Sets the file size: the size of a created file, and the size an existing empty file
     /// is given when it is opened read-write. A non-empty existing file keeps its length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::builder(dir.path().join("d.bin"))
+    ///     .size(8192)
+    ///     .create()?;
+    /// assert_eq!(mmap.len(), 8192);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn size(mut self, size: u64) -> Self {
         self.options.size = Some(size);
         self
     }
 
     /// Sets the flush policy of read-write mappings (default: [`FlushPolicy::Never`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::flush::FlushPolicy;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::builder(dir.path().join("d.bin"))
+    ///     .size(4096)
+    ///     .flush_policy(FlushPolicy::Always)
+    ///     .create()?;
+    /// mmap.update_region(0, b"flushed at once")?;
+    /// assert_eq!(mmap.pending_bytes(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush_policy(mut self, policy: FlushPolicy) -> Self {
         self.options.flush_policy = policy;
         self
@@ -88,6 +127,20 @@ impl MemoryMappedFileBuilder {
 
     /// Sets whether every page is faulted in when the mapping is made
     /// (default: [`TouchHint::Never`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::TouchHint;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let warm = mmap_io::MemoryMappedFile::builder(dir.path().join("d.bin"))
+    ///     .size(1 << 16)
+    ///     .touch_hint(TouchHint::Eager)
+    ///     .create()?;
+    /// assert_eq!(warm.len(), 1 << 16);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn touch_hint(mut self, hint: TouchHint) -> Self {
         self.options.touch_hint = hint;
         self

@@ -69,6 +69,20 @@ pub enum MmapIoError {
 }
 
 /// `Result` with [`MmapIoError`] as the error type.
+///
+/// # Examples
+///
+/// ```
+/// fn first_byte(mmap: &mmap_io::MemoryMappedFile) -> mmap_io::Result<u8> {
+///     let mut b = [0u8];
+///     mmap.read_into(0, &mut b)?;
+///     Ok(b[0])
+/// }
+/// # let dir = tempfile::tempdir()?;
+/// # let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 8)?;
+/// assert_eq!(first_byte(&mmap)?, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Result<T> = std::result::Result<T, MmapIoError>;
 
 /// The message of every zero-size refusal.

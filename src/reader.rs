@@ -37,11 +37,37 @@ impl<'a> MmapReader<'a> {
     }
 
     /// The current position, in bytes from the start of the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 10)?;
+    /// let mut reader = mmap.reader();
+    /// reader.read_exact(&mut [0u8; 4])?;
+    /// assert_eq!(reader.position(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn position(&self) -> u64 {
         self.pos
     }
 
     /// Moves to `pos` bytes from the start (past the end is allowed, as for `Cursor`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 10)?;
+    /// let mut reader = mmap.reader();
+    /// reader.set_position(100);
+    /// assert_eq!(reader.read(&mut [0u8; 4])?, 0); // past the end: nothing to read
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_position(&mut self, pos: u64) {
         self.pos = pos;
     }

@@ -61,6 +61,21 @@ macro_rules! segment_common {
         impl $ty {
             /// Makes a window of `len` bytes at `offset` into `parent`.
             ///
+            /// # Examples
+            ///
+            /// ```
+            /// # use std::sync::Arc;
+            #[doc = concat!("use mmap_io::segment::", stringify!($ty), ";")]
+            /// # let dir = tempfile::tempdir()?;
+            /// let mmap = Arc::new(mmap_io::create_mmap(dir.path().join("d.bin"), 100)?);
+            #[doc = concat!("let seg = ", stringify!($ty), "::new(Arc::clone(&mmap), 10, 20)?;")]
+            /// assert_eq!((seg.offset(), seg.len(), seg.is_empty()), (10, 20, false));
+            /// assert!(seg.is_valid());
+            /// assert_eq!(seg.parent().len(), 100);
+            #[doc = concat!("assert!(", stringify!($ty), "::new(mmap, 90, 20).is_err());")]
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            ///
             /// # Errors
             ///
             /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the window
@@ -74,27 +89,27 @@ macro_rules! segment_common {
                 })
             }
 
-            /// Length of the window in bytes.
+            /// Length of the window in bytes. See [`new`](Self::new) for an example.
             pub fn len(&self) -> u64 {
                 self.len
             }
 
-            /// Whether the window is empty.
+            /// Whether the window is empty. See [`new`](Self::new) for an example.
             pub fn is_empty(&self) -> bool {
                 self.len == 0
             }
 
-            /// Offset of the window in the mapping.
+            /// Offset of the window in the mapping. See [`new`](Self::new) for an example.
             pub fn offset(&self) -> u64 {
                 self.offset
             }
 
-            /// The mapping the window looks into.
+            /// The mapping the window looks into. See [`new`](Self::new) for an example.
             pub fn parent(&self) -> &MemoryMappedFile {
                 &self.parent
             }
 
-            /// Whether the window still fits in the mapping (it may not after a shrink).
+            /// Whether the window still fits in the mapping (it may not after a shrink). See [`new`](Self::new) for an example.
             pub fn is_valid(&self) -> bool {
                 ensure_in_bounds(self.offset, self.len, self.parent.len()).is_ok()
             }
@@ -108,6 +123,18 @@ segment_common!(SegmentMut);
 impl Segment {
     /// Zero-copy view of the window (see [`MemoryMappedFile::as_slice`]).
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = Arc::new(mmap_io::create_mmap(dir.path().join("d.bin"), 100)?);
+    /// mmap.update_region(10, b"window")?;
+    /// let seg = mmap_io::segment::Segment::new(mmap, 10, 6)?;
+    /// assert_eq!(seg.as_slice()?, b"window");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the mapping shrank
@@ -120,6 +147,18 @@ impl Segment {
 impl SegmentMut {
     /// Exclusive, writable view of the window (see [`MemoryMappedFile::as_slice_mut`]).
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = Arc::new(mmap_io::create_mmap(dir.path().join("d.bin"), 100)?);
+    /// let seg = mmap_io::segment::SegmentMut::new(Arc::clone(&mmap), 10, 4)?;
+    /// seg.as_slice_mut()?.copy_from_slice(b"abcd");
+    /// assert_eq!(mmap.as_slice(10, 4)?, b"abcd");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on a read-only
@@ -130,6 +169,19 @@ impl SegmentMut {
     }
 
     /// Writes `data` at the start of the window and applies the mapping's flush policy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = Arc::new(mmap_io::create_mmap(dir.path().join("d.bin"), 100)?);
+    /// let seg = mmap_io::segment::SegmentMut::new(Arc::clone(&mmap), 10, 4)?;
+    /// seg.write(b"ab")?;
+    /// assert!(seg.write(b"abcde").is_err()); // longer than the window
+    /// assert_eq!(mmap.as_slice(10, 4)?, b"ab\0\0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///

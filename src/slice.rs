@@ -85,12 +85,22 @@ impl<'a> MappedSlice<'a> {
     }
 
     /// Number of bytes viewed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 8)?;
+    /// let view = mmap.as_slice(0, 3)?;
+    /// assert_eq!((view.len(), view.is_empty()), (3, false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
-    /// Whether the view is empty.
+    /// Whether the view is empty. See [`len`](Self::len) for an example.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -220,12 +230,22 @@ impl<'a> MappedSliceMut<'a> {
     }
 
     /// Number of bytes viewed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 8)?;
+    /// let view = mmap.as_slice_mut(0, 3)?;
+    /// assert_eq!((view.len(), view.is_empty()), (3, false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
-    /// Whether the view is empty.
+    /// Whether the view is empty. See [`len`](Self::len) for an example.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
