@@ -52,14 +52,25 @@ mod reader;
 mod slice;
 mod sync;
 
+#[cfg(feature = "advise")]
+#[cfg_attr(docsrs, doc(cfg(feature = "advise")))]
+pub mod advise;
+#[cfg(feature = "cow")]
+mod cow;
+
 pub mod anonymous;
 pub mod errors;
 pub mod flush;
+#[cfg(feature = "locking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "locking")))]
+pub mod lock;
 pub mod manager;
 pub mod mmap;
 pub mod segment;
 pub mod utils;
 
+#[cfg(feature = "advise")]
+pub use advise::MmapAdvice;
 pub use anonymous::AnonymousMmap;
 pub use errors::{MmapIoError, Result};
 pub use manager::{

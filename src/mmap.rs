@@ -842,30 +842,33 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn prefetch_range(&self, offset: u64, len: u64) -> Result<()> {
-        self.advise_raw(offset, len, crate::os::Advice::WillNeed)
-            .map_err(|e| match e {
-                AdviseError::Range(e) => e,
-                AdviseError::Os(e) => MmapIoError::Io(e),
-            })
+        self.range_op(Some((offset, len)), |base, start, len| {
+            // SAFETY: `range_op` passes a range of the live mapping at `base`, and WillNeed
+            // never changes what the pages hold.
+            unsafe { crate::os::advise(base, start, len, crate::os::Advice::WillNeed) }
+        })
+        .map_err(|e| e.into_error(MmapIoError::Io))
     }
 
-    /// Gives `advice` for the pages covering `len` bytes at `offset`, under the read lock.
-    pub(crate) fn advise_raw(
+    /// Runs the system call `op` on the pages of `range` (the whole mapping for `None`),
+    /// under the read lock, so that the mapping stays in place during the call. `op` gets
+    /// the mapping's base address and the range's start and length; empty ranges skip it.
+    pub(crate) fn range_op(
         &self,
-        offset: u64,
-        len: u64,
-        advice: crate::os::Advice,
-    ) -> std::result::Result<(), AdviseError> {
+        range: Option<(u64, u64)>,
+        op: impl FnOnce(*const u8, usize, usize) -> io::Result<()>,
+    ) -> std::result::Result<(), RangeOpError> {
         self.read_with(|bytes| {
-            let r = range::checked(offset, len, bytes.len()).map_err(AdviseError::Range)?;
+            let r = match range {
+                Some((offset, len)) => {
+                    range::checked(offset, len, bytes.len()).map_err(RangeOpError::Range)?
+                }
+                None => 0..bytes.len(),
+            };
             if r.is_empty() {
                 return Ok(());
             }
-            // SAFETY: `r` lies within `bytes`, the live mapping, which the read guard (or
-            // the read-only mapping's borrow) keeps mapped during the call. Callers that
-            // pass `DontNeed` check that the mapping is not private first.
-            unsafe { crate::os::advise(bytes.as_ptr(), r.start, r.len(), advice) }
-                .map_err(AdviseError::Os)
+            op(bytes.as_ptr(), r.start, r.len()).map_err(RangeOpError::Os)
         })
     }
 
@@ -1017,10 +1020,20 @@ impl MemoryMappedFile {
     }
 }
 
-/// Why a hint was not applied: a bad range, or the kernel's refusal.
-pub(crate) enum AdviseError {
+/// Why a range operation failed: a bad range, or the kernel's refusal.
+pub(crate) enum RangeOpError {
     Range(MmapIoError),
     Os(io::Error),
+}
+
+impl RangeOpError {
+    /// The range error as is, or the kernel's error wrapped by `wrap`.
+    pub(crate) fn into_error(self, wrap: impl FnOnce(io::Error) -> MmapIoError) -> MmapIoError {
+        match self {
+            RangeOpError::Range(e) => e,
+            RangeOpError::Os(e) => wrap(e),
+        }
+    }
 }
 
 impl Inner {

@@ -32,3 +32,21 @@ pub(crate) unsafe fn advise(
 ) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
+
+/// Page locking has no portable meaning here.
+///
+/// # Safety
+///
+/// None needed; kept `unsafe` to match the Unix back end.
+pub(crate) unsafe fn lock(_base: *const u8, _offset: usize, _len: usize) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// See [`lock`].
+///
+/// # Safety
+///
+/// None needed; kept `unsafe` to match the Unix back end.
+pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}

@@ -61,3 +61,26 @@ pub(crate) unsafe fn advise(
     // page boundaries stays within the same mapping, which is page-aligned at both ends.
     unsafe { rustix::mm::madvise(start.cast(), len, advice) }.map_err(io::Error::from)
 }
+
+/// Locks the pages covering `offset..offset + len` of the mapping at `base` in RAM.
+///
+/// # Safety
+///
+/// `offset..offset + len` must lie within a live mapping that starts at `base`.
+pub(crate) unsafe fn lock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
+    let (start, len) = page_span(base, offset, len);
+    // SAFETY: the caller guarantees the range lies within a live mapping; widening it to
+    // page boundaries stays within it. Locking does not change what the pages hold.
+    unsafe { rustix::mm::mlock(start.cast(), len) }.map_err(io::Error::from)
+}
+
+/// Unlocks the pages covering `offset..offset + len` of the mapping at `base`.
+///
+/// # Safety
+///
+/// As for [`lock`].
+pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
+    let (start, len) = page_span(base, offset, len);
+    // SAFETY: as in `lock`.
+    unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
+}

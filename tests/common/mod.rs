@@ -108,3 +108,34 @@ pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Runs the `#[ignore]`d test `name` of this test binary in a child process, behind
+/// `wrapper` (a command and its arguments, such as `setpriv ...`), and returns its output.
+///
+/// Returns `None`, after printing why, when the wrapper cannot be started here.
+pub fn run_child_test(name: &str, wrapper: &[&str]) -> Option<std::process::Output> {
+    let exe = std::env::current_exe().expect("test binary path");
+    let (program, args) = match wrapper.split_first() {
+        Some((program, args)) => (program.to_string(), args.to_vec()),
+        None => (exe.to_string_lossy().into_owned(), Vec::new()),
+    };
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(args);
+    if !wrapper.is_empty() {
+        cmd.arg(&exe);
+    }
+    cmd.args([
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    match cmd.output() {
+        Ok(out) => Some(out),
+        Err(e) => {
+            println!("skipped: cannot run {program}: {e}");
+            None
+        }
+    }
+}
