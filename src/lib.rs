@@ -61,6 +61,9 @@ mod cow;
 pub mod anonymous;
 pub mod errors;
 pub mod flush;
+#[cfg(feature = "iterator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iterator")))]
+pub mod iterator;
 #[cfg(feature = "locking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "locking")))]
 pub mod lock;
@@ -73,6 +76,8 @@ pub mod utils;
 pub use advise::MmapAdvice;
 pub use anonymous::AnonymousMmap;
 pub use errors::{MmapIoError, Result};
+#[cfg(feature = "iterator")]
+pub use iterator::{ChunkIterator, PageIterator};
 pub use manager::{
     copy_mmap, create_mmap, delete_mmap, flush, load_mmap, update_region, write_mmap,
 };

@@ -649,10 +649,34 @@ impl MemoryMappedFile {
         range::copy_in(&mut guard, offset, data)?;
         self.record_write(data.len());
         drop(guard);
+        self.after_write()
+    }
+
+    /// Applies the flush policy after a write; the caller holds no guard.
+    #[inline]
+    pub(crate) fn after_write(&self) -> Result<()> {
         if self.inner.flush.due() {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// A view of up to `len` bytes at `offset`, cut short at the end of the mapping;
+    /// `None` if `offset` is at or past the end.
+    #[allow(dead_code)] // used by the iterator feature
+    pub(crate) fn slice_upto(&self, offset: usize, len: usize) -> Option<MappedSlice<'_>> {
+        let cut = |total: usize| offset..offset + len.min(total.saturating_sub(offset));
+        match &self.inner.map {
+            Map::ReadOnly(map) if offset < map.len() => {
+                Some(MappedSlice::borrowed(&map[cut(map.len())]))
+            }
+            Map::Writable(lock) => {
+                let guard = lock.read();
+                let r = cut(guard.len());
+                (offset < guard.len()).then(|| MappedSlice::guarded(guard, r))
+            }
+            Map::ReadOnly(_) => None,
+        }
     }
 
     /// Writes every dirty page of a read-write mapping back to the file and waits until it
