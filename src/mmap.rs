@@ -663,7 +663,7 @@ impl MemoryMappedFile {
 
     /// A view of up to `len` bytes at `offset`, cut short at the end of the mapping;
     /// `None` if `offset` is at or past the end.
-    #[allow(dead_code)] // used by the iterator feature
+    #[cfg_attr(not(feature = "iterator"), allow(dead_code))]
     pub(crate) fn slice_upto(&self, offset: usize, len: usize) -> Option<MappedSlice<'_>> {
         let cut = |total: usize| offset..offset + len.min(total.saturating_sub(offset));
         match &self.inner.map {

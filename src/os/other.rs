@@ -38,6 +38,7 @@ pub(crate) unsafe fn advise(
 /// # Safety
 ///
 /// None needed; kept `unsafe` to match the Unix back end.
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
 pub(crate) unsafe fn lock(_base: *const u8, _offset: usize, _len: usize) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
@@ -47,6 +48,7 @@ pub(crate) unsafe fn lock(_base: *const u8, _offset: usize, _len: usize) -> io::
 /// # Safety
 ///
 /// None needed; kept `unsafe` to match the Unix back end.
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
 pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }

@@ -67,6 +67,7 @@ pub(crate) unsafe fn advise(
 /// # Safety
 ///
 /// `offset..offset + len` must lie within a live mapping that starts at `base`.
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
 pub(crate) unsafe fn lock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
     let (start, len) = page_span(base, offset, len);
     // SAFETY: the caller guarantees the range lies within a live mapping; widening it to
@@ -79,6 +80,7 @@ pub(crate) unsafe fn lock(base: *const u8, offset: usize, len: usize) -> io::Res
 /// # Safety
 ///
 /// As for [`lock`].
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
 pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
     let (start, len) = page_span(base, offset, len);
     // SAFETY: as in `lock`.
