@@ -120,7 +120,7 @@ impl FlushState {
     }
 
     /// Counts one write of `bytes` bytes by a caller that holds only the read lock.
-    #[allow(dead_code)] // used by feature modules
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     pub(crate) fn record_shared(&self, bytes: usize) {
         self.pending.fetch_add(bytes as u64, Relaxed);
         self.writes.fetch_add(1, Relaxed);

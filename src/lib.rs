@@ -59,6 +59,9 @@ pub mod advise;
 mod cow;
 
 pub mod anonymous;
+#[cfg(feature = "atomic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "atomic")))]
+pub mod atomic;
 pub mod errors;
 pub mod flush;
 #[cfg(feature = "iterator")]

@@ -556,15 +556,19 @@ impl MemoryMappedFile {
                 Err(invalid_mode(BYTES_NEED_NO_LOCK))
             }
             Map::Writable(lock) => {
+                if !self.inner.frozen.load(Relaxed) {
+                    // Freeze under the write lock: every writer, including atomic views
+                    // that write under a shared lock, either finished before or checks the
+                    // flag after taking its lock.
+                    let _exclusive = lock.write();
+                    self.inner.frozen.store(true, Relaxed);
+                }
                 let guard = lock.read();
                 let r = range::checked(offset, len, guard.len())?;
-                // Writers check this flag under the write lock, which they can only take
-                // once our read guard is gone: none of them can miss it.
-                self.inner.frozen.store(true, Relaxed);
                 let bytes = &guard[r];
                 // SAFETY: a copy-on-write mapping is never resized or unmapped while a
                 // handle lives, and from now on it is never written (every write path checks
-                // `frozen` under the write lock), so the bytes stay valid and unchanged for
+                // `frozen` under its lock), so the bytes stay valid and unchanged for
                 // the borrow of `self`.
                 Ok(unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) })
             }
@@ -1027,11 +1031,26 @@ impl MemoryMappedFile {
             Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
             Map::Writable(lock) => {
                 let guard = lock.write();
-                if self.inner.frozen.load(Relaxed) {
-                    return Err(invalid_mode(FROZEN));
-                }
+                self.check_not_frozen()?;
                 Ok(guard)
             }
+        }
+    }
+
+    /// Refuses writes to a frozen copy-on-write mapping; call it under a lock.
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+    pub(crate) fn check_not_frozen(&self) -> Result<()> {
+        if self.inner.frozen.load(Relaxed) {
+            return Err(invalid_mode(FROZEN));
+        }
+        Ok(())
+    }
+
+    /// Counts a write made under a shared lock toward the flush policy.
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+    pub(crate) fn record_shared_write(&self, bytes: usize) {
+        if self.inner.mode == MmapMode::ReadWrite {
+            self.inner.flush.record_shared(bytes);
         }
     }
 

@@ -109,21 +109,19 @@ pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-/// Runs the `#[ignore]`d test `name` of this test binary in a child process, behind
-/// `wrapper` (a command and its arguments, such as `setpriv ...`), and returns its output.
-///
-/// Returns `None`, after printing why, when the wrapper cannot be started here.
-pub fn run_child_test(name: &str, wrapper: &[&str]) -> Option<std::process::Output> {
+/// A command that runs the `#[ignore]`d test `name` of this test binary in a child
+/// process, behind `wrapper` (a command and its arguments, such as `setpriv ...`; empty for
+/// none).
+pub fn child_test_command(name: &str, wrapper: &[&str]) -> std::process::Command {
     let exe = std::env::current_exe().expect("test binary path");
-    let (program, args) = match wrapper.split_first() {
-        Some((program, args)) => (program.to_string(), args.to_vec()),
-        None => (exe.to_string_lossy().into_owned(), Vec::new()),
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = std::process::Command::new(program);
+            cmd.args(args).arg(&exe);
+            cmd
+        }
+        None => std::process::Command::new(&exe),
     };
-    let mut cmd = std::process::Command::new(&program);
-    cmd.args(args);
-    if !wrapper.is_empty() {
-        cmd.arg(&exe);
-    }
     cmd.args([
         "--exact",
         name,
@@ -131,10 +129,17 @@ pub fn run_child_test(name: &str, wrapper: &[&str]) -> Option<std::process::Outp
         "--nocapture",
         "--test-threads=1",
     ]);
-    match cmd.output() {
+    cmd
+}
+
+/// Runs [`child_test_command`] to completion and returns its output.
+///
+/// Returns `None`, after printing why, when the wrapper cannot be started here.
+pub fn run_child_test(name: &str, wrapper: &[&str]) -> Option<std::process::Output> {
+    match child_test_command(name, wrapper).output() {
         Ok(out) => Some(out),
         Err(e) => {
-            println!("skipped: cannot run {program}: {e}");
+            println!("skipped: cannot run {wrapper:?}: {e}");
             None
         }
     }
