@@ -258,7 +258,7 @@ impl MemoryMappedFileBuilder {
         MemoryMappedFile::map_file(file, self.path, &self.options)
     }
 
-    #[allow(dead_code)] // set by the hugepages feature
+    #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
     pub(crate) fn set_huge_pages(mut self, enable: bool) -> Self {
         self.options.huge_pages = enable;
         self

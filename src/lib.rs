@@ -55,8 +55,12 @@ mod sync;
 #[cfg(feature = "advise")]
 #[cfg_attr(docsrs, doc(cfg(feature = "advise")))]
 pub mod advise;
+#[cfg(feature = "bytes")]
+mod bytes;
 #[cfg(feature = "cow")]
 mod cow;
+#[cfg(feature = "hugepages")]
+mod huge;
 
 pub mod anonymous;
 #[cfg(feature = "atomic")]
@@ -74,6 +78,9 @@ pub mod manager;
 pub mod mmap;
 pub mod segment;
 pub mod utils;
+#[cfg(feature = "watch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "watch")))]
+pub mod watch;
 
 #[cfg(feature = "advise")]
 pub use advise::MmapAdvice;
@@ -85,3 +92,5 @@ pub use manager::{
     copy_mmap, create_mmap, delete_mmap, flush, load_mmap, update_region, write_mmap,
 };
 pub use mmap::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapMode, TouchHint};
+#[cfg(feature = "watch")]
+pub use watch::{ChangeEvent, ChangeKind, WatchHandle};

@@ -1,5 +1,9 @@
 //! Free functions for whole-file jobs: create, load, write, flush, copy, delete.
 
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub mod r#async;
+
 use crate::errors::Result;
 use crate::mmap::{MemoryMappedFile, MmapMode};
 use std::path::Path;

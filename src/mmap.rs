@@ -88,7 +88,7 @@ pub(crate) struct Inner {
     /// from then on it refuses writes.
     frozen: AtomicBool,
     pub(crate) flush: FlushState,
-    #[allow(dead_code)] // read by the hugepages feature
+    #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
     pub(crate) huge_pages: bool,
     path: PathBuf,
     file: File,
@@ -373,6 +373,10 @@ impl MemoryMappedFile {
 
     /// Hints given at construction that belong to features; without them, nothing to do.
     fn apply_page_hints(&self) -> Result<()> {
+        #[cfg(feature = "hugepages")]
+        if self.inner.huge_pages {
+            self.advise_huge_pages();
+        }
         Ok(())
     }
 

@@ -52,3 +52,9 @@ pub(crate) unsafe fn lock(_base: *const u8, _offset: usize, _len: usize) -> io::
 pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
+
+/// Unknown on this platform.
+#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
+    None
+}

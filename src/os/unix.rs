@@ -86,3 +86,45 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     // SAFETY: as in `lock`.
     unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
 }
+
+/// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`.
+#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
+    if !cfg!(any(target_os = "linux", target_os = "android")) || len == 0 {
+        return None;
+    }
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let (start, end) = (base as usize, base as usize + len);
+    let mut huge_kb = 0u64;
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((lo, hi)) = smaps_range(line) {
+            // A mapping may be split into several entries; count every one that overlaps.
+            inside = lo < end && start < hi;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        for field in ["AnonHugePages:", "ShmemPmdMapped:", "FilePmdMapped:"] {
+            if let Some(v) = line.strip_prefix(field) {
+                huge_kb += v
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or(0);
+            }
+        }
+    }
+    Some(huge_kb > 0)
+}
+
+/// The address range of an smaps entry header line (`start-end perms ...`).
+fn smaps_range(line: &str) -> Option<(usize, usize)> {
+    let (lo, hi) = line.split_whitespace().next()?.split_once('-')?;
+    Some((
+        usize::from_str_radix(lo, 16).ok()?,
+        usize::from_str_radix(hi, 16).ok()?,
+    ))
+}
