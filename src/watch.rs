@@ -9,6 +9,7 @@ use crate::errors::{MmapIoError, Result};
 use crate::mmap::MemoryMappedFile;
 use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -95,13 +96,14 @@ impl MemoryMappedFile {
             .map_err(watch_failed)?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
+        let path = self.path().to_path_buf();
         let thread = std::thread::Builder::new()
             .name("mmap-io-watch".into())
             .spawn(move || loop {
                 match rx.recv_timeout(POLL) {
                     _ if thread_stop.load(Ordering::Acquire) => break,
                     Ok(Ok(event)) => {
-                        if let Some(kind) = change_kind(&event.kind) {
+                        if let Some(kind) = change_kind(&event.kind, &path) {
                             callback(ChangeEvent {
                                 offset: None,
                                 len: None,
@@ -122,10 +124,17 @@ impl MemoryMappedFile {
 }
 
 /// The change an event reports, if it is one a watcher of file contents cares about.
-fn change_kind(kind: &EventKind) -> Option<ChangeKind> {
+///
+/// A file that is still mapped (or open) is not deleted when it is unlinked, so the kernel
+/// reports its removal as a metadata change (its link count dropped to zero): a metadata or
+/// name change after which nothing is left at `path` is reported as a removal.
+fn change_kind(kind: &EventKind, path: &Path) -> Option<ChangeKind> {
     match kind {
         EventKind::Modify(ModifyKind::Metadata(_) | ModifyKind::Name(_)) => {
-            Some(ChangeKind::Metadata)
+            match std::fs::symlink_metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(ChangeKind::Removed),
+                _ => Some(ChangeKind::Metadata),
+            }
         }
         EventKind::Modify(_) => Some(ChangeKind::Modified),
         EventKind::Remove(_) => Some(ChangeKind::Removed),

@@ -37,11 +37,12 @@ pub fn read_file(p: &Path) -> Vec<u8> {
     std::fs::read(p).expect("read file back")
 }
 
-/// One field (in kB) of the `/proc/self/smaps` entry of the mapping that contains `addr`.
+/// The raw value of one field of the `/proc/self/smaps` entry of the mapping that contains
+/// `addr` (such as `"12 kB"` for `Rss`, or the flags for `VmFlags`).
 ///
 /// Panics if no mapping contains `addr` or the field is missing: both mean the test is
 /// looking at the wrong thing.
-pub fn smaps_kb(addr: usize, field: &str) -> u64 {
+pub fn smaps_field(addr: usize, field: &str) -> String {
     let smaps = std::fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
     let mut inside = false;
     for line in smaps.lines() {
@@ -53,11 +54,20 @@ pub fn smaps_kb(addr: usize, field: &str) -> u64 {
             continue;
         }
         if let Some(rest) = line.strip_prefix(field).and_then(|r| r.strip_prefix(':')) {
-            let kb = rest.trim().trim_end_matches("kB").trim();
-            return kb.parse().expect("smaps value");
+            return rest.trim().to_owned();
         }
     }
     panic!("no smaps field {field} for address {addr:#x}");
+}
+
+/// One field, in kB, of the smaps entry of the mapping that contains `addr`.
+pub fn smaps_kb(addr: usize, field: &str) -> u64 {
+    let value = smaps_field(addr, field);
+    value
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .expect("smaps value in kB")
 }
 
 fn mapping_header(line: &str) -> Option<(usize, usize)> {

@@ -1,0 +1,144 @@
+#![cfg(feature = "watch")]
+mod common;
+
+use common::{path, tempdir};
+use mmap_io::{ChangeEvent, ChangeKind, MemoryMappedFile, MmapIoError};
+use std::io::{Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn watched(
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> (
+    MemoryMappedFile,
+    mpsc::Receiver<ChangeKind>,
+    mmap_io::WatchHandle,
+) {
+    let mmap = MemoryMappedFile::create_rw(path(dir, name), 4096).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let handle = mmap
+        .watch(move |e: ChangeEvent| {
+            assert!(e.offset.is_none() && e.len.is_none());
+            let _ = tx.send(e.kind);
+        })
+        .unwrap();
+    assert!(handle.is_active());
+    (mmap, rx, handle)
+}
+
+fn wait_for(rx: &mpsc::Receiver<ChangeKind>, kind: ChangeKind) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(k) if k == kind => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[test]
+fn a_write_through_another_handle_is_modified() {
+    let dir = tempdir();
+    let (mmap, rx, _handle) = watched(&dir, "h.bin");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(mmap.path())
+        .unwrap();
+    file.seek(SeekFrom::Start(100)).unwrap();
+    file.write_all(b"from another handle").unwrap();
+    assert!(wait_for(&rx, ChangeKind::Modified));
+}
+
+#[test]
+fn a_write_by_another_process_is_modified() {
+    let dir = tempdir();
+    let (mmap, rx, _handle) = watched(&dir, "p.bin");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("printf 'from a process' 1<> \"$1\"")
+        .arg("sh")
+        .arg(mmap.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(wait_for(&rx, ChangeKind::Modified));
+    assert_eq!(mmap.as_slice(0, 14).unwrap(), b"from a process");
+}
+
+#[test]
+fn removing_the_file_is_removed() {
+    let dir = tempdir();
+    let (mmap, rx, _handle) = watched(&dir, "r.bin");
+    std::fs::remove_file(mmap.path()).unwrap();
+    assert!(wait_for(&rx, ChangeKind::Removed));
+}
+
+#[test]
+fn a_permission_change_is_metadata() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let (mmap, rx, _handle) = watched(&dir, "m.bin");
+    std::fs::set_permissions(mmap.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(wait_for(&rx, ChangeKind::Metadata));
+}
+
+#[test]
+fn dropping_the_handle_joins_the_thread_and_stops_the_callbacks() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "d.bin"), 4096).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let captured = Arc::clone(&calls);
+    let handle = mmap
+        .watch(move |_| {
+            captured.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    std::fs::write(mmap.path(), [1u8; 4096]).unwrap();
+    assert!(common::eventually(10, || calls.load(Ordering::SeqCst) > 0));
+    assert_eq!(
+        Arc::strong_count(&calls),
+        2,
+        "the callback is alive while watching"
+    );
+    drop(handle);
+    // The callback (and the Arc it captured) is gone once drop returns: its thread ended.
+    assert_eq!(
+        Arc::strong_count(&calls),
+        1,
+        "drop returned before the thread ended"
+    );
+    let seen = calls.load(Ordering::SeqCst);
+    std::fs::write(mmap.path(), [2u8; 4096]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        seen,
+        "a callback ran after drop"
+    );
+}
+
+#[test]
+fn a_panicking_callback_ends_the_watch_quietly() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "panic.bin"), 4096).unwrap();
+    let handle = mmap.watch(|_| panic!("callback failure")).unwrap();
+    std::fs::write(mmap.path(), [1u8; 4096]).unwrap();
+    assert!(common::eventually(10, || !handle.is_active()));
+    drop(handle); // must not panic or hang
+}
+
+#[test]
+fn watching_a_file_that_is_gone_is_watch_failed() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "gone.bin"), 4096).unwrap();
+    std::fs::remove_file(mmap.path()).unwrap();
+    let err = mmap.watch(|_| {}).unwrap_err();
+    assert!(matches!(err, MmapIoError::WatchFailed(_)), "{err}");
+    assert!(err.to_string().starts_with("watch failed: "));
+}
