@@ -32,8 +32,8 @@ impl AnonymousMmap {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`] if `size` is 0 or does not fit in memory;
-    /// [`MmapIoError::Io`] if the kernel refuses the mapping.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `size` is 0 or does not fit in memory;
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the kernel refuses the mapping.
     ///
     /// # Examples
     ///
@@ -80,7 +80,7 @@ impl AnonymousMmap {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///
@@ -99,7 +99,7 @@ impl AnonymousMmap {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end (nothing is written).
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end (nothing is written).
     ///
     /// # Examples
     ///
@@ -117,7 +117,7 @@ impl AnonymousMmap {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///
@@ -137,7 +137,7 @@ impl AnonymousMmap {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///

@@ -6,7 +6,7 @@
 //! [`resize`](MemoryMappedFile::resize) waits until every view is dropped.
 //!
 //! Views need writable pages: read-write and copy-on-write mappings give them, read-only
-//! mappings return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). Read the
+//! mappings return [`MmapIoError::InvalidMode`]. Read the
 //! values through views, not through `as_slice`, while other views may be writing them.
 
 use crate::errors::{invalid_mode, out_of_bounds, MmapIoError, Result};

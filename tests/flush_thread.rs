@@ -2,20 +2,48 @@
 //! running in parallel would disturb.
 mod common;
 
-use common::{path, tempdir, threads_named};
+use common::{eventually, path, tempdir, threads_named};
 use mmap_io::flush::FlushPolicy;
 use mmap_io::segment::Segment;
 use mmap_io::MemoryMappedFile;
+use std::path::Path;
 use std::sync::Arc;
 
 const FLUSHER: &str = "mmap-io-flusher";
 
-fn every_millis(dir: &tempfile::TempDir, name: &str) -> MemoryMappedFile {
-    MemoryMappedFile::builder(path(dir, name))
+fn every_millis(p: &Path) -> MemoryMappedFile {
+    let mmap = MemoryMappedFile::builder(p)
         .size(4096)
         .flush_policy(FlushPolicy::EveryMillis(5))
         .create()
-        .unwrap()
+        .unwrap();
+    // A new thread sets its own name, so it may take a moment to show.
+    assert!(
+        eventually(5, || threads_named(FLUSHER) >= 1),
+        "no flusher thread"
+    );
+    mmap
+}
+
+/// Whether `p` is mapped into this process.
+fn is_mapped(p: &Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let p = p.to_string_lossy();
+    maps.lines().any(|l| l.ends_with(p.as_ref()))
+}
+
+/// The flusher thread holds a reference to the mapping, so the mapping can only be gone
+/// when `drop` returns if the thread was joined first; the kernel may take a moment more to
+/// remove the finished thread from /proc.
+fn assert_joined(p: &Path) {
+    assert!(
+        !is_mapped(p),
+        "the flusher thread still held the mapping after drop"
+    );
+    assert!(
+        eventually(2, || threads_named(FLUSHER) == 0),
+        "the flusher thread lives on"
+    );
 }
 
 #[test]
@@ -24,7 +52,8 @@ fn the_flusher_thread_is_joined_when_the_last_handle_drops() {
     assert_eq!(threads_named(FLUSHER), 0);
 
     // Dropping the last of several handles stops the thread before drop returns.
-    let mmap = every_millis(&dir, "a.bin");
+    let a = path(&dir, "a.bin");
+    let mmap = every_millis(&a);
     assert_eq!(
         threads_named(FLUSHER),
         1,
@@ -36,36 +65,38 @@ fn the_flusher_thread_is_joined_when_the_last_handle_drops() {
     drop(mmap);
     drop(segment);
     assert_eq!(threads_named(FLUSHER), 1, "a live clone keeps the thread");
+    assert!(is_mapped(&a));
     drop(clone);
-    assert_eq!(
-        threads_named(FLUSHER),
-        0,
-        "the thread must be gone once drop returns"
-    );
+    assert_joined(&a);
 
     // unmap() of the last handle stops it too, and gives the file back.
-    let mmap = every_millis(&dir, "b.bin");
+    let b = path(&dir, "b.bin");
+    let mmap = every_millis(&b);
     let clone = mmap.clone();
     let mmap = mmap.unmap().expect_err("a clone is alive");
     assert_eq!(threads_named(FLUSHER), 1);
     drop(clone);
     let file = mmap.unmap().expect("last handle");
-    assert_eq!(threads_named(FLUSHER), 0);
+    assert_joined(&b);
     assert_eq!(file.metadata().unwrap().len(), 4096);
 
     // Many mappings created and dropped leave no thread behind.
     for i in 0..50 {
-        drop(every_millis(&dir, &format!("c{i}.bin")));
+        let p = path(&dir, &format!("c{i}.bin"));
+        drop(every_millis(&p));
+        assert!(!is_mapped(&p));
     }
-    assert_eq!(threads_named(FLUSHER), 0);
+    assert!(eventually(2, || threads_named(FLUSHER) == 0));
 
     // Other policies and read-only mappings start no thread at all.
-    let manual = MemoryMappedFile::create_rw(path(&dir, "d.bin"), 4096).unwrap();
-    let ro = MemoryMappedFile::builder(path(&dir, "d.bin"))
+    let d = path(&dir, "d.bin");
+    let manual = MemoryMappedFile::create_rw(&d, 4096).unwrap();
+    let ro = MemoryMappedFile::builder(&d)
         .mode(mmap_io::MmapMode::ReadOnly)
         .flush_policy(FlushPolicy::EveryMillis(5))
         .open()
         .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
     assert_eq!(threads_named(FLUSHER), 0);
     drop((manual, ro));
 }
