@@ -171,3 +171,140 @@ fn derived_traits_match() {
     fn deref_mut<T: std::ops::DerefMut<Target = [u8]>>() {}
     deref_mut::<MappedSliceMut<'_>>();
 }
+
+#[cfg(feature = "advise")]
+#[test]
+fn advise_signatures() {
+    use mmap_io::advise::MmapAdvice;
+    let _: fn(&MemoryMappedFile, u64, u64, MmapAdvice) -> Result<()> = MemoryMappedFile::advise;
+    let _ = [
+        mmap_io::MmapAdvice::Normal,
+        MmapAdvice::Random,
+        MmapAdvice::Sequential,
+        MmapAdvice::WillNeed,
+        MmapAdvice::DontNeed,
+    ];
+}
+
+#[cfg(feature = "iterator")]
+#[test]
+fn iterator_signatures() {
+    use mmap_io::iterator::{
+        ChunkIterator, ChunkIteratorMut, ChunkIteratorOwned, PageIterator, PageIteratorOwned,
+    };
+    let _: for<'a> fn(&'a MemoryMappedFile, usize) -> ChunkIterator<'a> = MemoryMappedFile::chunks;
+    let _: for<'a> fn(&'a MemoryMappedFile, usize) -> ChunkIteratorMut<'a> =
+        MemoryMappedFile::chunks_mut;
+    let _: for<'a> fn(&'a MemoryMappedFile, usize) -> ChunkIteratorOwned<'a> =
+        MemoryMappedFile::chunks_owned;
+    let _: for<'a> fn(&'a MemoryMappedFile) -> PageIterator<'a> = MemoryMappedFile::pages;
+    let _: for<'a> fn(&'a MemoryMappedFile) -> PageIteratorOwned<'a> =
+        MemoryMappedFile::pages_owned;
+    fn exact<I: ExactSizeIterator>() {}
+    exact::<mmap_io::ChunkIterator<'_>>();
+    exact::<mmap_io::PageIterator<'_>>();
+    exact::<ChunkIteratorOwned<'_>>();
+    exact::<PageIteratorOwned<'_>>();
+    fn items<'a, I: Iterator<Item = MappedSlice<'a>>, O: Iterator<Item = Result<Vec<u8>>>>() {}
+    items::<ChunkIterator<'_>, ChunkIteratorOwned<'_>>();
+    items::<PageIterator<'_>, PageIteratorOwned<'_>>();
+    fn for_each<'a>(it: ChunkIteratorMut<'a>, legacy: ChunkIteratorMut<'a>) {
+        let _: Result<()> = it.for_each_mut(|_: u64, _: &mut [u8]| Ok(()));
+        let _: Result<std::result::Result<(), std::io::Error>> =
+            legacy.for_each_mut_legacy(|_: u64, _: &mut [u8]| Ok::<(), std::io::Error>(()));
+    }
+    let _ = for_each;
+}
+
+#[cfg(feature = "atomic")]
+#[test]
+fn atomic_signatures() {
+    use mmap_io::atomic::{AtomicSliceView, AtomicView};
+    use std::sync::atomic::{AtomicU32, AtomicU64};
+    let _: for<'a> fn(&'a MemoryMappedFile, u64) -> Result<AtomicView<'a, AtomicU32>> =
+        MemoryMappedFile::atomic_u32;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64) -> Result<AtomicView<'a, AtomicU64>> =
+        MemoryMappedFile::atomic_u64;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, usize) -> Result<AtomicSliceView<'a, AtomicU32>> =
+        MemoryMappedFile::atomic_u32_slice;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, usize) -> Result<AtomicSliceView<'a, AtomicU64>> =
+        MemoryMappedFile::atomic_u64_slice;
+    fn derefs<V: std::ops::Deref<Target = AtomicU64>, S: std::ops::Deref<Target = [AtomicU32]>>() {}
+    derefs::<AtomicView<'_, AtomicU64>, AtomicSliceView<'_, AtomicU32>>();
+}
+
+#[cfg(feature = "locking")]
+#[test]
+fn locking_signatures() {
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::lock;
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::unlock;
+    let _: fn(&MemoryMappedFile) -> Result<()> = MemoryMappedFile::lock_all;
+    let _: fn(&MemoryMappedFile) -> Result<()> = MemoryMappedFile::unlock_all;
+}
+
+#[cfg(feature = "cow")]
+#[test]
+fn cow_signatures() {
+    let _: fn(P) -> Result<MemoryMappedFile> = MemoryMappedFile::open_cow::<P>;
+}
+
+#[cfg(feature = "hugepages")]
+#[test]
+fn hugepages_signatures() {
+    let _: fn(MemoryMappedFileBuilder, bool) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::huge_pages;
+    let _: fn(&MemoryMappedFile) -> Option<bool> = MemoryMappedFile::is_hugepage_backed;
+}
+
+#[cfg(feature = "watch")]
+#[test]
+fn watch_signatures() {
+    use mmap_io::watch::{ChangeEvent, ChangeKind, WatchHandle};
+    fn watch(m: &MemoryMappedFile) -> Result<WatchHandle> {
+        m.watch(|e: ChangeEvent| {
+            let _: (Option<u64>, Option<u64>, ChangeKind) = (e.offset, e.len, e.kind);
+        })
+    }
+    let _ = watch;
+    let _: fn(&WatchHandle) -> bool = WatchHandle::is_active;
+    let _ = [
+        mmap_io::ChangeKind::Modified,
+        ChangeKind::Metadata,
+        ChangeKind::Removed,
+    ];
+    fn copy_eq<T: Copy + Eq + std::fmt::Debug>() {}
+    copy_eq::<ChangeKind>();
+    fn clone_debug<T: Clone + std::fmt::Debug>() {}
+    clone_debug::<ChangeEvent>();
+}
+
+#[cfg(feature = "async")]
+#[test]
+fn async_signatures() {
+    use std::future::Future;
+    fn send<F: Future + Send>(_: F) {}
+    async fn all(m: MemoryMappedFile, p: &Path) -> Result<()> {
+        let _: MemoryMappedFile = mmap_io::manager::r#async::create_mmap_async(p, 1).await?;
+        mmap_io::manager::r#async::copy_mmap_async(p, p).await?;
+        mmap_io::manager::r#async::delete_mmap_async(p).await?;
+        m.update_region_async(0, &[1u8]).await?;
+        m.flush_async().await?;
+        m.flush_range_async(0, 1).await
+    }
+    // Compiled, not run: the futures are Send, so they can be spawned on any runtime.
+    if false {
+        let dir = tempfile::tempdir().unwrap();
+        let m = mmap_io::create_mmap(dir.path().join("x"), 1).unwrap();
+        send(all(m, dir.path()));
+    }
+}
+
+#[cfg(feature = "bytes")]
+#[test]
+fn bytes_signatures() {
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<bytes::Bytes> = MemoryMappedFile::read_bytes;
+    fn conversions<'a>(s: MappedSlice<'a>) -> (bytes::Bytes, bytes::Bytes) {
+        (bytes::Bytes::from(&s), bytes::Bytes::from(s))
+    }
+    let _ = conversions;
+}
