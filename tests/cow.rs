@@ -135,3 +135,21 @@ fn open_cow_of_a_missing_file_is_not_found() {
     let err = MemoryMappedFile::open_cow(path(&dir, "missing.bin")).unwrap_err();
     assert!(matches!(err, MmapIoError::Io(e) if e.kind() == std::io::ErrorKind::NotFound));
 }
+
+#[test]
+fn eager_touch_of_a_copy_on_write_mapping_copies_nothing() {
+    let dir = tempdir();
+    let p = file_with(&dir, "eager.bin", &pattern(4 << 20, 9));
+    let cow = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::CopyOnWrite)
+        .touch_hint(mmap_io::TouchHint::Eager)
+        .open()
+        .unwrap();
+    // SAFETY: the address is only compared against /proc/self/smaps.
+    let addr = unsafe { cow.as_ptr() } as usize;
+    assert!(
+        common::smaps_kb(addr, "Rss") >= 4096 * 9 / 10,
+        "the pages are faulted in"
+    );
+    assert_eq!(common::smaps_kb(addr, "Anonymous"), 0, "no page was copied");
+}

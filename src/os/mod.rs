@@ -30,3 +30,17 @@ fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
     let aligned = start - start % page_size();
     (aligned as *mut u8, len + (start - aligned))
 }
+
+/// Reads one byte of every page `bytes` covers, so that each is faulted in.
+fn touch_each_page(bytes: &[u8]) {
+    let page = page_size();
+    let base = bytes.as_ptr() as usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        // SAFETY: `at < bytes.len()`, so the pointer is in bounds of a live borrow; a
+        // volatile read keeps the compiler from dropping the access.
+        unsafe { std::ptr::read_volatile(bytes.as_ptr().add(at)) };
+        // Next page boundary (mappings are page-aligned, so addresses and offsets agree).
+        at = (base + at) / page * page + page - base;
+    }
+}

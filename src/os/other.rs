@@ -58,3 +58,8 @@ pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io
 pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
     None
 }
+
+/// Faults in every page of `bytes` for reading.
+pub(crate) fn populate_read(bytes: &[u8]) {
+    super::touch_each_page(bytes);
+}

@@ -1,0 +1,694 @@
+//! mmap-io against the floor: raw `memmap2` and `std::fs` doing the same work, in the same
+//! process, on a warm 64 MiB file unless noted. Prints a table of median ratios at the end.
+//!
+//! `cargo bench --bench compare` (all cases) or `cargo bench --bench compare -- as_slice`
+//! (cases whose name matches).
+
+use criterion::{black_box, BatchSize, Criterion};
+use memmap2::{Mmap, MmapMut, MmapOptions};
+use mmap_io::flush::FlushPolicy;
+use mmap_io::{MemoryMappedFile, MmapMode};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const FILE_LEN: usize = 64 << 20;
+const PAGE: usize = 4096;
+const SMALL: usize = 64;
+const BLOCK: usize = 4096;
+const CHUNK: usize = 64 * 1024;
+
+/// Random offsets into the file, 8-byte aligned, each leaving room for `room` bytes.
+fn offsets(room: usize) -> Vec<usize> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..1 << 16)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x as usize % (FILE_LEN - room)) & !7
+        })
+        .collect()
+}
+
+/// Cycles through `offsets`, one per call.
+struct Cycle<'a> {
+    offsets: &'a [usize],
+    at: usize,
+}
+
+impl Cycle<'_> {
+    #[inline]
+    fn next(&mut self) -> usize {
+        self.at = (self.at + 1) & (self.offsets.len() - 1);
+        self.offsets[self.at]
+    }
+}
+
+fn cycle(offsets: &[usize]) -> Cycle<'_> {
+    Cycle { offsets, at: 0 }
+}
+
+/// A 64 MiB file of non-zero bytes, read once so that it is in the page cache.
+fn warm_file(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let bytes: Vec<u8> = (0..FILE_LEN).map(|i| (i % 251) as u8 + 1).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let _ = std::fs::read(&path).unwrap();
+    path
+}
+
+fn rw_file(path: &Path) -> File {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap()
+}
+
+fn raw_ro(path: &Path) -> Mmap {
+    // SAFETY: the benchmark owns the file; nothing truncates it while mapped.
+    unsafe { Mmap::map(&File::open(path).unwrap()).unwrap() }
+}
+
+fn raw_rw(path: &Path) -> MmapMut {
+    // SAFETY: as above.
+    unsafe { MmapMut::map_mut(&rw_file(path)).unwrap() }
+}
+
+/// Touches every page of `m` for reading, as both sides' warm-up.
+fn warm(m: &[u8]) {
+    let mut x = 0u8;
+    for i in (0..m.len()).step_by(PAGE) {
+        x ^= m[i];
+    }
+    black_box(x);
+}
+
+/// Sums the bytes as native-endian `u64` words: the work of a scan.
+#[inline]
+fn sum_words(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap()))
+        .fold(0u64, u64::wrapping_add)
+}
+
+fn minor_faults() -> u64 {
+    // SAFETY: getrusage fills the zeroed struct we pass it.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage.ru_minflt as u64
+    }
+}
+
+fn bench_random_reads(c: &mut Criterion, dir: &Path) {
+    let path = warm_file(dir, "reads.bin");
+    let small = offsets(SMALL);
+    let blocks = offsets(BLOCK);
+
+    let ours_ro = MemoryMappedFile::open_ro(&path).unwrap();
+    let ours_rw = MemoryMappedFile::open_rw(&path).unwrap();
+    let raw_ro = raw_ro(&path);
+    let raw_rw = raw_rw(&path);
+    let file = File::open(&path).unwrap();
+    ours_ro.touch_pages().unwrap();
+    ours_rw.touch_pages().unwrap();
+    warm(&raw_ro);
+    warm(&raw_rw);
+
+    let mut g = c.benchmark_group("as_slice_64B_ro");
+    let mut at = cycle(&small);
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            let s = ours_ro.as_slice(at.next() as u64, SMALL as u64).unwrap();
+            black_box(s[0] ^ s[SMALL - 1])
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            let o = at.next();
+            let s = &raw_ro[o..o + SMALL];
+            black_box(s[0] ^ s[SMALL - 1])
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("as_slice_64B_rw");
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            let s = ours_rw.as_slice(at.next() as u64, SMALL as u64).unwrap();
+            black_box(s[0] ^ s[SMALL - 1])
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            let o = at.next();
+            let s = &raw_rw[o..o + SMALL];
+            black_box(s[0] ^ s[SMALL - 1])
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("read_into_4KiB");
+    let mut at = cycle(&blocks);
+    let mut buf = vec![0u8; BLOCK];
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            ours_rw.read_into(at.next() as u64, &mut buf).unwrap();
+            black_box(buf[0])
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            let o = at.next();
+            buf.copy_from_slice(&raw_rw[o..o + BLOCK]);
+            black_box(buf[0])
+        })
+    });
+    g.bench_function("std_fs", |b| {
+        b.iter(|| {
+            file.read_exact_at(&mut buf, at.next() as u64).unwrap();
+            black_box(buf[0])
+        })
+    });
+    g.finish();
+
+    // Reads from two threads at once: time per read, per thread.
+    let small_ref: &[usize] = &small;
+    let two_threads = |read: &(dyn Fn(usize) -> u8 + Sync), iters: u64| {
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for t in 0..2 {
+                s.spawn(move || {
+                    let mut at = Cycle {
+                        offsets: small_ref,
+                        at: t * 7919,
+                    };
+                    for _ in 0..iters {
+                        black_box(read(at.next()));
+                    }
+                });
+            }
+        });
+        start.elapsed()
+    };
+    let ours_ro_read = |o: usize| {
+        let s = ours_ro.as_slice(o as u64, SMALL as u64).unwrap();
+        s[0] ^ s[SMALL - 1]
+    };
+    let ours_rw_read = |o: usize| {
+        let s = ours_rw.as_slice(o as u64, SMALL as u64).unwrap();
+        s[0] ^ s[SMALL - 1]
+    };
+    let raw_ro_read = |o: usize| raw_ro[o] ^ raw_ro[o + SMALL - 1];
+    let mut g = c.benchmark_group("as_slice_64B_ro_2_threads");
+    g.bench_function("ours", |b| b.iter_custom(|n| two_threads(&ours_ro_read, n)));
+    g.bench_function("memmap2", |b| {
+        b.iter_custom(|n| two_threads(&raw_ro_read, n))
+    });
+    g.finish();
+    let mut g = c.benchmark_group("as_slice_64B_rw_threads");
+    g.bench_function("1_thread", |b| {
+        b.iter_custom(|n| {
+            let start = Instant::now();
+            let mut at = cycle(&small);
+            for _ in 0..n {
+                black_box(ours_rw_read(at.next()));
+            }
+            start.elapsed()
+        })
+    });
+    g.bench_function("2_threads", |b| {
+        b.iter_custom(|n| two_threads(&ours_rw_read, n))
+    });
+    g.finish();
+}
+
+fn bench_random_writes(c: &mut Criterion, dir: &Path) {
+    let path = warm_file(dir, "writes.bin");
+    let small = offsets(SMALL);
+    let data = [0xA5u8; SMALL];
+
+    let ours = MemoryMappedFile::open_rw(&path).unwrap();
+    let mut raw = raw_rw(&path);
+    let file = rw_file(&path);
+    ours.touch_pages().unwrap();
+    warm(&raw);
+
+    let mut g = c.benchmark_group("update_region_64B");
+    let mut at = cycle(&small);
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            ours.update_region(at.next() as u64, black_box(&data))
+                .unwrap()
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            let o = at.next();
+            raw[o..o + SMALL].copy_from_slice(black_box(&data));
+        })
+    });
+    g.bench_function("std_fs", |b| {
+        b.iter(|| {
+            file.write_all_at(black_box(&data), at.next() as u64)
+                .unwrap()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("as_slice_mut_64B");
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            ours.as_slice_mut(at.next() as u64, SMALL as u64)
+                .unwrap()
+                .copy_from_slice(black_box(&data))
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            let o = at.next();
+            raw[o..o + SMALL].copy_from_slice(black_box(&data));
+        })
+    });
+    g.finish();
+
+    #[cfg(feature = "atomic")]
+    {
+        let mut g = c.benchmark_group("atomic_u64_fetch_add");
+        g.bench_function("ours", |b| {
+            b.iter(|| {
+                let v = ours.atomic_u64(at.next() as u64).unwrap();
+                black_box(v.fetch_add(1, Ordering::Relaxed))
+            })
+        });
+        let base = raw.as_mut_ptr();
+        g.bench_function("memmap2", |b| {
+            b.iter(|| {
+                // SAFETY: the offset is 8-aligned and in bounds of the live mapping, whose
+                // base is page-aligned; nothing else accesses these bytes meanwhile.
+                let v = unsafe { &*base.add(at.next()).cast::<AtomicU64>() };
+                black_box(v.fetch_add(1, Ordering::Relaxed))
+            })
+        });
+        g.finish();
+    }
+    #[cfg(not(feature = "atomic"))]
+    let _ = Ordering::Relaxed;
+}
+
+fn bench_scans(c: &mut Criterion, dir: &Path) {
+    let path = warm_file(dir, "scan.bin");
+    let ours = MemoryMappedFile::open_rw(&path).unwrap();
+    let raw = raw_rw(&path);
+    ours.touch_pages().unwrap();
+    warm(&raw);
+    let mut g = c.benchmark_group("scan_64MiB_chunks_64KiB");
+    g.sample_size(20);
+    #[cfg(feature = "iterator")]
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            ours.chunks(CHUNK)
+                .map(|c| sum_words(&c))
+                .fold(0, u64::wrapping_add)
+        })
+    });
+    #[cfg(feature = "iterator")]
+    g.bench_function("ours_pages", |b| {
+        b.iter(|| {
+            ours.pages()
+                .map(|p| sum_words(&p))
+                .fold(0, u64::wrapping_add)
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| raw.chunks(CHUNK).map(sum_words).fold(0, u64::wrapping_add))
+    });
+    g.finish();
+}
+
+fn bench_touch(c: &mut Criterion, dir: &Path) {
+    // The file is recreated for this run and read once, so it is in the page cache; every
+    // iteration maps it afresh, so each measures first faults on cached pages.
+    let path = warm_file(dir, "touch.bin");
+    let ours = || {
+        let m = MemoryMappedFile::open_ro(&path).unwrap();
+        m.touch_pages().unwrap();
+        m
+    };
+    let loop_floor = || {
+        let m = raw_ro(&path);
+        let mut x = 0u8;
+        for i in (0..m.len()).step_by(PAGE) {
+            // SAFETY: in bounds of the live mapping.
+            x ^= unsafe { std::ptr::read_volatile(m.as_ptr().add(i)) };
+        }
+        black_box(x);
+        m
+    };
+    let populate_floor = || {
+        // SAFETY: as in `raw_ro`.
+        unsafe {
+            MmapOptions::new()
+                .populate()
+                .map(&File::open(&path).unwrap())
+                .unwrap()
+        }
+    };
+    println!("minor faults for one fresh 64 MiB mapping, touched:");
+    for (name, run) in [
+        ("ours", &(|| drop(ours())) as &dyn Fn()),
+        ("read-one-byte-per-page loop", &|| drop(loop_floor())),
+        ("MAP_POPULATE", &|| drop(populate_floor())),
+    ] {
+        let before = minor_faults();
+        run();
+        println!("  {name:<30} {:>8}", minor_faults() - before);
+    }
+    let mut g = c.benchmark_group("touch_pages_fresh_64MiB");
+    g.sample_size(20);
+    g.bench_function("ours", |b| b.iter_with_large_drop(ours));
+    g.bench_function("memmap2_loop", |b| b.iter_with_large_drop(loop_floor));
+    g.bench_function("memmap2_populate", |b| {
+        b.iter_with_large_drop(populate_floor)
+    });
+    g.finish();
+}
+
+fn bench_resize(c: &mut Criterion, dir: &Path) {
+    let path = dir.join("resize.bin");
+    let ours_setup = || {
+        let m = MemoryMappedFile::create_rw(&path, FILE_LEN as u64).unwrap();
+        m.touch_pages().unwrap();
+        m
+    };
+    let raw_setup = || {
+        let file = rw_file_new(&path, FILE_LEN as u64);
+        // SAFETY: as in `raw_rw`.
+        let m = unsafe { MmapMut::map_mut(&file).unwrap() };
+        warm(&m);
+        (file, m)
+    };
+    let mut g = c.benchmark_group("resize_64MiB_to_128MiB_hot");
+    g.sample_size(20);
+    g.bench_function("ours", |b| {
+        b.iter_batched(
+            ours_setup,
+            |m| {
+                m.resize(2 * FILE_LEN as u64).unwrap();
+                m.touch_pages_range(0, FILE_LEN as u64).unwrap();
+                m
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("memmap2_remap", |b| {
+        b.iter_batched(
+            raw_setup,
+            |(file, mut m)| {
+                file.set_len(2 * FILE_LEN as u64).unwrap();
+                // SAFETY: no reference into the mapping is alive.
+                unsafe {
+                    m.remap(2 * FILE_LEN, memmap2::RemapOptions::new().may_move(true))
+                        .unwrap()
+                };
+                warm(&m[..FILE_LEN]);
+                (file, m)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+fn rw_file_new(path: &Path, len: u64) -> File {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    file.set_len(len).unwrap();
+    file
+}
+
+fn bench_flush(c: &mut Criterion, dir: &Path) {
+    let path = warm_file(dir, "flush.bin");
+    let ours = MemoryMappedFile::open_rw(&path).unwrap();
+    let mut raw = raw_rw(&path);
+    ours.flush().unwrap();
+    let mut g = c.benchmark_group("flush_range_4KiB_dirty");
+    g.sample_size(30);
+    let mut n = 0u8;
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            n = n.wrapping_add(1);
+            ours.update_region(5 * PAGE as u64, &[n]).unwrap();
+            ours.flush_range(5 * PAGE as u64, PAGE as u64).unwrap();
+        })
+    });
+    g.bench_function("memmap2", |b| {
+        b.iter(|| {
+            n = n.wrapping_add(1);
+            raw[7 * PAGE] = n;
+            raw.flush_range(7 * PAGE, PAGE).unwrap();
+        })
+    });
+    g.finish();
+}
+
+fn bench_policies(c: &mut Criterion, dir: &Path) {
+    // A log-style writer: 64 B records one after another, wrapping at the end of the file.
+    let mut g = c.benchmark_group("update_region_64B_sequential_by_policy");
+    for (name, policy) in [
+        ("manual", FlushPolicy::Manual),
+        ("every_bytes_1MiB", FlushPolicy::EveryBytes(1 << 20)),
+        ("every_millis_10", FlushPolicy::EveryMillis(10)),
+    ] {
+        let path = warm_file(dir, &format!("policy-{name}.bin"));
+        let m = MemoryMappedFile::builder(&path)
+            .mode(MmapMode::ReadWrite)
+            .flush_policy(policy)
+            .open()
+            .unwrap();
+        m.touch_pages().unwrap();
+        let data = [0x5Au8; SMALL];
+        let mut at = 0u64;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                m.update_region(at, black_box(&data)).unwrap();
+                at = (at + SMALL as u64) % FILE_LEN as u64;
+            })
+        });
+        m.flush().unwrap();
+    }
+    g.finish();
+}
+
+/// The median estimate criterion saved for `group/function`, in nanoseconds.
+fn median_ns(group: &str, function: &str) -> Option<f64> {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let json = std::fs::read_to_string(
+        dir.join("criterion")
+            .join(group)
+            .join(function)
+            .join("new/estimates.json"),
+    )
+    .ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let value = &median[median.find("\"point_estimate\":")? + 17..];
+    let end = value.find([',', '}'])?;
+    value[..end].trim().parse().ok()
+}
+
+/// One line of the summary: ours against a floor, with the target ratio.
+struct Row {
+    group: &'static str,
+    ours: &'static str,
+    floor: &'static str,
+    target: f64,
+    /// Ratios above the target miss it; for "higher is better" rows the ratio is inverted.
+    scale: f64,
+}
+
+fn summary() {
+    let rows = [
+        Row {
+            group: "as_slice_64B_ro",
+            ours: "ours",
+            floor: "memmap2",
+            target: 1.3,
+            scale: 1.0,
+        },
+        Row {
+            group: "as_slice_64B_rw",
+            ours: "ours",
+            floor: "memmap2",
+            target: 3.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "read_into_4KiB",
+            ours: "ours",
+            floor: "memmap2",
+            target: 1.2,
+            scale: 1.0,
+        },
+        Row {
+            group: "read_into_4KiB",
+            ours: "ours",
+            floor: "std_fs",
+            target: 1.2,
+            scale: 1.0,
+        },
+        Row {
+            group: "update_region_64B",
+            ours: "ours",
+            floor: "memmap2",
+            target: 2.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "update_region_64B",
+            ours: "ours",
+            floor: "std_fs",
+            target: 2.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "as_slice_mut_64B",
+            ours: "ours",
+            floor: "memmap2",
+            target: 2.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "atomic_u64_fetch_add",
+            ours: "ours",
+            floor: "memmap2",
+            target: 2.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "scan_64MiB_chunks_64KiB",
+            ours: "ours",
+            floor: "memmap2",
+            target: 1.1,
+            scale: 1.0,
+        },
+        Row {
+            group: "scan_64MiB_chunks_64KiB",
+            ours: "ours_pages",
+            floor: "memmap2",
+            target: 1.1,
+            scale: 1.0,
+        },
+        Row {
+            group: "touch_pages_fresh_64MiB",
+            ours: "ours",
+            floor: "memmap2_loop",
+            target: 1.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "touch_pages_fresh_64MiB",
+            ours: "ours",
+            floor: "memmap2_populate",
+            target: 1.0,
+            scale: 1.0,
+        },
+        Row {
+            group: "resize_64MiB_to_128MiB_hot",
+            ours: "ours",
+            floor: "memmap2_remap",
+            target: 1.3,
+            scale: 1.0,
+        },
+        Row {
+            group: "flush_range_4KiB_dirty",
+            ours: "ours",
+            floor: "memmap2",
+            target: 1.1,
+            scale: 1.0,
+        },
+        Row {
+            group: "update_region_64B_sequential_by_policy",
+            ours: "every_bytes_1MiB",
+            floor: "manual",
+            target: 1.1,
+            scale: 1.0,
+        },
+        Row {
+            group: "update_region_64B_sequential_by_policy",
+            ours: "every_millis_10",
+            floor: "manual",
+            target: 1.1,
+            scale: 1.0,
+        },
+        Row {
+            group: "as_slice_64B_ro_2_threads",
+            ours: "ours",
+            floor: "memmap2",
+            target: 1.2,
+            scale: 1.0,
+        },
+        // Throughput of 2 threads over 1: 2 * t(1 thread) / t(2 threads), at least 1.6.
+        Row {
+            group: "as_slice_64B_rw_threads",
+            ours: "1_thread",
+            floor: "2_threads",
+            target: 1.6,
+            scale: 2.0,
+        },
+    ];
+    println!(
+        "\n{:<40} {:>18} {:>12} {:>12} {:>8} {:>8}",
+        "case", "ours vs floor", "ours ns", "floor ns", "ratio", "target"
+    );
+    for r in rows {
+        let (Some(ours), Some(floor)) = (median_ns(r.group, r.ours), median_ns(r.group, r.floor))
+        else {
+            continue;
+        };
+        let ratio = r.scale * ours / floor;
+        let met = if r.scale > 1.0 {
+            ratio >= r.target
+        } else {
+            ratio <= r.target
+        };
+        println!(
+            "{:<40} {:>18} {:>12.1} {:>12.1} {:>8.2} {:>7}{}",
+            r.group,
+            format!("{}/{}", r.ours, r.floor),
+            ours,
+            floor,
+            ratio,
+            if r.scale > 1.0 { ">=" } else { "<=" }.to_owned() + &r.target.to_string(),
+            if met { "" } else { "  MISSED" }
+        );
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    bench_random_reads(&mut c, dir.path());
+    bench_random_writes(&mut c, dir.path());
+    bench_scans(&mut c, dir.path());
+    bench_touch(&mut c, dir.path());
+    bench_resize(&mut c, dir.path());
+    bench_flush(&mut c, dir.path());
+    bench_policies(&mut c, dir.path());
+    c.final_summary();
+    summary();
+}
