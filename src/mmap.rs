@@ -524,19 +524,24 @@ impl MemoryMappedFile {
     /// assert!(mmap.as_slice(60, 10).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
         match &self.inner.map {
             Map::ReadOnly(map) => {
                 let r = range::checked(offset, len, map.len())?;
                 Ok(MappedSlice::borrowed(&map[r]))
             }
-            Map::Writable(lock) => {
-                let guard = lock.read();
-                let r = range::checked(offset, len, guard.len())?;
-                Ok(MappedSlice::guarded(guard, r))
-            }
+            Map::Writable(lock) => Self::as_slice_locked(lock, offset, len),
         }
+    }
+
+    /// The guarded path of [`as_slice`](Self::as_slice), kept out of line so that the
+    /// read-only path inlines into its callers.
+    #[inline(never)]
+    fn as_slice_locked(lock: &MapLock, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        let guard = lock.read();
+        let r = range::checked(offset, len, guard.len())?;
+        Ok(MappedSlice::guarded(guard, r))
     }
 
     /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
@@ -1103,9 +1108,11 @@ impl Inner {
     pub(crate) fn sync(&self) -> io::Result<()> {
         match &self.map {
             Map::Writable(lock) if self.mode == MmapMode::ReadWrite => {
-                let guard = lock.read();
                 let done = self.flush.snapshot();
-                guard.flush()?;
+                crate::os::sync_shared_mapping(&self.file, || lock.read().flush())?;
+                // Writers update the counters with plain loads and stores under the write
+                // lock, so the debit must exclude them.
+                let _guard = lock.read();
                 self.flush.debit(done);
                 Ok(())
             }

@@ -63,3 +63,11 @@ pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
 pub(crate) fn populate_read(bytes: &[u8]) {
     super::touch_each_page(bytes);
 }
+
+/// Writes back the dirty pages of a shared mapping of `_file` through the mapping.
+pub(crate) fn sync_shared_mapping(
+    _file: &File,
+    msync: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    msync()
+}

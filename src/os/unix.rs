@@ -152,3 +152,26 @@ pub(crate) fn populate_read(bytes: &[u8]) {
     }
     super::touch_each_page(bytes);
 }
+
+/// Writes back every dirty page of a shared mapping of `file` and waits until they are
+/// durable; `msync` does it through the mapping where that is needed.
+///
+/// On Linux, a page written through a shared mapping is marked dirty in the page cache at
+/// the write (the kernel keeps clean pages write-protected to catch it), so `fdatasync` on
+/// the file writes it back and write-protects it again: what `msync(MS_SYNC)` does for a
+/// shared mapping, without needing the mapping, so no lock on it is held meanwhile.
+pub(crate) fn sync_shared_mapping(
+    file: &File,
+    msync: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let _ = msync;
+        file.sync_data()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = file;
+        msync()
+    }
+}
