@@ -83,6 +83,11 @@ pub(crate) struct Inner {
     pub(crate) map: Map,
     /// The mapping's length, updated by `resize` under the write lock.
     len: AtomicUsize,
+    /// How far from the start touching has faulted the mapping in: below this, pages are
+    /// most likely mapped already, and reading them is cheaper than asking the kernel to
+    /// populate them (which pins and releases every page); above it, populating is cheaper.
+    /// A hint only: a page dropped since is simply faulted in again.
+    populated: AtomicUsize,
     mode: MmapMode,
     /// Set once `as_slice_bytes` has lent out unguarded bytes of a copy-on-write mapping:
     /// from then on it refuses writes.
@@ -152,7 +157,23 @@ pub struct MemoryMappedFile {
     /// Present with [`FlushPolicy::EveryMillis`]; every handle holds it, so the thread is
     /// stopped and joined when the last handle drops.
     flusher: Option<Arc<Flusher>>,
+    /// The bytes of a read-only mapping, so that reads reach them without going through
+    /// `inner`; `None` for writable mappings.
+    ro: Option<RoBytes>,
 }
+
+/// Address and length of a read-only mapping owned by the handle's `inner`.
+#[derive(Clone, Copy)]
+struct RoBytes {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: `ro` points into the read-only mapping that `inner` owns (kept alive by the handle's
+// `Arc`) and is only ever read; the rest of the handle is `Send + Sync` on its own.
+unsafe impl Send for MemoryMappedFile {}
+// SAFETY: as above; shared access only reads the mapping.
+unsafe impl Sync for MemoryMappedFile {}
 
 impl MemoryMappedFile {
     /// Creates (or truncates) the file at `path`, sizes it to `size` zero bytes, and maps it
@@ -360,6 +381,7 @@ impl MemoryMappedFile {
         let inner = Arc::new(Inner {
             map,
             len: AtomicUsize::new(len),
+            populated: AtomicUsize::new(if populate { len } else { 0 }),
             mode: options.mode,
             frozen: AtomicBool::new(false),
             flush: FlushState::new(options.flush_policy),
@@ -373,7 +395,16 @@ impl MemoryMappedFile {
             }
             _ => None,
         };
-        let mmap = Self { inner, flusher };
+        let ro = match &inner.map {
+            Map::ReadOnly(map) => {
+                std::ptr::NonNull::new(map.as_ptr().cast_mut()).map(|ptr| RoBytes {
+                    ptr,
+                    len: map.len(),
+                })
+            }
+            Map::Writable(_) => None,
+        };
+        let mmap = Self { inner, flusher, ro };
         mmap.apply_page_hints()?;
         if options.touch_hint == TouchHint::Eager && !populate {
             mmap.touch_pages()?;
@@ -526,22 +557,39 @@ impl MemoryMappedFile {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
-        match &self.inner.map {
-            Map::ReadOnly(map) => {
-                let r = range::checked(offset, len, map.len())?;
-                Ok(MappedSlice::borrowed(&map[r]))
+        match self.ro_bytes() {
+            Some(bytes) => {
+                let r = range::checked(offset, len, bytes.len())?;
+                Ok(MappedSlice::borrowed(&bytes[r]))
             }
-            Map::Writable(lock) => Self::as_slice_locked(lock, offset, len),
+            None => self.as_slice_locked(offset, len),
         }
     }
 
     /// The guarded path of [`as_slice`](Self::as_slice), kept out of line so that the
     /// read-only path inlines into its callers.
     #[inline(never)]
-    fn as_slice_locked(lock: &MapLock, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
-        let guard = lock.read();
-        let r = range::checked(offset, len, guard.len())?;
-        Ok(MappedSlice::guarded(guard, r))
+    fn as_slice_locked(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        match &self.inner.map {
+            Map::Writable(lock) => {
+                let guard = lock.read();
+                let r = range::checked(offset, len, guard.len())?;
+                Ok(MappedSlice::guarded(guard, r))
+            }
+            Map::ReadOnly(map) => Ok(MappedSlice::borrowed(
+                &map[range::checked(offset, len, map.len())?],
+            )),
+        }
+    }
+
+    /// The bytes of a read-only mapping, reached without going through `inner`.
+    #[inline(always)]
+    fn ro_bytes(&self) -> Option<&[u8]> {
+        self.ro.map(|ro| {
+            // SAFETY: `ro` describes the read-only mapping `self.inner` owns, which lives as
+            // long as `self` and is never written, moved or resized.
+            unsafe { std::slice::from_raw_parts(ro.ptr.as_ptr(), ro.len) }
+        })
     }
 
     /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
@@ -826,6 +874,7 @@ impl MemoryMappedFile {
             }
         }
         self.inner.len.store(new_len, Relaxed);
+        self.inner.populated.fetch_min(new_len, Relaxed);
         Ok(())
     }
 
@@ -849,10 +898,7 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn touch_pages(&self) -> Result<()> {
-        self.read_with(|bytes| {
-            crate::os::populate_read(bytes);
-            Ok(())
-        })
+        self.touch(None)
     }
 
     /// Faults in the pages covering `len` bytes at `offset`.
@@ -870,8 +916,24 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn touch_pages_range(&self, offset: u64, len: u64) -> Result<()> {
+        self.touch(Some((offset, len)))
+    }
+
+    /// Faults in the pages of `range` (the whole mapping for `None`): pages below the
+    /// populated watermark by reading them, the rest by asking the kernel to populate them.
+    fn touch(&self, range: Option<(u64, u64)>) -> Result<()> {
         self.read_with(|bytes| {
-            crate::os::populate_read(&bytes[range::checked(offset, len, bytes.len())?]);
+            let r = match range {
+                Some((offset, len)) => range::checked(offset, len, bytes.len())?,
+                None => 0..bytes.len(),
+            };
+            let mark = self.inner.populated.load(Relaxed).min(bytes.len());
+            let split = r.end.min(mark).max(r.start);
+            crate::os::touch_pages(&bytes[r.start..split]);
+            crate::os::populate_read(&bytes[split..r.end]);
+            if r.start <= mark {
+                self.inner.populated.fetch_max(r.end, Relaxed);
+            }
             Ok(())
         })
     }
@@ -1019,7 +1081,7 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unmap(self) -> std::result::Result<File, Self> {
-        let Self { inner, flusher } = self;
+        let Self { inner, flusher, ro } = self;
         if let Some(flusher) = flusher {
             // Every handle holds the flusher, so this succeeds exactly when we are the last
             // handle; dropping it joins the thread, which releases its reference to `inner`.
@@ -1027,6 +1089,7 @@ impl MemoryMappedFile {
                 return Err(Self {
                     inner,
                     flusher: Some(flusher),
+                    ro,
                 });
             }
         }
@@ -1035,12 +1098,16 @@ impl MemoryMappedFile {
             .map_err(|inner| Self {
                 inner,
                 flusher: None,
+                ro,
             })
     }
 
     /// Runs `f` on the whole mapping, under the read lock where there is one.
     #[inline]
     pub(crate) fn read_with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        if let Some(bytes) = self.ro_bytes() {
+            return f(bytes);
+        }
         match &self.inner.map {
             Map::ReadOnly(map) => f(map),
             Map::Writable(lock) => f(&lock.read()),
@@ -1137,6 +1204,7 @@ impl Clone for MemoryMappedFile {
         Self {
             inner: Arc::clone(&self.inner),
             flusher: self.flusher.clone(),
+            ro: self.ro,
         }
     }
 }

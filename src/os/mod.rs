@@ -32,7 +32,7 @@ fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
 }
 
 /// Reads one byte of every page `bytes` covers, so that each is faulted in.
-fn touch_each_page(bytes: &[u8]) {
+pub(crate) fn touch_pages(bytes: &[u8]) {
     let page = page_size();
     let base = bytes.as_ptr() as usize;
     let mut at = 0;

@@ -61,7 +61,7 @@ pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
 
 /// Faults in every page of `bytes` for reading.
 pub(crate) fn populate_read(bytes: &[u8]) {
-    super::touch_each_page(bytes);
+    super::touch_pages(bytes);
 }
 
 /// Writes back the dirty pages of a shared mapping of `_file` through the mapping.

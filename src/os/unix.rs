@@ -150,7 +150,7 @@ pub(crate) fn populate_read(bytes: &[u8]) {
             return;
         }
     }
-    super::touch_each_page(bytes);
+    super::touch_pages(bytes);
 }
 
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
