@@ -137,7 +137,16 @@ fn bench_random_reads(c: &mut Criterion, dir: &Path) {
     });
     g.finish();
 
+    let locked_raw = parking_lot::RwLock::new(());
     let mut g = c.benchmark_group("as_slice_64B_rw");
+    g.bench_function("memmap2_with_rwlock", |b| {
+        b.iter(|| {
+            let _guard = locked_raw.read_recursive();
+            let o = at.next();
+            let s = &raw_rw[o..o + SMALL];
+            black_box(s[0] ^ s[SMALL - 1])
+        })
+    });
     g.bench_function("ours", |b| {
         b.iter(|| {
             let s = ours_rw.as_slice(at.next() as u64, SMALL as u64).unwrap();
@@ -241,6 +250,14 @@ fn bench_random_writes(c: &mut Criterion, dir: &Path) {
 
     let mut g = c.benchmark_group("update_region_64B");
     let mut at = cycle(&small);
+    let locked_raw = parking_lot::RwLock::new(());
+    g.bench_function("memmap2_with_rwlock", |b| {
+        b.iter(|| {
+            let _guard = locked_raw.write();
+            let o = at.next();
+            raw[o..o + SMALL].copy_from_slice(black_box(&data));
+        })
+    });
     g.bench_function("ours", |b| {
         b.iter(|| {
             ours.update_region(at.next() as u64, black_box(&data))
@@ -287,6 +304,15 @@ fn bench_random_writes(c: &mut Criterion, dir: &Path) {
             })
         });
         let base = raw.as_mut_ptr();
+        let locked_raw = parking_lot::RwLock::new(());
+        g.bench_function("memmap2_with_rwlock", |b| {
+            b.iter(|| {
+                let _guard = locked_raw.read_recursive();
+                // SAFETY: as below.
+                let v = unsafe { &*base.add(at.next()).cast::<AtomicU64>() };
+                black_box(v.fetch_add(1, Ordering::Relaxed))
+            })
+        });
         g.bench_function("memmap2", |b| {
             b.iter(|| {
                 // SAFETY: the offset is 8-aligned and in bounds of the live mapping, whose
@@ -479,6 +505,17 @@ fn bench_policies(c: &mut Criterion, dir: &Path) {
         m.touch_pages().unwrap();
         let data = [0x5Au8; SMALL];
         let mut at = 0u64;
+        let writes = 4_000_000u64;
+        let before = minor_faults();
+        for _ in 0..writes {
+            m.update_region(at, &data).unwrap();
+            at = (at + SMALL as u64) % FILE_LEN as u64;
+        }
+        let pages = writes * SMALL as u64 / PAGE as u64;
+        println!(
+            "{name}: {:.2} page faults per 4 KiB page written",
+            (minor_faults() - before) as f64 / pages as f64
+        );
         g.bench_function(name, |b| {
             b.iter(|| {
                 m.update_region(at, black_box(&data)).unwrap();

@@ -9,12 +9,10 @@ use std::ops::Range;
 /// any offset and yields the empty range `0..0`, so callers never index past the end.
 #[inline]
 pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize>> {
-    if len == 0 {
-        return Ok(0..0);
-    }
     match offset.checked_add(len) {
         // `end <= total`, and `total` is a `usize`, so both casts are lossless.
         Some(end) if end <= total as u64 => Ok(offset as usize..end as usize),
+        _ if len == 0 => Ok(0..0),
         _ => Err(out_of_bounds(offset, len, total as u64)),
     }
 }
