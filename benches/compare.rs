@@ -11,6 +11,7 @@ use mmap_io::{MemoryMappedFile, MmapMode};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "atomic")]
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -323,8 +324,6 @@ fn bench_random_writes(c: &mut Criterion, dir: &Path) {
         });
         g.finish();
     }
-    #[cfg(not(feature = "atomic"))]
-    let _ = Ordering::Relaxed;
 }
 
 fn bench_scans(c: &mut Criterion, dir: &Path) {
