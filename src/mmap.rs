@@ -134,7 +134,11 @@ const COW_NEEDS_FEATURE: &str = "copy-on-write mappings need the `cow` feature";
 /// The bytes of a mapping are the file's bytes. If another process (or another handle that
 /// is not a `MemoryMappedFile`) truncates the file while it is mapped, touching the lost
 /// pages raises `SIGBUS`; if it writes the file, views see the bytes change under them.
-/// Share files only with cooperating processes.
+/// Share files only with cooperating processes. [`flush`](Self::flush),
+/// [`flush_range`](Self::flush_range) and [`resize`](Self::resize) check the file's length
+/// first and return an error, without touching a page, when it was truncated below the
+/// mapping; the read and write paths do not (they make no system call), so after such a
+/// truncation only those calls are safe until the file is grown back.
 ///
 /// # Examples
 ///
@@ -760,7 +764,9 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::FlushFailed`] if writeback fails now, or failed in the background
-    /// flusher since the last call (such an error is kept until a flush returns it).
+    /// flusher since the last call (such an error is kept until a flush returns it), or if
+    /// another process truncated the file below the mapping (checked first; nothing is
+    /// touched then).
     ///
     /// # Examples
     ///
@@ -807,9 +813,12 @@ impl MemoryMappedFile {
                     return Ok(());
                 }
                 let done = self.inner.flush.snapshot();
-                guard.flush_range(r.start, r.len()).map(|()| {
-                    self.inner.flush.debit(done.capped(r.len() as u64));
-                })
+                self.inner
+                    .check_not_truncated(guard.len())
+                    .and_then(|()| guard.flush_range(r.start, r.len()))
+                    .map(|()| {
+                        self.inner.flush.debit(done.capped(r.len() as u64));
+                    })
             }
             _ => return self.read_with(|b| range::checked(offset, len, b.len()).map(drop)),
         };
@@ -833,7 +842,8 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::InvalidMode`] on read-only and copy-on-write mappings;
-    /// [`MmapIoError::ResizeFailed`] if `new_size` is 0 or does not fit in memory;
+    /// [`MmapIoError::ResizeFailed`] if `new_size` is 0 or does not fit in memory, or if
+    /// another process truncated the file below the mapping;
     /// [`MmapIoError::Io`] if the file cannot be resized or remapped.
     ///
     /// # Examples
@@ -854,6 +864,9 @@ impl MemoryMappedFile {
         let new_len = range::mapping_len(new_size)?;
         let mut guard = lock.write();
         let old_len = guard.len();
+        self.inner
+            .check_not_truncated(old_len)
+            .map_err(|e| MmapIoError::ResizeFailed(e.to_string()))?;
         let file = &self.inner.file;
         if new_len > old_len {
             file.set_len(new_size)?;
@@ -1170,12 +1183,29 @@ impl RangeOpError {
 }
 
 impl Inner {
+    /// Fails if the file is now shorter than `mapped` bytes: another process truncated it,
+    /// and the pages past its end must not be touched.
+    fn check_not_truncated(&self, mapped: usize) -> io::Result<()> {
+        let on_disk = self.file.metadata()?.len();
+        if on_disk < mapped as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file was truncated to {on_disk} bytes while {mapped} bytes are mapped"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Writes back every dirty page of a read-write mapping and waits for it to be durable;
     /// on success, takes what was pending off the counters.
     pub(crate) fn sync(&self) -> io::Result<()> {
         match &self.map {
             Map::Writable(lock) if self.mode == MmapMode::ReadWrite => {
                 let done = self.flush.snapshot();
+                // Under the lock, so that a resize in progress cannot look like a truncation.
+                self.check_not_truncated(lock.read().len())?;
                 crate::os::sync_shared_mapping(&self.file, || lock.read().flush())?;
                 // Writers update the counters with plain loads and stores under the write
                 // lock, so the debit must exclude them.

@@ -1,0 +1,264 @@
+//! Faults the operating system raises, surfaced as errors: the call fails, the process
+//! lives, the file stays consistent. Cases that need a limit or privilege change run in a
+//! child process and skip, with a printed reason, where the wrapper is not available.
+mod common;
+
+use common::{file_with, path, pattern, read_file, run_child_test, tempdir};
+use mmap_io::{MemoryMappedFile, MmapIoError, MmapMode};
+use std::os::unix::process::ExitStatusExt;
+
+const CHILD_DIR: &str = "MMAP_IO_TEST_FAULT_DIR";
+const DONE: &str = "child-checks-done";
+
+/// Runs child test `name` behind `wrapper`, and checks it ran to the end and passed.
+fn child_passes(name: &str, wrapper: &[&str]) {
+    let Some(out) = run_child_test(name, wrapper) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let wrapper_failed = !out.status.success() && !stdout.contains("running 1 test");
+    if wrapper_failed {
+        println!("skipped: {wrapper:?} cannot run here: {stderr}");
+        return;
+    }
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(DONE),
+        "the child did not run its checks:\n{stdout}"
+    );
+}
+
+// --- a file truncated by another process while mapped ---
+
+#[test]
+fn flush_and_resize_refuse_a_truncated_file_without_touching_it() {
+    let dir = tempdir();
+    let p = path(&dir, "truncated.bin");
+    let mmap = MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap();
+    mmap.update_region(0, b"head").unwrap();
+    // Another handle (another process would do the same) truncates the file under the map.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+
+    let err = mmap.flush().unwrap_err();
+    assert!(
+        matches!(&err, MmapIoError::FlushFailed(m) if m.contains("truncated")),
+        "{err}"
+    );
+    let err = mmap.flush_range(0, 100).unwrap_err();
+    assert!(
+        matches!(&err, MmapIoError::FlushFailed(m) if m.contains("truncated")),
+        "{err}"
+    );
+    let err = mmap.resize(128 * 1024).unwrap_err();
+    assert!(
+        matches!(&err, MmapIoError::ResizeFailed(m) if m.contains("truncated")),
+        "{err}"
+    );
+    assert_eq!(mmap.len(), 64 * 1024);
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().len(),
+        4096,
+        "the failed resize left the file alone"
+    );
+
+    // Once the file is grown back, the mapping works again.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(64 * 1024)
+        .unwrap();
+    mmap.flush().unwrap();
+    assert_eq!(mmap.as_slice(0, 4).unwrap(), b"head");
+}
+
+#[test]
+fn touching_pages_past_a_truncation_kills_with_sigbus() {
+    let Some(out) = run_child_test("sigbus_after_truncation_child", &[]) else {
+        return;
+    };
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGBUS),
+        "expected death by SIGBUS, got {:?}:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+#[ignore = "runs in a child process: it is meant to die by SIGBUS"]
+fn sigbus_after_truncation_child() {
+    let dir = tempdir();
+    let p = path(&dir, "gone.bin");
+    let mmap = MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    // The read path makes no system call, so it cannot see the truncation: this read faults.
+    let byte = mmap.as_slice(60 * 1024, 1).unwrap()[0];
+    println!("read {byte} past the end of the file without a fault");
+}
+
+// --- RLIMIT_FSIZE: growing a file past the limit ---
+
+#[test]
+fn growing_past_rlimit_fsize_is_an_io_error_and_keeps_the_old_length() {
+    child_passes("fsize_limit_child", &["prlimit", "--fsize=4194304", "--"]);
+}
+
+#[test]
+#[ignore = "runs in a child process under prlimit --fsize"]
+fn fsize_limit_child() {
+    // SAFETY: ignoring SIGXFSZ makes the kernel return EFBIG instead of killing us.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    let efbig = |e: &MmapIoError| matches!(e, MmapIoError::Io(io) if io.raw_os_error() == Some(libc::EFBIG));
+    let dir = tempdir();
+
+    let p = path(&dir, "grow.bin");
+    let mmap = MemoryMappedFile::create_rw(&p, 1 << 20).unwrap();
+    mmap.update_region(0, b"kept").unwrap();
+    let err = mmap.resize(8 << 20).unwrap_err();
+    assert!(efbig(&err), "{err}");
+    assert_eq!(mmap.len(), 1 << 20);
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 1 << 20);
+    assert_eq!(mmap.as_slice(0, 4).unwrap(), b"kept");
+    mmap.resize(2 << 20).unwrap(); // within the limit: still fine
+
+    let bytes = pattern(100_000, 3);
+    let existing = file_with(&dir, "existing.bin", &bytes);
+    let err = MemoryMappedFile::create_rw(&existing, 8 << 20).unwrap_err();
+    assert!(efbig(&err), "{err}");
+    assert_eq!(
+        read_file(&existing),
+        bytes,
+        "the old file keeps its length and bytes"
+    );
+
+    let fresh = path(&dir, "fresh.bin");
+    let err = MemoryMappedFile::create_rw(&fresh, 8 << 20).unwrap_err();
+    assert!(efbig(&err), "{err}");
+    assert!(
+        !fresh.exists(),
+        "a create that failed leaves no file behind"
+    );
+    println!("{DONE}");
+}
+
+// --- a read-only file, and a read-only mount, opened read-write ---
+
+#[test]
+fn a_read_only_file_opened_read_write_is_an_io_error() {
+    // As root, file permissions do not apply; without CAP_DAC_OVERRIDE they do.
+    child_passes(
+        "read_only_file_child",
+        &[
+            "setpriv",
+            "--inh-caps=-dac_override,-dac_read_search",
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--",
+        ],
+    );
+}
+
+#[test]
+#[ignore = "runs in a child process without CAP_DAC_OVERRIDE"]
+fn read_only_file_child() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    let bytes = pattern(8192, 4);
+    let p = file_with(&dir, "ro.bin", &bytes);
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let denied = |r: Result<MemoryMappedFile, MmapIoError>| matches!(r, Err(MmapIoError::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied);
+    assert!(denied(MemoryMappedFile::open_rw(&p)));
+    assert!(denied(mmap_io::load_mmap(&p, MmapMode::ReadWrite)));
+    assert!(denied(MemoryMappedFile::create_rw(&p, 100)));
+    assert!(denied(MemoryMappedFile::open_or_create(&p, 100)));
+    assert!(mmap_io::write_mmap(&p, 0, b"x").is_err());
+    assert_eq!(
+        MemoryMappedFile::open_ro(&p)
+            .unwrap()
+            .as_slice(0, 8192)
+            .unwrap(),
+        bytes.as_slice()
+    );
+    assert_eq!(read_file(&p), bytes);
+    println!("{DONE}");
+}
+
+#[test]
+fn a_read_only_mount_opened_read_write_is_an_io_error() {
+    let dir = tempdir();
+    let Some(out) = common::child_test_command(
+        "read_only_mount_child",
+        &["unshare", "-m", "--propagation", "private", "--"],
+    )
+    .env(CHILD_DIR, dir.path())
+    .output()
+    .map_err(|e| println!("skipped: cannot run unshare: {e}"))
+    .ok() else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
+        println!(
+            "skipped: no private mount namespace here: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(DONE), "{stdout}");
+}
+
+#[test]
+#[ignore = "runs in a child process in its own mount namespace"]
+fn read_only_mount_child() {
+    let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
+    let mount = |args: &[&str]| {
+        std::process::Command::new("mount")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m",
+        "tmpfs",
+        mnt.to_str().unwrap(),
+    ]) {
+        println!("skipped: cannot mount a tmpfs");
+        return;
+    }
+    let bytes = pattern(8192, 5);
+    let p = mnt.join("on-ro-mount.bin");
+    std::fs::write(&p, &bytes).unwrap();
+    assert!(mount(&["-o", "remount,ro", mnt.to_str().unwrap()]));
+    let erofs = |r: Result<MemoryMappedFile, MmapIoError>| matches!(r, Err(MmapIoError::Io(e)) if e.raw_os_error() == Some(libc::EROFS));
+    assert!(erofs(MemoryMappedFile::open_rw(&p)));
+    assert!(erofs(MemoryMappedFile::create_rw(&p, 100)));
+    assert!(erofs(MemoryMappedFile::create_rw(mnt.join("new.bin"), 100)));
+    assert_eq!(
+        MemoryMappedFile::open_ro(&p)
+            .unwrap()
+            .as_slice(0, 8192)
+            .unwrap(),
+        bytes.as_slice()
+    );
+    println!("{DONE}");
+}
