@@ -262,3 +262,48 @@ fn read_only_mount_child() {
     );
     println!("{DONE}");
 }
+
+// --- the process's mapping count exhausted ---
+
+#[test]
+fn exhausting_the_mapping_count_is_an_io_error() {
+    child_passes("map_count_child", &[]);
+}
+
+#[test]
+#[ignore = "runs in a child process: it uses up every mapping the process may have"]
+fn map_count_child() {
+    let dir = tempdir();
+    let page = file_with(&dir, "page.bin", &[7u8; 4096]);
+    let target = file_with(&dir, "target.bin", &pattern(8192, 6));
+    let file = std::fs::File::open(&page).unwrap();
+    // Map the same page until the kernel refuses: separate mappings of offset 0 never merge.
+    let mut hoard = Vec::new();
+    loop {
+        // SAFETY: the file is never truncated; the mappings are only kept, never read.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => hoard.push(m),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(libc::ENOMEM), "{e}");
+                break;
+            }
+        }
+    }
+    let enomem = |r: Result<MemoryMappedFile, MmapIoError>| match r {
+        Err(MmapIoError::Io(e)) => e.raw_os_error() == Some(libc::ENOMEM),
+        Err(other) => panic!("unexpected error: {other}"),
+        Ok(_) => false,
+    };
+    assert!(enomem(MemoryMappedFile::open_ro(&target)));
+    assert!(enomem(MemoryMappedFile::open_rw(&target)));
+    assert!(enomem(mmap_io::load_mmap(&target, MmapMode::ReadOnly)));
+    assert!(mmap_io::AnonymousMmap::new(4096).is_err());
+    assert_eq!(
+        read_file(&target),
+        pattern(8192, 6),
+        "the file is untouched"
+    );
+    drop(hoard);
+    assert_eq!(MemoryMappedFile::open_ro(&target).unwrap().len(), 8192);
+    println!("{DONE}");
+}
