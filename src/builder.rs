@@ -16,6 +16,7 @@ pub(crate) struct Options {
     pub(crate) flush_policy: FlushPolicy,
     pub(crate) touch_hint: TouchHint,
     pub(crate) huge_pages: bool,
+    pub(crate) preallocate: bool,
 }
 
 impl Default for Options {
@@ -26,6 +27,7 @@ impl Default for Options {
             flush_policy: FlushPolicy::default(),
             touch_hint: TouchHint::default(),
             huge_pages: false,
+            preallocate: false,
         }
     }
 }
@@ -146,6 +148,36 @@ impl MemoryMappedFileBuilder {
         self
     }
 
+    /// Allocates the file's disk blocks when it is created, sized or grown by
+    /// [`resize`](MemoryMappedFile::resize) (`fallocate`; default: off).
+    ///
+    /// Without it, a file is sized sparsely: creating it is instant, but when the disk fills
+    /// up, a write through the mapping to a page that has no block yet cannot fail with an
+    /// error and the process is killed by `SIGBUS`. With it, running out of space is an
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) error (`ENOSPC`) from `create`,
+    /// `open_or_create` or `resize`, and later writes cannot run out of space.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::MetadataExt;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("log.bin");
+    /// let mmap = mmap_io::MemoryMappedFile::builder(&path)
+    ///     .size(1 << 20)
+    ///     .preallocate(true)
+    ///     .create()?;
+    /// assert!(std::fs::metadata(&path)?.blocks() * 512 >= 1 << 20);
+    /// mmap.resize(2 << 20)?; // allocated too
+    /// assert!(std::fs::metadata(&path)?.blocks() * 512 >= 2 << 20);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn preallocate(mut self, enable: bool) -> Self {
+        self.options.preallocate = enable;
+        self
+    }
+
     /// Creates (or truncates) the file, sizes it to [`size`](Self::size) zero bytes and
     /// maps it in the builder's mode.
     ///
@@ -167,7 +199,7 @@ impl MemoryMappedFileBuilder {
     /// ```
     pub fn create(self) -> Result<MemoryMappedFile> {
         let size = self.nonzero_size()?;
-        let file = create_file(&self.path, size)?;
+        let file = create_file(&self.path, size, self.options.preallocate)?;
         MemoryMappedFile::map_file(file, self.path, &self.options)
     }
 
@@ -230,7 +262,7 @@ impl MemoryMappedFileBuilder {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
-            match create_new(&self.path, size) {
+            match create_new(&self.path, size, self.options.preallocate) {
                 Ok(file) => return MemoryMappedFile::map_file(file, self.path, &self.options),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_race = Some(e),
                 Err(e) => return Err(e.into()),
@@ -252,7 +284,7 @@ impl MemoryMappedFileBuilder {
     fn map_existing(self, file: File) -> Result<MemoryMappedFile> {
         if let (MmapMode::ReadWrite, Some(size)) = (self.options.mode, self.options.size) {
             if size > 0 && file.metadata()?.len() == 0 {
-                file.set_len(size)?;
+                size_file(&file, 0, size, self.options.preallocate)?;
             }
         }
         MemoryMappedFile::map_file(file, self.path, &self.options)
@@ -273,15 +305,29 @@ fn open_file(path: &Path, mode: MmapMode) -> io::Result<File> {
         .open(path)
 }
 
+/// Grows `file` from `old` to `new` bytes: sparsely, or with its blocks allocated.
+/// On failure the file is left at `old` bytes.
+pub(crate) fn size_file(file: &File, old: u64, new: u64, preallocate: bool) -> io::Result<()> {
+    let grown = if preallocate {
+        crate::os::allocate(file, old, new - old)
+    } else {
+        file.set_len(new)
+    };
+    if grown.is_err() {
+        let _ = file.set_len(old);
+    }
+    grown
+}
+
 /// Creates the file at `path` exclusively, sized to `size` zero bytes; removes it again if
 /// it cannot be sized.
-fn create_new(path: &Path, size: u64) -> io::Result<File> {
+fn create_new(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .open(path)?;
-    if let Err(e) = file.set_len(size) {
+    if let Err(e) = size_file(&file, 0, size, preallocate) {
         let _ = std::fs::remove_file(path);
         return Err(e);
     }
@@ -290,15 +336,21 @@ fn create_new(path: &Path, size: u64) -> io::Result<File> {
 
 /// Creates or truncates the file at `path` and sizes it to `size` zero bytes.
 ///
-/// An existing file is first grown or shrunk to `size`, and only emptied once that
-/// succeeded, so a size the file system refuses leaves the file as it was.
-fn create_file(path: &Path, size: u64) -> io::Result<File> {
-    match create_new(path, size) {
+/// An existing file is first grown or shrunk to `size` (with its blocks allocated, if asked),
+/// and only emptied once that succeeded, so a size the file system refuses leaves the file as
+/// it was.
+fn create_file(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
+    match create_new(path, size, preallocate) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
             let old_len = file.metadata()?.len();
-            file.set_len(size)?;
-            if let Err(e) = file.set_len(0).and_then(|()| file.set_len(size)) {
+            file.set_len(size.min(old_len))?;
+            // On failure this leaves the file at `old_len` (when growing) with its bytes.
+            size_file(&file, size.min(old_len), size, preallocate)?;
+            if let Err(e) = file
+                .set_len(0)
+                .and_then(|()| size_file(&file, 0, size, preallocate))
+            {
                 let _ = file.set_len(old_len);
                 return Err(e);
             }

@@ -95,6 +95,8 @@ pub(crate) struct Inner {
     pub(crate) flush: FlushState,
     #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
     pub(crate) huge_pages: bool,
+    /// Grow the file with its blocks allocated (see the builder's `preallocate`).
+    preallocate: bool,
     path: PathBuf,
     file: File,
 }
@@ -390,6 +392,7 @@ impl MemoryMappedFile {
             frozen: AtomicBool::new(false),
             flush: FlushState::new(options.flush_policy),
             huge_pages: options.huge_pages,
+            preallocate: options.preallocate,
             path,
             file,
         });
@@ -844,7 +847,8 @@ impl MemoryMappedFile {
     /// [`MmapIoError::InvalidMode`] on read-only and copy-on-write mappings;
     /// [`MmapIoError::ResizeFailed`] if `new_size` is 0 or does not fit in memory, or if
     /// another process truncated the file below the mapping;
-    /// [`MmapIoError::Io`] if the file cannot be resized or remapped.
+    /// [`MmapIoError::Io`] if the file cannot be resized or remapped (with the builder's
+    /// `preallocate`, `ENOSPC` when the disk is full).
     ///
     /// # Examples
     ///
@@ -869,7 +873,7 @@ impl MemoryMappedFile {
             .map_err(|e| MmapIoError::ResizeFailed(e.to_string()))?;
         let file = &self.inner.file;
         if new_len > old_len {
-            file.set_len(new_size)?;
+            crate::builder::size_file(file, old_len as u64, new_size, self.inner.preallocate)?;
             // SAFETY: we hold the write lock, so no slice, view or guard borrows the pages.
             if let Err(e) = unsafe { crate::os::remap(&mut guard, file, new_len) } {
                 let _ = file.set_len(old_len as u64);

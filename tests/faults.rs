@@ -307,3 +307,104 @@ fn map_count_child() {
     assert_eq!(MemoryMappedFile::open_ro(&target).unwrap().len(), 8192);
     println!("{DONE}");
 }
+
+// --- a full file system (a 1 MiB tmpfs in a private mount namespace) ---
+
+#[test]
+fn a_full_disk_is_an_io_error_with_preallocate_and_sigbus_without() {
+    let dir = tempdir();
+    let Ok(out) = common::child_test_command(
+        "full_disk_child",
+        &["unshare", "-m", "--propagation", "private", "--"],
+    )
+    .env(CHILD_DIR, dir.path())
+    .output() else {
+        println!("skipped: cannot run unshare");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
+        println!("skipped: no private mount namespace or tmpfs here: {stdout}");
+        return;
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(DONE), "{stdout}");
+}
+
+#[test]
+#[ignore = "runs in a child process in its own mount namespace"]
+fn full_disk_child() {
+    let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        println!("skipped: cannot mount a tmpfs");
+        return;
+    }
+    let enospc = |e: &MmapIoError| matches!(e, MmapIoError::Io(io) if io.raw_os_error() == Some(libc::ENOSPC));
+    let prealloc = |name: &str| MemoryMappedFile::builder(mnt.join(name)).preallocate(true);
+
+    // Creating more than fits fails up front, and leaves no file.
+    let err = prealloc("big.bin").size(4 << 20).create().unwrap_err();
+    assert!(enospc(&err), "{err}");
+    assert!(!mnt.join("big.bin").exists());
+    let err = prealloc("big2.bin")
+        .size(4 << 20)
+        .open_or_create()
+        .unwrap_err();
+    assert!(enospc(&err), "{err}");
+    assert!(!mnt.join("big2.bin").exists());
+
+    // Growing past the space fails up front, and the mapping and file keep their length.
+    let small = prealloc("small.bin").size(256 << 10).create().unwrap();
+    small.update_region(0, b"kept").unwrap();
+    let err = small.resize(4 << 20).unwrap_err();
+    assert!(enospc(&err), "{err}");
+    assert_eq!(small.len(), 256 << 10);
+    assert_eq!(
+        std::fs::metadata(mnt.join("small.bin")).unwrap().len(),
+        256 << 10
+    );
+    assert_eq!(small.as_slice(0, 4).unwrap(), b"kept");
+    // Every page of a preallocated mapping can be written: no SIGBUS is possible.
+    small
+        .chunks_mut(4096)
+        .for_each_mut(|_, c| {
+            c.fill(1);
+            Ok(())
+        })
+        .unwrap();
+    small.flush().unwrap();
+    drop(small);
+    std::fs::remove_file(mnt.join("small.bin")).unwrap();
+
+    // Without preallocation the same create succeeds (the file is sparse), and writing it
+    // past the space kills the writer with SIGBUS: shown in a grandchild.
+    let out = common::child_test_command("sparse_write_on_full_disk_grandchild", &[])
+        .env(CHILD_DIR, &mnt)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGBUS),
+        "expected death by SIGBUS: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    println!("{DONE}");
+}
+
+#[test]
+#[ignore = "runs in a grandchild process: it is meant to die by SIGBUS"]
+fn sparse_write_on_full_disk_grandchild() {
+    let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
+    let mmap = MemoryMappedFile::create_rw(mnt.join("sparse.bin"), 4 << 20).unwrap();
+    for page in 0..(4 << 20) / 4096 {
+        mmap.update_region(page * 4096, &[1]).unwrap();
+    }
+    println!("wrote 4 MiB to a 1 MiB file system without a fault");
+}

@@ -71,3 +71,8 @@ pub(crate) fn sync_shared_mapping(
 ) -> io::Result<()> {
     msync()
 }
+
+/// Preallocation has no portable meaning here.
+pub(crate) fn allocate(_file: &File, _offset: u64, _len: u64) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}

@@ -175,3 +175,13 @@ pub(crate) fn sync_shared_mapping(
         msync()
     }
 }
+
+/// Allocates disk blocks for `offset..offset + len` of `file`, growing it if needed, so that
+/// later writes through a mapping cannot run out of space.
+pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), offset, len)
+        .map_err(io::Error::from)
+}
