@@ -408,3 +408,120 @@ fn sparse_write_on_full_disk_grandchild() {
     }
     println!("wrote 4 MiB to a 1 MiB file system without a fault");
 }
+
+// --- write-back failure: an ext4 image on a tmpfs too small to hold it, loop-mounted ---
+
+#[test]
+fn a_writeback_failure_is_flush_failed_and_never_lost() {
+    let dir = tempdir();
+    let Ok(out) = common::child_test_command(
+        "writeback_failure_child",
+        &["unshare", "-m", "--propagation", "private", "--"],
+    )
+    .env(CHILD_DIR, dir.path())
+    .output() else {
+        println!("skipped: cannot run unshare");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
+        println!("skipped: no loop-mounted file system here: {stdout}");
+        return;
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(DONE), "{stdout}");
+}
+
+#[test]
+#[ignore = "runs in a child process in its own mount namespace"]
+fn writeback_failure_child() {
+    use mmap_io::flush::FlushPolicy;
+    let base = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
+    let (backing, fs) = (base.join("backing"), base.join("fs"));
+    std::fs::create_dir_all(&backing).unwrap();
+    std::fs::create_dir_all(&fs).unwrap();
+    let run = |cmd: &str, args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let image = backing.join("ext4.img");
+    let ready = run(
+        "mount",
+        &[
+            "-t".as_ref(),
+            "tmpfs".as_ref(),
+            "-o".as_ref(),
+            "size=8m".as_ref(),
+            "tmpfs".as_ref(),
+            backing.as_os_str(),
+        ],
+    ) && std::fs::File::create(&image)
+        .and_then(|f| f.set_len(64 << 20))
+        .is_ok()
+        && run(
+            "mkfs.ext4",
+            &[
+                "-q".as_ref(),
+                "-F".as_ref(),
+                "-O".as_ref(),
+                "^has_journal".as_ref(),
+                image.as_os_str(),
+            ],
+        )
+        && run(
+            "mount",
+            &[
+                "-o".as_ref(),
+                "loop,errors=continue".as_ref(),
+                image.as_os_str(),
+                fs.as_os_str(),
+            ],
+        );
+    if !ready {
+        println!("skipped: cannot build a loop-mounted ext4 on a small tmpfs");
+        return;
+    }
+
+    // 24 MiB of dirty pages cannot be written back through an 8 MiB backing store.
+    let mmap = MemoryMappedFile::create_rw(fs.join("data.bin"), 24 << 20).unwrap();
+    mmap.chunks_mut(4096)
+        .for_each_mut(|_, c| {
+            c.fill(0xAB);
+            Ok(())
+        })
+        .unwrap();
+    let r = mmap.flush();
+    assert!(matches!(r, Err(MmapIoError::FlushFailed(_))), "{r:?}");
+    println!("flush: {}", r.unwrap_err());
+
+    // The background flusher meets the error first; the next flush() still reports it.
+    let bg = MemoryMappedFile::builder(fs.join("bg.bin"))
+        .size(24 << 20)
+        .flush_policy(FlushPolicy::EveryMillis(5))
+        .create()
+        .unwrap();
+    bg.chunks_mut(4096)
+        .for_each_mut(|_, c| {
+            c.fill(0xCD);
+            Ok(())
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let r = bg.flush();
+    assert!(
+        matches!(r, Err(MmapIoError::FlushFailed(_))),
+        "the background flusher's error was lost: {r:?}"
+    );
+    println!(
+        "flush after the background flusher failed: {}",
+        r.unwrap_err()
+    );
+    drop((mmap, bg));
+    let _ = run("umount", &[fs.as_os_str()]);
+    println!("{DONE}");
+}
