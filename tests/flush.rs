@@ -267,7 +267,10 @@ fn under_every_millis_flush_still_cleans_every_write_path() {
     let write = |off: u64, b: u8| match off / PAGE % 4 {
         0 => mmap.update_region(off, &[b]).unwrap(),
         1 => mmap.as_slice_mut(off, 1).unwrap()[0] = b,
-        2 => SegmentMut::new(Arc::clone(&mmap), off, 1).unwrap().write(&[b]).unwrap(),
+        2 => SegmentMut::new(Arc::clone(&mmap), off, 1)
+            .unwrap()
+            .write(&[b])
+            .unwrap(),
         // SAFETY: as above.
         _ => unsafe { (base as *mut u8).add(off as usize).write(b) },
     };
