@@ -113,7 +113,7 @@ fn every_range_api_at_every_edge() {
                 }
             }
             if let Some(mut s) = judge("as_slice_mut", offset, len, rw.as_slice_mut(offset, len)) {
-                s.copy_from_slice(&want(offset, len).to_vec());
+                s.copy_from_slice(want(offset, len));
             }
             if let Some(b) = judge(
                 "as_slice_bytes",
@@ -140,7 +140,7 @@ fn every_range_api_at_every_edge() {
             }
             if let Ok(seg) = SegmentMut::new(Arc::clone(&rw), offset, len) {
                 let n = len.min(16);
-                seg.write(&want(offset, n).to_vec()).unwrap();
+                seg.write(want(offset, n)).unwrap();
             }
             #[cfg(feature = "atomic")]
             if let Ok(count) = usize::try_from(len) {
