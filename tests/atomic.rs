@@ -3,9 +3,8 @@ mod common;
 
 use common::{child_test_command, dirty_kb, file_with, path, pattern, read_file, tempdir};
 use mmap_io::{MemoryMappedFile, MmapIoError};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 const CHILD_PATH: &str = "MMAP_IO_TEST_COUNTER_PATH";
 const ADDS: u64 = 200_000;
@@ -166,24 +165,13 @@ fn a_live_view_makes_resize_wait() {
     let dir = tempdir();
     let mmap = Arc::new(MemoryMappedFile::create_rw(path(&dir, "r.bin"), 64).unwrap());
     let view = mmap.atomic_u64(0).unwrap();
-    let resized = Arc::new(AtomicBool::new(false));
-    let resizer = {
-        let (mmap, resized) = (Arc::clone(&mmap), Arc::clone(&resized));
-        std::thread::spawn(move || {
-            mmap.resize(1 << 20).unwrap();
-            resized.store(true, Ordering::SeqCst);
-        })
-    };
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        !resized.load(Ordering::SeqCst),
-        "resize ran under a live view"
-    );
+    let resizer = common::BackgroundResize::start(&mmap, 1 << 20);
+    assert!(!resizer.is_done(), "resize ran under a live view");
     view.fetch_add(1, Ordering::SeqCst); // still valid
                                          // A second view on the same thread while the resize is queued must not deadlock.
     mmap.atomic_u32(8).unwrap().store(1, Ordering::SeqCst);
     drop(view);
-    resizer.join().unwrap();
+    resizer.join();
     assert_eq!(mmap.atomic_u64(0).unwrap().load(Ordering::SeqCst), 1);
 }
 

@@ -10,23 +10,35 @@ use std::os::unix::process::ExitStatusExt;
 const CHILD_DIR: &str = "MMAP_IO_TEST_FAULT_DIR";
 const DONE: &str = "child-checks-done";
 
-/// Runs child test `name` behind `wrapper`, and checks it ran to the end and passed.
+/// Runs child test `name` behind `wrapper`, and checks it ran to the end and passed. A
+/// child that prints `skipped:` (its setup is not possible here) makes the test skip too.
 fn child_passes(name: &str, wrapper: &[&str]) {
-    let Some(out) = run_child_test(name, wrapper) else {
-        return;
+    let dir = tempdir();
+    let out = match common::child_test_command(name, wrapper)
+        .env(CHILD_DIR, dir.path())
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => return println!("skipped: cannot run {wrapper:?}: {e}"),
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let wrapper_failed = !out.status.success() && !stdout.contains("running 1 test");
-    if wrapper_failed {
-        println!("skipped: {wrapper:?} cannot run here: {stderr}");
-        return;
+    if !stdout.contains("running 1 test") {
+        return println!("skipped: {wrapper:?} cannot run here: {stderr}");
+    }
+    if let Some(reason) = stdout.lines().find(|l| l.starts_with("skipped:")) {
+        return println!("{reason}");
     }
     assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
     assert!(
         stdout.contains(DONE),
         "the child did not run its checks:\n{stdout}"
     );
+}
+
+/// Runs child test `name` in a private mount namespace, with a directory it may mount on.
+fn namespace_child_passes(name: &str) {
+    child_passes(name, &["unshare", "-m", "--propagation", "private", "--"]);
 }
 
 // --- a file truncated by another process while mapped ---
@@ -197,31 +209,7 @@ fn read_only_file_child() {
 
 #[test]
 fn a_read_only_mount_opened_read_write_is_an_io_error() {
-    let dir = tempdir();
-    let Some(out) = common::child_test_command(
-        "read_only_mount_child",
-        &["unshare", "-m", "--propagation", "private", "--"],
-    )
-    .env(CHILD_DIR, dir.path())
-    .output()
-    .map_err(|e| println!("skipped: cannot run unshare: {e}"))
-    .ok() else {
-        return;
-    };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
-        println!(
-            "skipped: no private mount namespace here: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return;
-    }
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains(DONE), "{stdout}");
+    namespace_child_passes("read_only_mount_child");
 }
 
 #[test]
@@ -312,24 +300,7 @@ fn map_count_child() {
 
 #[test]
 fn a_full_disk_is_an_io_error_with_preallocate_and_sigbus_without() {
-    let dir = tempdir();
-    let Ok(out) = common::child_test_command(
-        "full_disk_child",
-        &["unshare", "-m", "--propagation", "private", "--"],
-    )
-    .env(CHILD_DIR, dir.path())
-    .output() else {
-        println!("skipped: cannot run unshare");
-        return;
-    };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
-        println!("skipped: no private mount namespace or tmpfs here: {stdout}");
-        return;
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains(DONE), "{stdout}");
+    namespace_child_passes("full_disk_child");
 }
 
 #[test]
@@ -413,24 +384,7 @@ fn sparse_write_on_full_disk_grandchild() {
 
 #[test]
 fn a_writeback_failure_is_flush_failed_and_never_lost() {
-    let dir = tempdir();
-    let Ok(out) = common::child_test_command(
-        "writeback_failure_child",
-        &["unshare", "-m", "--propagation", "private", "--"],
-    )
-    .env(CHILD_DIR, dir.path())
-    .output() else {
-        println!("skipped: cannot run unshare");
-        return;
-    };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if stdout.contains("skipped:") || !stdout.contains("running 1 test") {
-        println!("skipped: no loop-mounted file system here: {stdout}");
-        return;
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains(DONE), "{stdout}");
+    namespace_child_passes("writeback_failure_child");
 }
 
 #[test]

@@ -4,9 +4,7 @@ mod common;
 use common::{file_with, path, pattern, read_file, tempdir};
 use mmap_io::utils::page_size;
 use mmap_io::{MemoryMappedFile, MmapIoError};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 fn rw_and_ro(dir: &tempfile::TempDir, bytes: &[u8]) -> [MemoryMappedFile; 2] {
     let p = file_with(dir, "it.bin", bytes);
@@ -180,23 +178,11 @@ fn an_item_keeps_resize_waiting_until_it_is_dropped() {
     let mut chunks = mmap.chunks(4096);
     let first = chunks.next().unwrap();
     drop(chunks); // the item outlives its iterator, and still holds its own guard
-    let resized = Arc::new(AtomicBool::new(false));
-    let resizer = {
-        let (mmap, resized) = (Arc::clone(&mmap), Arc::clone(&resized));
-        std::thread::spawn(move || {
-            mmap.resize(4096 * 1024).unwrap();
-            resized.store(true, Ordering::SeqCst);
-        })
-    };
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        !resized.load(Ordering::SeqCst),
-        "resize ran under a live item"
-    );
+    let resizer = common::BackgroundResize::start(&mmap, 4096 * 1024);
+    assert!(!resizer.is_done(), "resize ran under a live item");
     assert_eq!(first.len(), 4096);
     drop(first);
-    resizer.join().unwrap();
-    assert!(resized.load(Ordering::SeqCst));
+    resizer.join();
 }
 
 #[test]

@@ -110,17 +110,9 @@ fn resize_waits_for_a_live_slice_on_another_thread() {
     mmap.update_region(0, b"live").unwrap();
     let slice = mmap.as_slice(0, 4096).unwrap();
 
-    let resized = Arc::new(AtomicBool::new(false));
-    let resizer = {
-        let (mmap, resized) = (Arc::clone(&mmap), Arc::clone(&resized));
-        std::thread::spawn(move || {
-            mmap.resize(1 << 20).unwrap();
-            resized.store(true, Ordering::SeqCst);
-        })
-    };
-    std::thread::sleep(Duration::from_millis(200));
+    let resizer = common::BackgroundResize::start(&mmap, 1 << 20);
     assert!(
-        !resized.load(Ordering::SeqCst),
+        !resizer.is_done(),
         "resize must wait while a slice is alive"
     );
     assert_eq!(
@@ -130,8 +122,7 @@ fn resize_waits_for_a_live_slice_on_another_thread() {
     );
     assert_eq!(&slice[..4], b"live");
     drop(slice);
-    resizer.join().unwrap();
-    assert!(resized.load(Ordering::SeqCst));
+    resizer.join();
     assert_eq!(mmap.len(), 1 << 20);
 }
 
@@ -140,18 +131,10 @@ fn resize_waits_for_a_write_guard() {
     let dir = tempdir();
     let mmap = Arc::new(MemoryMappedFile::create_rw(path(&dir, "wg.bin"), 4096).unwrap());
     let guard = mmap.as_slice_mut(0, 16).unwrap();
-    let resized = Arc::new(AtomicBool::new(false));
-    let resizer = {
-        let (mmap, resized) = (Arc::clone(&mmap), Arc::clone(&resized));
-        std::thread::spawn(move || {
-            mmap.resize(2).unwrap();
-            resized.store(true, Ordering::SeqCst);
-        })
-    };
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(!resized.load(Ordering::SeqCst));
+    let resizer = common::BackgroundResize::start(&mmap, 2);
+    assert!(!resizer.is_done());
     drop(guard);
-    resizer.join().unwrap();
+    resizer.join();
     assert_eq!(mmap.len(), 2);
 }
 

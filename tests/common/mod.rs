@@ -154,3 +154,38 @@ pub fn run_child_test(name: &str, wrapper: &[&str]) -> Option<std::process::Outp
         }
     }
 }
+
+/// A `resize` running on another thread, to show it waits for views held on this one.
+pub struct BackgroundResize {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BackgroundResize {
+    /// Starts `mmap.resize(new_len)` on another thread and gives it 200 ms to run, so a
+    /// resize that does not wait would be done by the time this returns.
+    pub fn start(mmap: &std::sync::Arc<MemoryMappedFile>, new_len: u64) -> Self {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let (mmap, done) = (std::sync::Arc::clone(mmap), std::sync::Arc::clone(&done));
+            std::thread::spawn(move || {
+                mmap.resize(new_len).unwrap();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Self { done, thread }
+    }
+
+    /// Whether the resize has finished.
+    pub fn is_done(&self) -> bool {
+        self.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits for the resize to finish.
+    pub fn join(self) {
+        let Self { done, thread } = self;
+        thread.join().unwrap();
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+    }
+}
