@@ -412,20 +412,19 @@ impl MemoryMappedFile {
             Map::Writable(_) => None,
         };
         let mmap = Self { inner, flusher, ro };
-        mmap.apply_page_hints()?;
+        mmap.apply_page_hints();
         if options.touch_hint == TouchHint::Eager && !populate {
             mmap.touch_pages()?;
         }
         Ok(mmap)
     }
 
-    /// Hints given at construction that belong to features; without them, nothing to do.
-    fn apply_page_hints(&self) -> Result<()> {
+    /// Hints given at construction that belong to features (best effort: they cannot fail).
+    fn apply_page_hints(&self) {
         #[cfg(feature = "hugepages")]
         if self.inner.huge_pages {
             self.advise_huge_pages();
         }
-        Ok(())
     }
 
     /// Length of the mapping in bytes.

@@ -36,6 +36,17 @@ fn child_passes(name: &str, wrapper: &[&str]) {
     );
 }
 
+/// Checks that a child process was killed by SIGBUS.
+fn assert_died_by_sigbus(out: &std::process::Output) {
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGBUS),
+        "expected death by SIGBUS, got {:?}:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// Runs child test `name` in a private mount namespace, with a directory it may mount on.
 fn namespace_child_passes(name: &str) {
     child_passes(name, &["unshare", "-m", "--propagation", "private", "--"]);
@@ -95,13 +106,7 @@ fn touching_pages_past_a_truncation_kills_with_sigbus() {
     let Some(out) = run_child_test("sigbus_after_truncation_child", &[]) else {
         return;
     };
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGBUS),
-        "expected death by SIGBUS, got {:?}:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_died_by_sigbus(&out);
 }
 
 #[test]
@@ -359,13 +364,7 @@ fn full_disk_child() {
         .env(CHILD_DIR, &mnt)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGBUS),
-        "expected death by SIGBUS: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_died_by_sigbus(&out);
     println!("{DONE}");
 }
 
