@@ -36,6 +36,38 @@ fn child_passes(name: &str, wrapper: &[&str]) {
     );
 }
 
+/// Runs `cmd` with `args`, discarding its output; whether it succeeded.
+fn run_quiet(cmd: &str, args: &[&std::ffi::OsStr]) -> bool {
+    std::process::Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Mounts a tmpfs of `size` (such as `"1m"`) on `dir`; whether it worked.
+fn mount_tmpfs(dir: &std::path::Path, size: &str) -> bool {
+    let size = format!("size={size}");
+    run_quiet(
+        "mount",
+        &[
+            "-t".as_ref(),
+            "tmpfs".as_ref(),
+            "-o".as_ref(),
+            size.as_ref(),
+            "tmpfs".as_ref(),
+            dir.as_os_str(),
+        ],
+    )
+}
+
+/// Checks that a fresh read-only mapping of `p` sees exactly `bytes`.
+fn assert_read_only_sees(p: &std::path::Path, bytes: &[u8]) {
+    let ro = MemoryMappedFile::open_ro(p).unwrap();
+    assert_eq!(ro.as_slice(0, bytes.len() as u64).unwrap(), bytes);
+}
+
 /// Checks that a child process was killed by SIGBUS.
 fn assert_died_by_sigbus(out: &std::process::Output) {
     assert_eq!(
@@ -201,13 +233,7 @@ fn read_only_file_child() {
     assert!(denied(MemoryMappedFile::create_rw(&p, 100)));
     assert!(denied(MemoryMappedFile::open_or_create(&p, 100)));
     assert!(mmap_io::write_mmap(&p, 0, b"x").is_err());
-    assert_eq!(
-        MemoryMappedFile::open_ro(&p)
-            .unwrap()
-            .as_slice(0, 8192)
-            .unwrap(),
-        bytes.as_slice()
-    );
+    assert_read_only_sees(&p, &bytes);
     assert_eq!(read_file(&p), bytes);
     println!("{DONE}");
 }
@@ -221,38 +247,22 @@ fn a_read_only_mount_opened_read_write_is_an_io_error() {
 #[ignore = "runs in a child process in its own mount namespace"]
 fn read_only_mount_child() {
     let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
-    let mount = |args: &[&str]| {
-        std::process::Command::new("mount")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !mount(&[
-        "-t",
-        "tmpfs",
-        "-o",
-        "size=1m",
-        "tmpfs",
-        mnt.to_str().unwrap(),
-    ]) {
+    if !mount_tmpfs(&mnt, "1m") {
         println!("skipped: cannot mount a tmpfs");
         return;
     }
     let bytes = pattern(8192, 5);
     let p = mnt.join("on-ro-mount.bin");
     std::fs::write(&p, &bytes).unwrap();
-    assert!(mount(&["-o", "remount,ro", mnt.to_str().unwrap()]));
+    assert!(run_quiet(
+        "mount",
+        &["-o".as_ref(), "remount,ro".as_ref(), mnt.as_os_str()]
+    ));
     let erofs = |r: Result<MemoryMappedFile, MmapIoError>| matches!(r, Err(MmapIoError::Io(e)) if e.raw_os_error() == Some(libc::EROFS));
     assert!(erofs(MemoryMappedFile::open_rw(&p)));
     assert!(erofs(MemoryMappedFile::create_rw(&p, 100)));
     assert!(erofs(MemoryMappedFile::create_rw(mnt.join("new.bin"), 100)));
-    assert_eq!(
-        MemoryMappedFile::open_ro(&p)
-            .unwrap()
-            .as_slice(0, 8192)
-            .unwrap(),
-        bytes.as_slice()
-    );
+    assert_read_only_sees(&p, &bytes);
     println!("{DONE}");
 }
 
@@ -312,12 +322,7 @@ fn a_full_disk_is_an_io_error_with_preallocate_and_sigbus_without() {
 #[ignore = "runs in a child process in its own mount namespace"]
 fn full_disk_child() {
     let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
+    if !mount_tmpfs(&mnt, "1m") {
         println!("skipped: cannot mount a tmpfs");
         return;
     }
@@ -394,29 +399,12 @@ fn writeback_failure_child() {
     let (backing, fs) = (base.join("backing"), base.join("fs"));
     std::fs::create_dir_all(&backing).unwrap();
     std::fs::create_dir_all(&fs).unwrap();
-    let run = |cmd: &str, args: &[&std::ffi::OsStr]| {
-        std::process::Command::new(cmd)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     let image = backing.join("ext4.img");
-    let ready = run(
-        "mount",
-        &[
-            "-t".as_ref(),
-            "tmpfs".as_ref(),
-            "-o".as_ref(),
-            "size=8m".as_ref(),
-            "tmpfs".as_ref(),
-            backing.as_os_str(),
-        ],
-    ) && std::fs::File::create(&image)
-        .and_then(|f| f.set_len(64 << 20))
-        .is_ok()
-        && run(
+    let ready = mount_tmpfs(&backing, "8m")
+        && std::fs::File::create(&image)
+            .and_then(|f| f.set_len(64 << 20))
+            .is_ok()
+        && run_quiet(
             "mkfs.ext4",
             &[
                 "-q".as_ref(),
@@ -426,7 +414,7 @@ fn writeback_failure_child() {
                 image.as_os_str(),
             ],
         )
-        && run(
+        && run_quiet(
             "mount",
             &[
                 "-o".as_ref(),
@@ -475,6 +463,6 @@ fn writeback_failure_child() {
         r.unwrap_err()
     );
     drop((mmap, bg));
-    let _ = run("umount", &[fs.as_os_str()]);
+    let _ = run_quiet("umount", &[fs.as_os_str()]);
     println!("{DONE}");
 }
