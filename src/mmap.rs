@@ -719,10 +719,14 @@ impl MemoryMappedFile {
     /// ```
     #[inline]
     pub fn update_region(&self, offset: u64, data: &[u8]) -> Result<()> {
-        let mut guard = self.write_lock()?;
         if data.is_empty() {
-            return Ok(());
+            // Nothing to write, so no lock to take: only the mode can make it an error.
+            return match self.inner.map {
+                Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+                Map::Writable(_) => Ok(()),
+            };
         }
+        let mut guard = self.write_lock()?;
         range::copy_in(&mut guard, offset, data)?;
         self.record_write(data.len());
         drop(guard);
