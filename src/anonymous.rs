@@ -92,7 +92,7 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        range::copy_out(&self.map.read(), offset, buf)
+        self.map.copy_out(offset, buf)
     }
 
     /// Copies `data` in at `offset`.
@@ -110,7 +110,10 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub fn update_region(&self, offset: u64, data: &[u8]) -> Result<()> {
-        range::copy_in(&mut self.map.write(), offset, data)
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.map.copy_in(offset, data)
     }
 
     /// Zero-copy view of `len` bytes at `offset`; holds a shared lock while it lives.
@@ -127,9 +130,7 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
-        let guard = self.map.read();
-        let r = range::checked(offset, len, guard.len())?;
-        Ok(MappedSlice::guarded(guard, r))
+        self.map.slice(offset, len)
     }
 
     /// Exclusive, writable view of `len` bytes at `offset`; holds the write lock while it
@@ -148,9 +149,7 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub fn as_mut_slice(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
-        let guard = self.map.write();
-        let r = range::checked(offset, len, guard.len())?;
-        Ok(MappedSliceMut::guarded(guard, r))
+        self.map.slice_mut(offset, len)
     }
 
     /// Base address of the mapping.
@@ -170,7 +169,7 @@ impl AnonymousMmap {
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
     pub unsafe fn as_ptr(&self) -> *const u8 {
-        self.map.read().as_ptr()
+        self.map.write_base()
     }
 
     /// Writable base address of the mapping.
@@ -191,7 +190,7 @@ impl AnonymousMmap {
     /// ```
     pub unsafe fn as_mut_ptr(&self) -> *mut u8 {
         // The pointer comes from the mapping itself, not from a borrow of its bytes.
-        self.map.read().as_ptr().cast_mut()
+        self.map.write_base()
     }
 }
 

@@ -2,17 +2,42 @@
 //!
 //! A view derefs to an [`AtomicU32`] or [`AtomicU64`] (or a slice of them) that lives in the
 //! mapped pages, so threads, and processes mapping the same file read-write, can update it
-//! without any other lock. Views hold a shared lock on the mapping, so
-//! [`resize`](MemoryMappedFile::resize) waits until every view is dropped.
+//! without any other lock. A view keeps the mapping in place:
+//! [`resize`](MemoryMappedFile::resize) waits until every view is dropped. It does not hold
+//! writers back: a view may live as long as the program, while other bytes are written.
 //!
 //! Views need writable pages: read-write and copy-on-write mappings give them, read-only
-//! mappings return [`MmapIoError::InvalidMode`]. Read the
-//! values through views, not through `as_slice`, while other views may be writing them.
+//! mappings return [`MmapIoError::InvalidMode`].
+//!
+//! Mixing atomic and plain access to the same bytes would be a data race, so the mapping
+//! never lets both live together: a zero-copy view ([`as_slice`](MemoryMappedFile::as_slice)
+//! and friends) or a write ([`update_region`](MemoryMappedFile::update_region),
+//! [`as_slice_mut`](MemoryMappedFile::as_slice_mut)) that overlaps a live atomic view is
+//! refused with [`MmapIoError::InvalidMode`], and so is an atomic view that overlaps a live
+//! zero-copy view or an atomic view of the other width. Copying reads
+//! ([`read_into`](MemoryMappedFile::read_into), the reader, owned iterators) are never
+//! refused: they load those bytes atomically. Disjoint ranges never interfere.
+//!
+//! ```
+//! use std::sync::atomic::Ordering;
+//!
+//! # let dir = tempfile::tempdir()?;
+//! let mmap = mmap_io::create_mmap(dir.path().join("counters.bin"), 4096)?;
+//! let hits = mmap.atomic_u64(0)?;
+//! hits.fetch_add(1, Ordering::Relaxed);
+//! assert!(mmap.as_slice(0, 8).is_err()); // the counter's bytes: refused
+//! assert!(mmap.update_region(0, &[0; 8]).is_err());
+//! mmap.update_region(64, b"elsewhere")?; // other bytes: fine, while the view lives
+//! let mut copy = [0u8; 8];
+//! mmap.read_into(0, &mut copy)?; // copies are never refused
+//! assert_eq!(u64::from_ne_bytes(copy), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-use crate::errors::{invalid_mode, out_of_bounds, MmapIoError, Result};
-use crate::mmap::{Map, MemoryMappedFile};
-use crate::range;
-use crate::sync::ReadGuard;
+use crate::errors::{out_of_bounds, MmapIoError, Result};
+use crate::flush::FlushState;
+use crate::mmap::{MemoryMappedFile, MmapMode};
+use crate::sync::{AtomicGuard, Width};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -33,10 +58,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// assert_eq!(counter.load(Ordering::SeqCst), 5);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "a view holds a lock on the mapping until it is dropped"]
+#[must_use = "a view keeps the mapping from being resized until it is dropped"]
 pub struct AtomicView<'a, T> {
     ptr: NonNull<T>,
-    _guard: ReadGuard<'a>,
+    _hold: Hold<'a>,
 }
 
 /// A view of consecutive atomic integers inside a mapping; derefs to `[T]`.
@@ -53,18 +78,37 @@ pub struct AtomicView<'a, T> {
 /// assert_eq!(counters.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u32>(), 7);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "a view holds a lock on the mapping until it is dropped"]
+#[must_use = "a view keeps the mapping from being resized until it is dropped"]
 pub struct AtomicSliceView<'a, T> {
     ptr: NonNull<T>,
     len: usize,
-    _guard: Option<ReadGuard<'a>>,
+    _hold: Option<Hold<'a>>,
     _items: PhantomData<&'a [T]>,
 }
 
-// SAFETY: a `&AtomicView<T>` only gives out `&T`, and `T` is an atomic type, which is `Sync`;
-// the guard it holds is `Sync` too. (It is not `Send`: the guard must be released on the
-// thread that took it.)
+/// What an atomic view holds: its registration, and the write accounting it reports to
+/// when it drops.
+struct Hold<'a> {
+    _guard: AtomicGuard<'a>,
+    flush: Option<&'a FlushState>,
+    bytes: usize,
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        if let Some(flush) = self.flush {
+            flush.record_shared(self.bytes);
+        }
+    }
+}
+
+// SAFETY: a view only gives out `&T` (or `&[T]`), and `T` is an atomic type, which is
+// `Sync`; its registration may be released on any thread.
+unsafe impl<T: Sync> Send for AtomicView<'_, T> {}
+// SAFETY: as above.
 unsafe impl<T: Sync> Sync for AtomicView<'_, T> {}
+// SAFETY: as for `AtomicView`.
+unsafe impl<T: Sync> Send for AtomicSliceView<'_, T> {}
 // SAFETY: as for `AtomicView`.
 unsafe impl<T: Sync> Sync for AtomicSliceView<'_, T> {}
 
@@ -74,8 +118,9 @@ impl<T> Deref for AtomicView<'_, T> {
     #[inline]
     fn deref(&self) -> &T {
         // SAFETY: `ptr` is in bounds and aligned for `T` (checked by `atomic_span`), every bit
-        // pattern is a valid atomic integer, and the guard keeps the pages mapped and in
-        // place while the view lives. Other writers only touch the value atomically.
+        // pattern is a valid atomic integer, and the registration keeps the pages mapped and
+        // in place while the view lives. No plain view or write of these bytes, and no
+        // atomic view of another width, can live while it does.
         unsafe { self.ptr.as_ref() }
     }
 }
@@ -104,27 +149,29 @@ impl<T: fmt::Debug> fmt::Debug for AtomicSliceView<'_, T> {
 }
 
 /// The atomic integer types a view can be made of.
-trait AtomicInt: Sync {}
-impl AtomicInt for AtomicU32 {}
-impl AtomicInt for AtomicU64 {}
+trait AtomicInt: Sync {
+    const WIDTH: Width;
+}
+impl AtomicInt for AtomicU32 {
+    const WIDTH: Width = Width::U32;
+}
+impl AtomicInt for AtomicU64 {
+    const WIDTH: Width = Width::U64;
+}
+
+const NEEDS_WRITABLE: &str = "atomic views need a writable mapping";
 
 impl MemoryMappedFile {
-    /// The lock of a mapping that can hold atomic views.
-    fn atomic_lock(&self) -> Result<&crate::sync::MapLock> {
-        match &self.inner.map {
-            Map::Writable(lock) => Ok(lock),
-            Map::ReadOnly(_) => Err(invalid_mode("atomic views need a writable mapping")),
-        }
-    }
-
-    /// Checks `count` (at least one) values of `T` at `offset` and returns the pointer to
-    /// the first, with the shared guard that keeps it valid.
+    /// Checks `count` values of `T` at `offset` (mode, alignment, bounds, overlap, in that
+    /// order) and registers them; returns the pointer to the first, with what the view holds.
     fn atomic_span<T: AtomicInt>(
         &self,
         offset: u64,
         count: usize,
-    ) -> Result<(NonNull<T>, ReadGuard<'_>)> {
-        let lock = self.atomic_lock()?;
+    ) -> Result<(NonNull<T>, Hold<'_>)> {
+        let lock = self
+            .writable()
+            .map_err(|_| crate::errors::invalid_mode(NEEDS_WRITABLE))?;
         let align = std::mem::align_of::<T>() as u64;
         if offset % align != 0 {
             return Err(MmapIoError::Misaligned {
@@ -132,23 +179,30 @@ impl MemoryMappedFile {
                 offset,
             });
         }
-        let guard = lock.read();
-        self.check_not_frozen()?;
-        let Some(len) = (count as u64).checked_mul(std::mem::size_of::<T>() as u64) else {
-            return Err(out_of_bounds(offset, u64::MAX, guard.len() as u64));
+        let Some(bytes) = (count as u64).checked_mul(std::mem::size_of::<T>() as u64) else {
+            return Err(out_of_bounds(offset, u64::MAX, self.len()));
         };
-        let r = range::checked(offset, len, guard.len())?;
+        crate::range::checked(offset, bytes, self.len() as usize)?;
+        let (guard, start) = lock.atomic_span(offset, bytes, T::WIDTH)?;
+        self.check_not_frozen()?;
         // The pointer comes from the mapping itself (not from a borrow of its bytes), is in
         // bounds (checked above), and is aligned: the mapping starts on a page boundary.
-        let ptr = guard.as_ptr().cast_mut().wrapping_add(r.start).cast::<T>();
-        let ptr = NonNull::new(ptr).ok_or_else(|| invalid_mode("mapping at address zero"))?;
-        self.record_shared_write(r.len());
-        Ok((ptr, guard))
+        let ptr = NonNull::new(guard.base.wrapping_add(start).cast::<T>())
+            .ok_or_else(|| crate::errors::invalid_mode("mapping at address zero"))?;
+        let flush = (self.mode() == MmapMode::ReadWrite).then_some(&self.inner.flush);
+        Ok((
+            ptr,
+            Hold {
+                _guard: guard,
+                flush,
+                bytes: bytes as usize,
+            },
+        ))
     }
 
     fn atomic_view<T: AtomicInt>(&self, offset: u64) -> Result<AtomicView<'_, T>> {
-        let (ptr, guard) = self.atomic_span(offset, 1)?;
-        Ok(AtomicView { ptr, _guard: guard })
+        let (ptr, hold) = self.atomic_span(offset, 1)?;
+        Ok(AtomicView { ptr, _hold: hold })
     }
 
     fn atomic_slice_view<T: AtomicInt>(
@@ -156,29 +210,34 @@ impl MemoryMappedFile {
         offset: u64,
         count: usize,
     ) -> Result<AtomicSliceView<'_, T>> {
-        let (ptr, guard) = if count == 0 {
-            self.atomic_lock()?;
+        let (ptr, hold) = if count == 0 {
+            self.writable()
+                .map_err(|_| crate::errors::invalid_mode(NEEDS_WRITABLE))?;
             (NonNull::dangling(), None)
         } else {
-            let (ptr, guard) = self.atomic_span(offset, count)?;
-            (ptr, Some(guard))
+            let (ptr, hold) = self.atomic_span(offset, count)?;
+            (ptr, Some(hold))
         };
         Ok(AtomicSliceView {
             ptr,
             len: count,
-            _guard: guard,
+            _hold: hold,
             _items: PhantomData,
         })
     }
 
     /// An atomic view of the `u64` at `offset`, which must be 8-byte aligned.
     ///
-    /// The view holds a shared lock: [`resize`](Self::resize) waits for it. Its 8 bytes
-    /// count toward [`pending_bytes`](Self::pending_bytes) when it is made.
+    /// The view keeps the mapping in place: [`resize`](Self::resize) waits for it. Writes
+    /// to other bytes go on while it lives. Its 8 bytes count toward
+    /// [`pending_bytes`](Self::pending_bytes) when it drops; while it lives, the mapping
+    /// counts as pending for [`FlushPolicy::EveryMillis`](crate::flush::FlushPolicy).
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings;
+    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if
+    /// the value overlaps a live zero-copy view or an atomic view of another width, or if
+    /// this thread holds a [`MappedSliceMut`](crate::MappedSliceMut) of the mapping;
     /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of 8;
     /// [`MmapIoError::OutOfBounds`] if the value is past the end.
     ///

@@ -105,9 +105,3 @@ pub(crate) fn invalid_mode(why: &'static str) -> MmapIoError {
 pub(crate) fn out_of_bounds(offset: u64, len: u64, total: u64) -> MmapIoError {
     MmapIoError::OutOfBounds { offset, len, total }
 }
-
-#[cold]
-#[inline(never)]
-pub(crate) fn flush_failed(err: &io::Error) -> MmapIoError {
-    MmapIoError::FlushFailed(err.to_string())
-}

@@ -43,7 +43,11 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_hugepage_backed(&self) -> Option<bool> {
-        self.read_with(|bytes| crate::os::huge_page_backed(bytes.as_ptr(), bytes.len()))
+        self.with_range(None, |base, r, _| {
+            crate::os::huge_page_backed(base, r.len())
+        })
+        .ok()
+        .flatten()
     }
 
     /// Gives `MADV_HUGEPAGE` for the whole mapping; refusals are ignored (best effort).

@@ -223,13 +223,17 @@ impl ChunkIteratorMut<'_> {
     where
         F: FnMut(u64, &mut [u8]) -> std::result::Result<(), E>,
     {
-        let mut guard = self.mmap.write_lock()?;
+        let (guard, whole) = self.mmap.writable()?.write_range(0, self.mmap.len())?;
+        self.mmap.check_not_frozen()?;
         if self.chunk == 0 {
             return Ok(Ok(()));
         }
+        // SAFETY: the write guard holds the whole mapping exclusively (checked against it,
+        // and against atomic views), and `guard` outlives the borrow.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(guard.base(), whole.end) };
         let mut visited = 0;
         let mut outcome = Ok(());
-        for chunk in guard.chunks_mut(self.chunk) {
+        for chunk in bytes.chunks_mut(self.chunk) {
             let offset = visited as u64;
             visited += chunk.len();
             if let Err(e) = f(offset, chunk) {

@@ -45,7 +45,8 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
-mod builder;
+mod guarded;
+mod map;
 mod os;
 mod range;
 mod reader;

@@ -25,14 +25,6 @@ pub(crate) fn copy_out(src: &[u8], offset: u64, buf: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// Copies `data` into `dst[offset..offset + data.len()]`.
-#[inline]
-pub(crate) fn copy_in(dst: &mut [u8], offset: u64, data: &[u8]) -> Result<()> {
-    let r = checked(offset, data.len() as u64, dst.len())?;
-    dst[r].copy_from_slice(data);
-    Ok(())
-}
-
 /// Checks a requested mapping size: non-zero, and small enough to map.
 pub(crate) fn mapping_len(size: u64) -> Result<usize> {
     if size == 0 {

@@ -76,12 +76,7 @@ impl<'a> MmapReader<'a> {
 impl Read for MmapReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let pos = self.pos;
-        let n = self.mmap.read_with(|bytes| {
-            let start = usize::try_from(pos).map_or(bytes.len(), |p| p.min(bytes.len()));
-            let n = buf.len().min(bytes.len() - start);
-            buf[..n].copy_from_slice(&bytes[start..start + n]);
-            n
-        });
+        let n = self.mmap.read_upto(pos, buf).map_err(io::Error::other)?;
         self.pos += n as u64;
         Ok(n)
     }

@@ -1,6 +1,6 @@
 //! Borrowed views of mapped bytes: [`MappedSlice`] and [`MappedSliceMut`].
 
-use crate::sync::{ReadGuard, WriteGuard};
+use crate::sync::{ReadGuard, ReadTicket, WriteGuard};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut, Range};
@@ -11,8 +11,10 @@ use std::ops::{Deref, DerefMut, Range};
 /// long as it lives, so [`resize`](crate::MemoryMappedFile::resize) and writers wait for
 /// it. On read-only mappings it holds nothing and costs nothing to create or drop.
 ///
-/// A `MappedSlice` that holds a lock cannot be sent to another thread: drop it on the
-/// thread that made it.
+/// It is `Send` and `Sync`: a view made on one thread may be used and dropped on another.
+/// For [`resize`](crate::MemoryMappedFile::resize) and writers on the thread that made it,
+/// it still counts as held by that thread: they return
+/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) there instead of waiting.
 ///
 /// # Examples
 ///
@@ -31,12 +33,24 @@ use std::ops::{Deref, DerefMut, Range};
 pub struct MappedSlice<'a> {
     ptr: *const u8,
     len: usize,
-    _guard: Option<ReadGuard<'a>>,
+    hold: Hold<'a>,
     _bytes: PhantomData<&'a [u8]>,
 }
 
-// SAFETY: a `&MappedSlice` gives out only `&[u8]`, which may be shared between threads, and
-// the guard it holds is `Sync`.
+/// What keeps a view's bytes valid and unchanged.
+enum Hold<'a> {
+    /// Bytes borrowed for `'a` from memory that never changes.
+    Borrowed,
+    /// A published read of a guarded mapping, unpublished when dropped.
+    Ticket(#[allow(dead_code)] ReadTicket<'a>),
+    /// A copy the view owns: `ptr` and `len` come from a leaked `Box<[u8]>`.
+    Owned,
+}
+
+// SAFETY: a `MappedSlice` only reads its bytes, which nothing writes while it lives; its
+// ticket may be released on any thread, and an owned copy may be freed on any thread.
+unsafe impl Send for MappedSlice<'_> {}
+// SAFETY: a `&MappedSlice` gives out only `&[u8]`, which may be shared between threads.
 unsafe impl Sync for MappedSlice<'_> {}
 
 impl<'a> MappedSlice<'a> {
@@ -46,20 +60,32 @@ impl<'a> MappedSlice<'a> {
         Self {
             ptr: bytes.as_ptr(),
             len: bytes.len(),
-            _guard: None,
+            hold: Hold::Borrowed,
             _bytes: PhantomData,
         }
     }
 
-    /// A view of `range` of the mapping `guard` protects; `range` must be in bounds.
+    /// A view of `range` of the mapping `guard` protects; `range` must be in bounds and
+    /// within the range `guard` published.
     #[inline]
     pub(crate) fn guarded(guard: ReadGuard<'a>, range: Range<usize>) -> Self {
-        let bytes = &guard[range];
-        let (ptr, len) = (bytes.as_ptr(), bytes.len());
+        let (base, ticket) = guard.into_parts();
         Self {
-            ptr,
+            // In bounds: the caller checked `range` against the guarded length.
+            ptr: base.wrapping_add(range.start),
+            len: range.len(),
+            hold: Hold::Ticket(ticket),
+            _bytes: PhantomData,
+        }
+    }
+
+    /// A view of its own copy of `bytes`.
+    pub(crate) fn owned(bytes: Box<[u8]>) -> Self {
+        let len = bytes.len();
+        Self {
+            ptr: Box::into_raw(bytes).cast::<u8>(),
             len,
-            _guard: Some(guard),
+            hold: Hold::Owned,
             _bytes: PhantomData,
         }
     }
@@ -77,10 +103,10 @@ impl<'a> MappedSlice<'a> {
     /// ```
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: `ptr..ptr + len` was a valid `&[u8]` when the view was made, and it stays
-        // valid and unmodified while the view lives: either the guard we hold keeps resizes
-        // and writers out, or the bytes were borrowed for `'a` from a mapping that never
-        // changes.
+        // SAFETY: `ptr..ptr + len` is in bounds of a live mapping (or of our own copy), and
+        // stays valid and unmodified while the view lives: the ticket we hold keeps resizes,
+        // writers and overlapping atomic views out, or the bytes were borrowed for `'a` from
+        // a mapping that never changes, or they are our own copy.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
@@ -104,6 +130,16 @@ impl<'a> MappedSlice<'a> {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl Drop for MappedSlice<'_> {
+    fn drop(&mut self) {
+        if let Hold::Owned = self.hold {
+            let bytes = std::ptr::slice_from_raw_parts_mut(self.ptr.cast_mut(), self.len);
+            // SAFETY: `ptr` and `len` came from `Box::into_raw` in `owned`, and are freed once.
+            drop(unsafe { Box::from_raw(bytes) });
+        }
     }
 }
 
@@ -167,8 +203,9 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 /// Exclusive, writable view of a range of a mapping; derefs to `[u8]` mutably.
 ///
 /// It holds the mapping's write lock for as long as it lives: every other reader, writer
-/// and [`resize`](crate::MemoryMappedFile::resize) waits for it. Drop it before calling
-/// [`flush`](crate::MemoryMappedFile::flush) on the same thread.
+/// and [`resize`](crate::MemoryMappedFile::resize) waits for it; on the thread that made
+/// it they return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) instead.
+/// It is `Send` and `Sync`.
 ///
 /// # Examples
 ///
@@ -192,18 +229,21 @@ pub struct MappedSliceMut<'a> {
     _guard: WriteGuard<'a>,
 }
 
-// SAFETY: a `&MappedSliceMut` gives out only `&[u8]`, and the write guard it holds is `Sync`.
+// SAFETY: the view owns exclusive access to its bytes through its write guard, which may be
+// released on any thread.
+unsafe impl Send for MappedSliceMut<'_> {}
+// SAFETY: a `&MappedSliceMut` gives out only `&[u8]`.
 unsafe impl Sync for MappedSliceMut<'_> {}
 
 impl<'a> MappedSliceMut<'a> {
-    /// A writable view of `range` of the mapping `guard` protects; `range` must be in bounds.
+    /// A writable view of `range` of the mapping `guard` protects; `range` must be in
+    /// bounds and overlap no atomic view.
     #[inline]
-    pub(crate) fn guarded(mut guard: WriteGuard<'a>, range: Range<usize>) -> Self {
-        let bytes = &mut guard[range];
-        let (ptr, len) = (bytes.as_mut_ptr(), bytes.len());
+    pub(crate) fn guarded(guard: WriteGuard<'a>, range: Range<usize>) -> Self {
         Self {
-            ptr,
-            len,
+            // In bounds: the caller checked `range` against the guarded length.
+            ptr: guard.base().wrapping_add(range.start),
+            len: range.len(),
             _guard: guard,
         }
     }

@@ -7,7 +7,7 @@ mod common;
 
 use common::{path, tempdir};
 use mmap_io::flush::FlushPolicy;
-use mmap_io::MemoryMappedFile;
+use mmap_io::{MemoryMappedFile, MmapIoError};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -143,7 +143,13 @@ fn everything_at_once_stays_consistent() {
             &mut threads,
             Box::new(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let counters = mmap.atomic_u64_slice(0, COUNTERS as usize).unwrap();
+                    // Refused while an iterator's item views record 0: those bytes cannot
+                    // be viewed plainly and atomically at once.
+                    let counters = match mmap.atomic_u64_slice(0, COUNTERS as usize) {
+                        Ok(counters) => counters,
+                        Err(MmapIoError::InvalidMode(_)) => continue,
+                        Err(e) => panic!("{e}"),
+                    };
                     for c in counters.iter() {
                         c.fetch_add(1, Ordering::Relaxed);
                     }

@@ -31,15 +31,19 @@ fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
     (aligned as *mut u8, len + (start - aligned))
 }
 
-/// Reads one byte of every page `bytes` covers, so that each is faulted in.
-pub(crate) fn touch_pages(bytes: &[u8]) {
+/// Reads one byte of every page that `len` bytes at `ptr` cover, so that each is faulted in.
+///
+/// # Safety
+///
+/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
+pub(crate) unsafe fn touch_pages(ptr: *const u8, len: usize) {
     let page = page_size();
-    let base = bytes.as_ptr() as usize;
+    let base = ptr as usize;
     let mut at = 0;
-    while at < bytes.len() {
-        // SAFETY: `at < bytes.len()`, so the pointer is in bounds of a live borrow; a
-        // volatile read keeps the compiler from dropping the access.
-        unsafe { std::ptr::read_volatile(bytes.as_ptr().add(at)) };
+    while at < len {
+        // SAFETY: `at < len`, so the pointer is in the caller's live range; a volatile read
+        // keeps the compiler from dropping the access.
+        unsafe { std::ptr::read_volatile(ptr.add(at)) };
         // Next page boundary (mappings are page-aligned, so addresses and offsets agree).
         at = (base + at) / page * page + page - base;
     }

@@ -59,9 +59,14 @@ pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
     None
 }
 
-/// Faults in every page of `bytes` for reading.
-pub(crate) fn populate_read(bytes: &[u8]) {
-    super::touch_pages(bytes);
+/// Faults in every page that `len` bytes at `ptr` cover for reading.
+///
+/// # Safety
+///
+/// The range lies in a live mapping.
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
+    // SAFETY: as the caller guarantees.
+    unsafe { super::touch_pages(ptr, len) };
 }
 
 /// Writes back the dirty pages of a shared mapping of `_file` through the mapping.
@@ -75,4 +80,14 @@ pub(crate) fn sync_shared_mapping(
 /// Preallocation has no portable meaning here.
 pub(crate) fn allocate(_file: &File, _offset: u64, _len: u64) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
+}
+
+/// No process-wide fence here: readers always queue.
+pub(crate) fn process_fence_available() -> bool {
+    false
+}
+
+/// Never called: [`process_fence_available`] is `false`.
+pub(crate) fn process_fence() {
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
 }

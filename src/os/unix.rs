@@ -129,28 +129,32 @@ fn smaps_range(line: &str) -> Option<(usize, usize)> {
     ))
 }
 
-/// Faults in every page of `bytes` for reading, without dirtying any.
+/// Faults in every page that `len` bytes at `ptr` cover for reading, without dirtying
+/// any and without reading them through the program.
 ///
-/// Uses `MADV_POPULATE_READ` where the kernel has it (Linux 5.14+: one system call that maps
-/// whole folios, several times faster than faulting pages one by one on a page-cached
-/// file), and reads one byte per page otherwise.
-pub(crate) fn populate_read(bytes: &[u8]) {
+/// Uses `MADV_POPULATE_READ` where the kernel has it (Linux 5.14+), and reads one byte per
+/// page otherwise.
+///
+/// # Safety
+///
+/// The range lies in a live mapping.
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    if !bytes.is_empty() {
-        // SAFETY: `bytes` is a live borrow of mapped memory, so the range lies within a live
-        // mapping; populating does not change what the pages hold.
+    {
+        // SAFETY: the caller guarantees the range lies in a live mapping; populating does
+        // not change what the pages hold.
         let populated = unsafe {
-            rustix::mm::madvise(
-                bytes.as_ptr() as *mut _,
-                bytes.len(),
-                rustix::mm::Advice::LinuxPopulateRead,
-            )
+            rustix::mm::madvise(ptr as *mut _, len, rustix::mm::Advice::LinuxPopulateRead)
         };
         if populated.is_ok() {
             return;
         }
     }
-    super::touch_pages(bytes);
+    // SAFETY: as above.
+    unsafe { super::touch_pages(ptr, len) };
 }
 
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
@@ -184,4 +188,37 @@ pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     }
     rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), offset, len)
         .map_err(io::Error::from)
+}
+
+/// Whether [`process_fence`] is available: Linux 4.14+ `membarrier`, registered once for
+/// the process here.
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence_available() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::thread::{membarrier, membarrier_query, MembarrierCommand as Cmd};
+        static READY: OnceLock<bool> = OnceLock::new();
+        *READY.get_or_init(|| {
+            membarrier_query().contains_command(Cmd::PrivateExpedited)
+                && membarrier(Cmd::RegisterPrivateExpedited).is_ok()
+        })
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    false
+}
+
+/// A full memory barrier on every running thread of the process (`membarrier`
+/// `PRIVATE_EXPEDITED`). Only called once [`process_fence_available`] returned `true`.
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::thread::{membarrier, MembarrierCommand as Cmd};
+        // Registration is for the life of the process (and kept across fork), so this
+        // cannot fail; if it ever did, readers could be racing a writer unseen, and
+        // stopping is the only sound way out.
+        if membarrier(Cmd::PrivateExpedited).is_err() {
+            std::process::abort();
+        }
+    }
 }

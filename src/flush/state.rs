@@ -1,0 +1,236 @@
+//! Write accounting and the one place every sync of a mapping goes through.
+
+use super::FlushPolicy;
+use parking_lot::Mutex;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Pending-write accounting and the syncs of one read-write mapping.
+///
+/// The counters only grow: `pending` is what was written minus what a successful flush
+/// covered. Writers count under the mapping's write guard (plain loads and stores, no
+/// read-modify-write on the write path), atomic views on their own counter, and flushes
+/// only ever raise the `flushed` marks, so no update is lost between them.
+#[derive(Debug)]
+pub(crate) struct FlushState {
+    policy: FlushPolicy,
+    written: Counters,
+    /// Counted by atomic views as they drop (read-modify-writes: they hold no write guard).
+    shared: Counters,
+    flushed: Counters,
+    syncs: Syncs,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    bytes: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// What was written when a flush began; a successful flush covers exactly this much.
+#[derive(Clone, Copy)]
+pub(crate) struct Snapshot {
+    bytes: u64,
+    writes: u64,
+}
+
+impl FlushState {
+    pub(crate) fn new(policy: FlushPolicy) -> Self {
+        Self {
+            policy,
+            written: Counters::default(),
+            shared: Counters::default(),
+            flushed: Counters::default(),
+            syncs: Syncs::default(),
+        }
+    }
+
+    pub(crate) fn policy(&self) -> FlushPolicy {
+        self.policy
+    }
+
+    /// Bytes written and not yet covered by a successful flush.
+    pub(crate) fn pending(&self) -> u64 {
+        self.snapshot()
+            .bytes
+            .saturating_sub(self.flushed.bytes.load(Relaxed))
+    }
+
+    fn pending_writes(&self) -> u64 {
+        self.snapshot()
+            .writes
+            .saturating_sub(self.flushed.writes.load(Relaxed))
+    }
+
+    /// Counts one write of `bytes` bytes. The caller holds the mapping's write guard, which
+    /// keeps every other writer out, so a load and a store suffice.
+    #[inline]
+    pub(crate) fn record_exclusive(&self, bytes: usize) {
+        let w = &self.written;
+        w.bytes.store(w.bytes.load(Relaxed) + bytes as u64, Relaxed);
+        w.writes.store(w.writes.load(Relaxed) + 1, Relaxed);
+    }
+
+    /// Counts one write of `bytes` bytes by a caller that holds no write guard.
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+    pub(crate) fn record_shared(&self, bytes: usize) {
+        self.shared.bytes.fetch_add(bytes as u64, Relaxed);
+        self.shared.writes.fetch_add(1, Relaxed);
+    }
+
+    /// What has been written so far; take it before a sync starts.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            bytes: self.written.bytes.load(Relaxed) + self.shared.bytes.load(Relaxed),
+            writes: self.written.writes.load(Relaxed) + self.shared.writes.load(Relaxed),
+        }
+    }
+
+    /// Marks everything in `done` as flushed (a flush of the whole mapping succeeded).
+    pub(crate) fn debit(&self, done: Snapshot) {
+        self.flushed.bytes.fetch_max(done.bytes, Relaxed);
+        self.flushed.writes.fetch_max(done.writes, Relaxed);
+    }
+
+    /// Whether the policy asks for a flush now, after a write.
+    #[inline]
+    pub(crate) fn due(&self) -> bool {
+        match self.policy {
+            FlushPolicy::Always => true,
+            FlushPolicy::EveryBytes(n) if n > 0 => self.pending() >= n as u64,
+            FlushPolicy::EveryWrites(n) if n > 0 => self.pending_writes() >= n as u64,
+            _ => false,
+        }
+    }
+
+    /// Runs `sync`, the write-back of this mapping's file, after any other in progress,
+    /// and returns the error to report, if any. See [`Syncs`].
+    ///
+    /// `caller` is false for the background flusher, whose errors nobody receives at once.
+    pub(crate) fn sync(
+        &self,
+        caller: bool,
+        sync: impl FnOnce() -> io::Result<()>,
+    ) -> Result<(), String> {
+        self.syncs.run(caller, sync)
+    }
+}
+
+/// Every write-back of one file, one at a time, and the errors they met.
+///
+/// The kernel reports a write-back error of a file once per open file description, to
+/// whichever sync asks first, and marks the failed pages clean. All our syncs of a file go
+/// through one description, so an error one of them meets must reach the others' callers:
+/// it is returned to every flush call in progress when it is met, and to the next flush
+/// call that starts after it (the one that would have met it had the first not). An error
+/// the background flusher meets is therefore returned by the next flush.
+#[derive(Debug, Default)]
+struct Syncs {
+    /// Held while a sync runs.
+    running: Mutex<()>,
+    errors: Mutex<Errors>,
+}
+
+#[derive(Debug, Default)]
+struct Errors {
+    /// Errors met so far.
+    met: u64,
+    last: Option<String>,
+    /// The next flush call that starts is owed `last`.
+    owed: bool,
+}
+
+impl Syncs {
+    fn run(&self, caller: bool, sync: impl FnOnce() -> io::Result<()>) -> Result<(), String> {
+        let (seen, owed) = {
+            let mut errors = self.errors.lock();
+            let owed = if caller && errors.owed {
+                errors.owed = false;
+                errors.last.clone()
+            } else {
+                None
+            };
+            (errors.met, owed)
+        };
+        let result = {
+            let _one_at_a_time = self.running.lock();
+            sync()
+        };
+        let mut errors = self.errors.lock();
+        if let Err(e) = result {
+            errors.met += 1;
+            errors.last = Some(e.to_string());
+            errors.owed = true;
+        }
+        match owed {
+            Some(owed) => Err(owed),
+            None if caller && errors.met > seen => Err(errors.last.clone().unwrap_or_default()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eio() -> io::Result<()> {
+        Err(io::Error::from_raw_os_error(5))
+    }
+
+    #[test]
+    fn a_background_error_reaches_the_next_caller_once() {
+        let state = FlushState::new(FlushPolicy::EveryMillis(10));
+        assert!(state.sync(false, eio).is_ok(), "no caller to tell");
+        let first = state
+            .sync(true, || Ok(()))
+            .expect_err("owed to the next caller");
+        assert!(first.contains("os error 5"));
+        assert!(state.sync(true, || Ok(())).is_ok(), "reported once");
+    }
+
+    #[test]
+    fn a_callers_error_reaches_it_and_the_next_caller() {
+        let state = FlushState::new(FlushPolicy::Manual);
+        assert!(state.sync(true, eio).is_err());
+        assert!(state.sync(true, || Ok(())).is_err());
+        assert!(state.sync(true, || Ok(())).is_ok());
+    }
+
+    #[test]
+    fn a_caller_in_progress_gets_an_error_another_sync_met() {
+        let state = FlushState::new(FlushPolicy::Manual);
+        let (started, wait) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            // The background flusher's sync fails while the caller waits for its turn.
+            s.spawn(|| {
+                state.sync(false, || {
+                    started.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    eio()
+                })
+            });
+            wait.recv().unwrap();
+            let caller = state.sync(true, || Ok(()));
+            assert!(
+                caller.is_err(),
+                "the error was met while this call was in progress"
+            );
+        });
+    }
+
+    #[test]
+    fn flushed_marks_only_cover_the_snapshot() {
+        let state = FlushState::new(FlushPolicy::Manual);
+        state.record_exclusive(10);
+        let done = state.snapshot();
+        state.record_exclusive(5); // written while the flush ran
+        state.record_shared(8);
+        state.debit(done);
+        assert_eq!(state.pending(), 13);
+        state.debit(done);
+        assert_eq!(state.pending(), 13);
+        state.debit(state.snapshot());
+        assert_eq!(state.pending(), 0);
+    }
+}

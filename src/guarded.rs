@@ -1,0 +1,176 @@
+//! Range operations on a guarded (writable) mapping, shared by
+//! [`MemoryMappedFile`](crate::MemoryMappedFile) and [`AnonymousMmap`](crate::AnonymousMmap):
+//! each takes the guard its kind of access needs, checks the range under it, and maps a
+//! refusal of the lock to [`MmapIoError::InvalidMode`].
+
+use crate::errors::{invalid_mode, MmapIoError, Result};
+use crate::range;
+use crate::slice::{MappedSlice, MappedSliceMut};
+use crate::sync::{AtomicGuard, Conflict, MapLock, Width, WriteGuard};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+
+impl From<Conflict> for MmapIoError {
+    #[cold]
+    fn from(conflict: Conflict) -> Self {
+        invalid_mode(conflict.0)
+    }
+}
+
+/// The byte span `(offset, len)` asks for, saturated to `usize`: what a view publishes
+/// before its bounds are checked under the guard.
+#[inline]
+pub(crate) fn span(offset: u64, len: u64) -> (usize, usize) {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+    let end = usize::try_from(offset.saturating_add(len)).unwrap_or(usize::MAX);
+    (start, end)
+}
+
+impl MapLock {
+    /// A zero-copy view of `len` bytes at `offset`.
+    #[inline]
+    pub(crate) fn slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        if len == 0 {
+            return Ok(MappedSlice::borrowed(&[]));
+        }
+        let (start, end) = span(offset, len);
+        let guard = self.read(start, end)?;
+        let r = range::checked(offset, len, guard.len())?;
+        Ok(MappedSlice::guarded(guard, r))
+    }
+
+    /// A writable view of `len` bytes at `offset`.
+    pub(crate) fn slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
+        let guard = self.write()?;
+        let r = range::checked(offset, len, guard.len())?;
+        guard.check_atomics(r.start, r.end)?;
+        Ok(MappedSliceMut::guarded(guard, r))
+    }
+
+    /// Exclusive access to write `len` bytes at `offset`: the guard and the checked range.
+    pub(crate) fn write_range(
+        &self,
+        offset: u64,
+        len: u64,
+    ) -> Result<(WriteGuard<'_>, Range<usize>)> {
+        let guard = self.write()?;
+        let r = range::checked(offset, len, guard.len())?;
+        guard.check_atomics(r.start, r.end)?;
+        Ok((guard, r))
+    }
+
+    /// Copies `data` to `offset`.
+    pub(crate) fn copy_in(&self, offset: u64, data: &[u8]) -> Result<()> {
+        let (guard, r) = self.write_range(offset, data.len() as u64)?;
+        // SAFETY: `r` is in bounds of the mapping the write guard holds exclusively, and no
+        // atomic view overlaps it; `data` is not part of the mapping's guarded range (a
+        // caller cannot hold a borrow of it while we hold the write guard).
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), guard.base().add(r.start), r.len());
+        }
+        Ok(())
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`; bytes under a live atomic view are
+    /// loaded atomically, at its width. Never refused for atomic views.
+    pub(crate) fn copy_out(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let (start, end) = span(offset, buf.len() as u64);
+        let (guard, spans) = self.read_copy(start, end)?;
+        let r = range::checked(offset, buf.len() as u64, guard.len())?;
+        // SAFETY: `r` is in bounds of the mapping `guard` keeps in place and within the
+        // range it published; `spans` lists every atomic view that overlaps it.
+        unsafe { copy_guarded(guard.base(), r, buf, &spans) };
+        Ok(())
+    }
+
+    /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
+    /// mapping; returns how many were copied (0 at or past the end).
+    pub(crate) fn copy_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let (start, end) = span(offset, buf.len() as u64);
+        let (guard, spans) = self.read_copy(start, end)?;
+        let len = guard.len();
+        let r = start.min(len)..end.min(len);
+        let n = r.len();
+        // SAFETY: as in `copy_out`.
+        unsafe { copy_guarded(guard.base(), r, &mut buf[..n], &spans) };
+        Ok(n)
+    }
+
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+    /// Registers an atomic view of `count` values of `width` at `offset` (aligned), and
+    /// returns it with the address of its first value.
+    pub(crate) fn atomic_span(
+        &self,
+        offset: u64,
+        bytes: u64,
+        width: Width,
+    ) -> Result<(AtomicGuard<'_>, usize)> {
+        let (start, end) = span(offset, bytes);
+        let guard = self.atomic(start, end, width)?;
+        let r = range::checked(offset, bytes, guard.len)?;
+        Ok((guard, r.start))
+    }
+}
+
+/// Copies `r` of the mapping at `base` into `dst`, loading the bytes of `atomics` spans
+/// with atomic loads of their width (a plain read of them would race their stores).
+///
+/// # Safety
+///
+/// `r` is in bounds of a live mapping at `base` that no writer touches meanwhile, and every
+/// atomic view that overlaps `r` is in `atomics`.
+unsafe fn copy_guarded(
+    base: *const u8,
+    r: Range<usize>,
+    dst: &mut [u8],
+    atomics: &[(usize, usize, Width)],
+) {
+    let plain = |from: usize, to: usize, dst: &mut [u8]| {
+        if from < to {
+            // SAFETY: `from..to` lies in `r`, outside every atomic view (the caller's
+            // contract), so nothing writes it while we read it.
+            let src = unsafe { std::slice::from_raw_parts(base.add(from), to - from) };
+            dst[from - r.start..to - r.start].copy_from_slice(src);
+        }
+    };
+    let mut spans: Vec<_> = atomics.to_vec();
+    spans.sort_unstable_by_key(|s| s.0);
+    let mut at = r.start;
+    for (s, e, width) in spans {
+        // Spans of one width may overlap each other: never go back over copied bytes.
+        let (s, e) = (s.max(r.start).max(at), e.min(r.end));
+        if s >= e {
+            continue;
+        }
+        plain(at, s, dst);
+        let size = match width {
+            Width::U32 => 4,
+            Width::U64 => 8,
+        };
+        let mut word = s - s % size;
+        while word < e {
+            // SAFETY: the word lies in a live atomic view's span, so it is in bounds and
+            // aligned for its width (views are aligned, and the mapping is page-aligned).
+            let value = unsafe {
+                match width {
+                    Width::U32 => AtomicU32::from_ptr(base.add(word) as *mut u32)
+                        .load(Relaxed)
+                        .to_ne_bytes()
+                        .to_vec(),
+                    Width::U64 => AtomicU64::from_ptr(base.add(word) as *mut u64)
+                        .load(Relaxed)
+                        .to_ne_bytes()
+                        .to_vec(),
+                }
+            };
+            let (from, to) = (word.max(s), (word + size).min(e));
+            dst[from - r.start..to - r.start].copy_from_slice(&value[from - word..to - word]);
+            word += size;
+        }
+        at = e;
+    }
+    plain(at, r.end, dst);
+}

@@ -1,0 +1,342 @@
+//! Views, copies and writes: `as_slice`, `as_slice_mut`, `read_into`, `update_region`.
+
+use super::{Map, MemoryMappedFile, MmapMode, READ_ONLY};
+use crate::errors::{invalid_mode, Result};
+use crate::range;
+use crate::reader::MmapReader;
+use crate::slice::{MappedSlice, MappedSliceMut};
+use std::sync::atomic::Ordering::Relaxed;
+
+const BYTES_NEED_NO_LOCK: &str =
+    "as_slice_bytes is not available on read-write mappings; use as_slice";
+
+impl MemoryMappedFile {
+    /// Zero-copy view of `len` bytes at `offset`, on every mode.
+    ///
+    /// On read-only mappings this is a range check and a pointer add. On read-write and
+    /// copy-on-write mappings the view is published to the mapping's lock (in read-mostly
+    /// phases with plain stores to the thread's own slot): writers and `resize` wait until
+    /// it is dropped. A thread that holds views can always take another. A zero-length
+    /// request succeeds at any offset.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if `offset + len` is past the end (or overflows);
+    /// [`MmapIoError::InvalidMode`] if the range overlaps a live atomic view, or if this
+    /// thread holds a [`MappedSliceMut`] of the mapping (the view would wait for it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.update_region(10, b"xyz")?;
+    /// assert_eq!(mmap.as_slice(10, 3)?, b"xyz");
+    /// assert!(mmap.as_slice(60, 10).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline(always)]
+    pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        match self.ro_bytes() {
+            Some(bytes) => {
+                let r = range::checked(offset, len, bytes.len())?;
+                Ok(MappedSlice::borrowed(&bytes[r]))
+            }
+            None => self.as_slice_locked(offset, len),
+        }
+    }
+
+    /// The guarded path of [`as_slice`](Self::as_slice), kept out of line so that the
+    /// read-only path inlines into its callers.
+    #[inline]
+    fn as_slice_locked(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
+        match &self.inner.map {
+            Map::Writable(lock) => lock.slice(offset, len),
+            Map::ReadOnly(map) => Ok(MappedSlice::borrowed(
+                &map[range::checked(offset, len, map.len())?],
+            )),
+        }
+    }
+
+    /// The bytes of a read-only mapping, reached without going through `inner`.
+    #[inline(always)]
+    fn ro_bytes(&self) -> Option<&[u8]> {
+        self.ro.map(|ro| {
+            // SAFETY: `ro` describes the read-only mapping `self.inner` owns, which lives as
+            // long as `self` and is never written, moved or resized.
+            unsafe { std::slice::from_raw_parts(ro.ptr.as_ptr(), ro.len) }
+        })
+    }
+
+    /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
+    ///
+    /// Available on read-only mappings, whose bytes never change, and on copy-on-write
+    /// mappings. Because the borrow holds no lock, the first call on a copy-on-write
+    /// mapping freezes it: later writes through any handle return
+    /// [`MmapIoError::InvalidMode`]. Use [`as_slice`](Self::as_slice) for a guarded view
+    /// that leaves the mapping writable.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`] on read-write mappings (use `as_slice`);
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("d.bin");
+    /// std::fs::write(&path, b"plain bytes")?;
+    /// let mmap = mmap_io::MemoryMappedFile::open_ro(&path)?;
+    /// let bytes: &[u8] = mmap.as_slice_bytes(0, 5)?;
+    /// assert_eq!(bytes, b"plain");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn as_slice_bytes(&self, offset: u64, len: u64) -> Result<&[u8]> {
+        match &self.inner.map {
+            Map::ReadOnly(map) => Ok(&map[range::checked(offset, len, map.len())?]),
+            Map::Writable(_) if self.inner.mode == MmapMode::ReadWrite => {
+                Err(invalid_mode(BYTES_NEED_NO_LOCK))
+            }
+            Map::Writable(lock) => {
+                if !self.inner.frozen.load(Relaxed) {
+                    // Freeze under the write guard: every writer either finished before or
+                    // checks the flag under its guard. Atomic views would write without
+                    // it, so none may be alive.
+                    let guard = lock.write()?;
+                    guard.check_atomics(0, usize::MAX)?;
+                    self.inner.frozen.store(true, Relaxed);
+                }
+                let r = range::checked(offset, len, self.inner.len.load(Relaxed))?;
+                let base = lock.write_base();
+                // SAFETY: a copy-on-write mapping is never resized or unmapped while a
+                // handle lives, and from now on it is never written (every write path and
+                // atomic view checks `frozen` under its guard), so the bytes stay valid and
+                // unchanged for the borrow of `self`.
+                Ok(unsafe { std::slice::from_raw_parts(base.add(r.start), r.len()) })
+            }
+        }
+    }
+
+    /// Exclusive, writable view of `len` bytes at `offset`.
+    ///
+    /// The view holds the mapping's write lock until it is dropped. Its bytes count toward
+    /// [`pending_bytes`](Self::pending_bytes) when it is made; automatic policies other than
+    /// `EveryMillis` act on the next `update_region`.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if the
+    /// range overlaps a live atomic view, or if this thread holds a view of the mapping
+    /// (the write would wait for it forever);
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.as_slice_mut(0, 4)?.copy_from_slice(b"abcd");
+    /// assert_eq!(mmap.as_slice(0, 4)?, b"abcd");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn as_slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
+        let view = self.writable()?.slice_mut(offset, len)?;
+        self.check_not_frozen()?;
+        self.record_write(view.len());
+        Ok(view)
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`, on every mode.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end; `buf` is left untouched.
+    /// [`MmapIoError::InvalidMode`] if this thread holds a [`MappedSliceMut`] of the
+    /// mapping. Bytes under a live atomic view are read atomically, never refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.update_region(8, b"12345")?;
+    /// let mut buf = [0u8; 5];
+    /// mmap.read_into(8, &mut buf)?;
+    /// assert_eq!(&buf, b"12345");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        match self.ro_bytes() {
+            Some(bytes) => range::copy_out(bytes, offset, buf),
+            None => self.writable_any()?.copy_out(offset, buf),
+        }
+    }
+
+    /// Copies `data` into the mapping at `offset`, then applies the flush policy.
+    ///
+    /// Empty `data` is a no-op. On read-write mappings the bytes reach the file (durably
+    /// after [`flush`](Self::flush)); on copy-on-write mappings they stay private.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if the
+    /// range overlaps a live atomic view, or if this thread holds a view of the mapping;
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end (nothing is written);
+    /// [`MmapIoError::FlushFailed`] if the policy's flush fails (the bytes are written).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.update_region(60, b"tail")?;
+    /// assert!(mmap.update_region(62, b"too long").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn update_region(&self, offset: u64, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            // Nothing to write, so no lock to take: only the mode can make it an error.
+            return match self.inner.map {
+                Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+                Map::Writable(_) => Ok(()),
+            };
+        }
+        let (guard, r) = self.writable()?.write_range(offset, data.len() as u64)?;
+        self.check_not_frozen()?;
+        // SAFETY: `r` is in bounds of the mapping the write guard holds exclusively, and no
+        // atomic view overlaps it; `data` cannot borrow those bytes while we hold the guard.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), guard.base().add(r.start), r.len()) };
+        self.record_write(data.len());
+        drop(guard);
+        self.after_write()
+    }
+
+    /// Applies the flush policy after a write; the caller holds no guard.
+    #[inline]
+    pub(crate) fn after_write(&self) -> Result<()> {
+        if self.inner.flush.due() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
+    /// mapping; returns how many were copied (0 at or past the end).
+    pub(crate) fn read_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        match self.ro_bytes() {
+            Some(bytes) => {
+                let start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+                let n = buf.len().min(bytes.len() - start);
+                buf[..n].copy_from_slice(&bytes[start..start + n]);
+                Ok(n)
+            }
+            None => self.writable_any()?.copy_upto(offset, buf),
+        }
+    }
+
+    /// A view of up to `len` bytes at `offset`, cut short at the end of the mapping;
+    /// `None` if `offset` is at or past the end. Bytes an atomic view covers come as an
+    /// owned copy, so iteration is never refused.
+    #[cfg_attr(not(feature = "iterator"), allow(dead_code))]
+    pub(crate) fn slice_upto(&self, offset: usize, len: usize) -> Option<MappedSlice<'_>> {
+        let total = self.inner.len.load(Relaxed);
+        if offset >= total {
+            return None;
+        }
+        let len = len.min(total - offset) as u64;
+        match &self.inner.map {
+            Map::ReadOnly(map) => Some(MappedSlice::borrowed(
+                &map[range::checked(offset as u64, len, map.len()).ok()?],
+            )),
+            Map::Writable(lock) => match lock.slice(offset as u64, len) {
+                Ok(view) => Some(view),
+                // Overlaps an atomic view (or a resize shrank the mapping meanwhile).
+                Err(_) => {
+                    let mut copy = vec![0u8; len as usize].into_boxed_slice();
+                    let n = lock.copy_upto(offset as u64, &mut copy).ok()?;
+                    (n == copy.len()).then(|| MappedSlice::owned(copy))
+                }
+            },
+        }
+    }
+
+    /// A reader over the mapping that implements [`io::Read`] and [`io::Seek`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 4)?;
+    /// mmap.update_region(0, b"read")?;
+    /// let mut text = String::new();
+    /// mmap.reader().read_to_string(&mut text)?;
+    /// assert_eq!(text, "read");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reader(&self) -> MmapReader<'_> {
+        MmapReader::new(self)
+    }
+
+    /// Base address of the mapping.
+    ///
+    /// # Safety
+    ///
+    /// Calling this is safe in itself; it is `unsafe` because the pointer is only valid
+    /// until the mapping is resized or the last handle is dropped, and reading through it
+    /// races with writers unless the caller synchronizes. Never write through it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// mmap.update_region(0, &[42])?;
+    /// // SAFETY: the mapping is alive, not resized, and nothing writes concurrently.
+    /// let first = unsafe { *mmap.as_ptr() };
+    /// assert_eq!(first, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn as_ptr(&self) -> *const u8 {
+        match &self.inner.map {
+            Map::ReadOnly(map) => map.as_ptr(),
+            Map::Writable(lock) => lock.write_base(),
+        }
+    }
+
+    /// Writable base address of the mapping.
+    ///
+    /// Writes through the pointer are flushed by [`flush`](Self::flush) like any other, but
+    /// they do not count toward [`pending_bytes`](Self::pending_bytes).
+    ///
+    /// # Safety
+    ///
+    /// As for [`as_ptr`](Self::as_ptr); in addition, the caller must not write while any
+    /// slice, view or guard of the mapping is alive, nor past [`len`](Self::len).
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`] on read-only mappings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// // SAFETY: nothing else uses the mapping while we write its first byte.
+    /// unsafe { mmap.as_mut_ptr()?.write(7) };
+    /// assert_eq!(mmap.as_slice(0, 1)?, &[7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn as_mut_ptr(&self) -> Result<*mut u8> {
+        match &self.inner.map {
+            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+            // The pointer comes from the mapping itself, not from a borrow of its bytes.
+            Map::Writable(lock) => Ok(lock.write_base()),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Durability: `flush` and `flush_range`, and the sync every flush path goes through.
+
+use super::{Inner, Map, MemoryMappedFile, MmapMode};
+use crate::errors::{MmapIoError, Result};
+use crate::range;
+use std::io;
+
+impl MemoryMappedFile {
+    /// Writes every dirty page of a read-write mapping back to the file and waits until it
+    /// is durable (`msync(MS_SYNC)`); a no-op on read-only and copy-on-write mappings.
+    ///
+    /// Durable on every call, whatever wrote the bytes. After it returns `Ok`, no page of
+    /// the mapping is dirty and a fresh read-only mapping of the file sees the bytes. It
+    /// takes no lock on the mapping's bytes, so views may stay alive meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::FlushFailed`] if write-back fails now, or failed in another flush
+    /// (the background flusher, a policy flush, a concurrent or the previous `flush` or
+    /// `flush_range`) whose error is owed to this call: the kernel reports a write-back error
+    /// once, so every flush in progress when it is met, and the next one, return it. Also if
+    /// another process truncated the file below the mapping (checked first; nothing is
+    /// touched then).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("d.bin");
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(&path, 64)?;
+    /// mmap.update_region(0, b"durable")?;
+    /// mmap.flush()?;
+    /// assert_eq!(&std::fs::read(&path)?[..7], b"durable");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush(&self) -> Result<()> {
+        if self.inner.mode != MmapMode::ReadWrite {
+            return Ok(());
+        }
+        self.inner.sync(true)
+    }
+
+    /// Like [`flush`](Self::flush) for the pages covering `len` bytes at `offset` (the range
+    /// is widened to page boundaries). A no-op on read-only and copy-on-write mappings.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`] if the range is past the end;
+    /// [`MmapIoError::FlushFailed`] as for `flush`;
+    /// [`MmapIoError::InvalidMode`] if this thread holds a [`MappedSliceMut`](crate::MappedSliceMut)
+    /// of the mapping (the flush would wait for it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8192)?;
+    /// mmap.update_region(5000, b"record")?;
+    /// mmap.flush_range(5000, 6)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush_range(&self, offset: u64, len: u64) -> Result<()> {
+        let lock = match &self.inner.map {
+            Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
+            _ => return self.with_range(Some((offset, len)), |_, _, _| ()),
+        };
+        let (start, end) = crate::guarded::span(offset, len);
+        let (guard, _) = lock.read_copy(start, end)?;
+        let r = range::checked(offset, len, guard.len())?;
+        if r.is_empty() {
+            return Ok(());
+        }
+        let whole = r.len() == guard.len();
+        let done = self.inner.flush.snapshot();
+        self.inner
+            .check_not_truncated(guard.len())
+            .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
+        self.inner
+            .flush
+            .sync(true, || guard.flush_range(r.start, r.len()))
+            .map_err(MmapIoError::FlushFailed)?;
+        // Only a flush of every page covers writes the counters cannot place.
+        if whole {
+            self.inner.flush.debit(done);
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// Writes back every dirty page of a read-write mapping and waits for it to be
+    /// durable; on success, marks what was written before as flushed. `caller` is false
+    /// for the background flusher (its errors are kept for the next caller).
+    pub(crate) fn sync(&self, caller: bool) -> Result<()> {
+        let Map::Writable(lock) = &self.map else {
+            return Ok(());
+        };
+        let done = self.flush.snapshot();
+        {
+            // Under a guard, so that a resize in progress cannot look like a truncation.
+            let (guard, _) = lock.read_copy(0, 0)?;
+            self.check_not_truncated(guard.len())
+                .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
+        }
+        self.flush
+            .sync(caller, || {
+                crate::os::sync_shared_mapping(&self.file, || {
+                    let (guard, _) = lock
+                        .read_copy(0, 0)
+                        .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
+                    guard.flush()
+                })
+            })
+            .map_err(MmapIoError::FlushFailed)?;
+        self.flush.debit(done);
+        Ok(())
+    }
+}

@@ -1,0 +1,438 @@
+//! [`MemoryMappedFile`]: a file mapped into memory, shared between threads.
+//!
+//! The handle and its shared state live here; constructors in `open`, views and copies in
+//! `access`, flushing in `durable`, `resize` in `resize`, page touching in `touch`.
+
+mod access;
+mod builder;
+mod durable;
+mod open;
+mod resize;
+mod touch;
+
+pub(crate) use builder::size_file;
+pub use builder::MemoryMappedFileBuilder;
+
+use crate::errors::{invalid_mode, Result};
+use crate::flush::{FlushPolicy, FlushState, Flusher};
+use crate::sync::MapLock;
+use memmap2::Mmap;
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// How a file is mapped.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::{load_mmap, create_mmap, MmapMode};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("data.bin");
+/// create_mmap(&path, 4096)?;
+/// let ro = load_mmap(&path, MmapMode::ReadOnly)?;
+/// assert_eq!(ro.mode(), MmapMode::ReadOnly);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MmapMode {
+    /// Reads only; writes return [`MmapIoError::InvalidMode`]. Reads take no lock.
+    ReadOnly,
+    /// Reads and writes; writes reach the file, and [`flush`](MemoryMappedFile::flush) makes
+    /// them durable.
+    ReadWrite,
+    /// Private, writable pages: writes stay in this process and never reach the file.
+    /// Needs the `cow` feature; without it, opening in this mode returns
+    /// [`MmapIoError::InvalidMode`].
+    CopyOnWrite,
+}
+
+/// Whether a constructor faults every page in before it returns.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::{MemoryMappedFile, MmapMode, TouchHint};
+///
+/// let dir = tempfile::tempdir()?;
+/// let mmap = MemoryMappedFile::builder(dir.path().join("warm.bin"))
+///     .mode(MmapMode::ReadWrite)
+///     .size(1 << 20)
+///     .touch_hint(TouchHint::Eager)
+///     .create()?;
+/// assert_eq!(mmap.len(), 1 << 20);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TouchHint {
+    /// Pages are faulted in on first access. The default.
+    #[default]
+    Never,
+    /// Every page is touched when the mapping is made (see
+    /// [`touch_pages`](MemoryMappedFile::touch_pages)).
+    Eager,
+    /// Same as [`Never`](TouchHint::Never).
+    Lazy,
+}
+
+/// The pages of a mapping: read-only ones need no lock, writable ones are guarded.
+pub(crate) enum Map {
+    ReadOnly(Mmap),
+    Writable(Box<MapLock>),
+}
+
+/// The state every handle to one mapping shares. Built only by `MemoryMappedFile::map_file`.
+pub(crate) struct Inner {
+    pub(crate) map: Map,
+    /// The mapping's length, updated by `resize` under the write lock.
+    pub(crate) len: AtomicUsize,
+    /// How far from the start touching has faulted the mapping in: below this, pages are
+    /// most likely mapped already, and reading them is cheaper than asking the kernel to
+    /// populate them (which pins and releases every page); above it, populating is cheaper.
+    /// A hint only: a page dropped since is simply faulted in again.
+    pub(crate) populated: AtomicUsize,
+    pub(crate) mode: MmapMode,
+    /// Set once `as_slice_bytes` has lent out unguarded bytes of a copy-on-write mapping:
+    /// from then on it refuses writes.
+    pub(crate) frozen: AtomicBool,
+    pub(crate) flush: FlushState,
+    #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+    pub(crate) huge_pages: bool,
+    /// Grow the file with its blocks allocated (see the builder's `preallocate`).
+    pub(crate) preallocate: bool,
+    pub(crate) path: PathBuf,
+    pub(crate) file: File,
+}
+
+pub(crate) const READ_ONLY: &str = "mapping is read-only";
+pub(crate) const FROZEN: &str =
+    "copy-on-write mapping is frozen: as_slice_bytes lent out bytes that writes would change";
+
+/// A file mapped into memory: zero-copy reads, concurrent writes, durable flushes.
+///
+/// A `MemoryMappedFile` is a cheap handle: [`Clone`] gives another handle to the same
+/// mapping, and it is `Send + Sync`, so it can be shared between threads as is or in an
+/// [`Arc`]. The mapping is unmapped when the last handle is dropped.
+///
+/// # Concurrency
+///
+/// Read-only mappings take no lock at all. Read-write and copy-on-write mappings are
+/// guarded by a reader-writer lock: [`as_slice`](Self::as_slice) and the other read views
+/// hold a shared lock while they live, writes ([`update_region`](Self::update_region),
+/// [`as_slice_mut`](Self::as_slice_mut)) and [`resize`](Self::resize) take it exclusively.
+/// A thread may hold several read views at once; it must drop its write views before
+/// asking for anything else on the same mapping, or it deadlocks.
+///
+/// # Durability
+///
+/// On a read-write mapping, [`flush`](Self::flush) returns only once every dirty page is
+/// written back to the file (`msync(MS_SYNC)`), whatever wrote the bytes. A
+/// [`FlushPolicy`] adds automatic flushes.
+///
+/// # What this type cannot protect against
+///
+/// The bytes of a mapping are the file's bytes. If another process (or another handle that
+/// is not a `MemoryMappedFile`) truncates the file while it is mapped, touching the lost
+/// pages raises `SIGBUS`; if it writes the file, views see the bytes change under them.
+/// Share files only with cooperating processes. [`flush`](Self::flush),
+/// [`flush_range`](Self::flush_range) and [`resize`](Self::resize) check the file's length
+/// first and return an error, without touching a page, when it was truncated below the
+/// mapping; the read and write paths do not (they make no system call), so after such a
+/// truncation only those calls are safe until the file is grown back.
+///
+/// # Examples
+///
+/// ```
+/// use mmap_io::MemoryMappedFile;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("data.bin");
+///
+/// let mmap = MemoryMappedFile::create_rw(&path, 1024)?;
+/// mmap.update_region(100, b"Hello, mmap!")?;
+/// mmap.flush()?;
+///
+/// let ro = MemoryMappedFile::open_ro(&path)?;
+/// assert_eq!(ro.as_slice(100, 12)?, b"Hello, mmap!");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct MemoryMappedFile {
+    pub(crate) inner: Arc<Inner>,
+    /// Present with [`FlushPolicy::EveryMillis`]; every handle holds it, so the thread is
+    /// stopped and joined when the last handle drops.
+    pub(crate) flusher: Option<Arc<Flusher>>,
+    /// The bytes of a read-only mapping, so that reads reach them without going through
+    /// `inner`; `None` for writable mappings.
+    pub(crate) ro: Option<RoBytes>,
+}
+
+/// Address and length of a read-only mapping owned by the handle's `inner`.
+#[derive(Clone, Copy)]
+pub(crate) struct RoBytes {
+    pub(crate) ptr: std::ptr::NonNull<u8>,
+    pub(crate) len: usize,
+}
+
+// SAFETY: `ro` points into the read-only mapping that `inner` owns (kept alive by the handle's
+// `Arc`) and is only ever read; the rest of the handle is `Send + Sync` on its own.
+unsafe impl Send for MemoryMappedFile {}
+// SAFETY: as above; shared access only reads the mapping.
+unsafe impl Sync for MemoryMappedFile {}
+
+impl MemoryMappedFile {
+    /// Length of the mapping in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 4096)?;
+    /// assert_eq!(mmap.len(), 4096);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn len(&self) -> u64 {
+        self.inner.len.load(Relaxed) as u64
+    }
+
+    /// Whether the mapping is empty (only a read-only mapping of an empty file is).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("empty.bin");
+    /// std::fs::write(&path, b"")?;
+    /// let mmap = mmap_io::MemoryMappedFile::open_ro(&path)?;
+    /// assert!(mmap.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length of the mapping, read under the mapping's lock, so that it is exact with
+    /// respect to a concurrent [`resize`](Self::resize).
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is kept for compatibility.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 100)?;
+    /// mmap.resize(200)?;
+    /// assert_eq!(mmap.current_len()?, 200);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn current_len(&self) -> Result<u64> {
+        // Updated under the resize guard, so it never shows a length the mapping lacks.
+        Ok(self.len())
+    }
+
+    /// Path the mapping was opened with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("d.bin");
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(&path, 8)?;
+    /// assert_eq!(mmap.path(), path);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The mode the file is mapped in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// assert_eq!(mmap.mode(), mmap_io::MmapMode::ReadWrite);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn mode(&self) -> MmapMode {
+        self.inner.mode
+    }
+
+    /// The flush policy the mapping was made with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// assert_eq!(mmap.flush_policy(), mmap_io::flush::FlushPolicy::Never);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush_policy(&self) -> FlushPolicy {
+        self.inner.flush.policy()
+    }
+
+    /// Bytes written since the last successful flush, counted on every write path of a
+    /// read-write mapping (`update_region`, `as_slice_mut`, segments, ...). Always 0 on
+    /// read-only and copy-on-write mappings, whose writes are never flushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.update_region(0, b"abc")?;
+    /// assert_eq!(mmap.pending_bytes(), 3);
+    /// mmap.flush()?;
+    /// assert_eq!(mmap.pending_bytes(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pending_bytes(&self) -> u64 {
+        self.inner.flush.pending()
+    }
+
+    /// Unmaps the mapping and returns the file, if this is the last handle to it.
+    ///
+    /// Unmapping does not flush: call [`flush`](Self::flush) first for durability. A
+    /// background flusher is stopped and joined first.
+    ///
+    /// # Errors
+    ///
+    /// Gives `self` back while other handles (clones, segments) to the mapping exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
+    /// let clone = mmap.clone();
+    /// let mmap = mmap.unmap().unwrap_err(); // `clone` still maps the file
+    /// drop(clone);
+    /// let file = mmap.unmap().expect("last handle");
+    /// assert_eq!(file.metadata()?.len(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unmap(self) -> std::result::Result<File, Self> {
+        let Self { inner, flusher, ro } = self;
+        if let Some(flusher) = flusher {
+            // Every handle holds the flusher, so this succeeds exactly when we are the last
+            // handle; dropping it joins the thread, which releases its reference to `inner`.
+            if let Err(flusher) = Arc::try_unwrap(flusher) {
+                return Err(Self {
+                    inner,
+                    flusher: Some(flusher),
+                    ro,
+                });
+            }
+        }
+        Arc::try_unwrap(inner)
+            .map(|inner| inner.file)
+            .map_err(|inner| Self {
+                inner,
+                flusher: None,
+                ro,
+            })
+    }
+
+    /// The guarded mapping of a writable mapping that still accepts writes.
+    #[inline]
+    pub(crate) fn writable(&self) -> Result<&MapLock> {
+        match &self.inner.map {
+            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+            Map::Writable(lock) => Ok(lock),
+        }
+    }
+
+    /// The guarded mapping of a writable mapping, for reading; `None` is impossible for
+    /// callers that found no read-only bytes.
+    #[inline]
+    pub(crate) fn writable_any(&self) -> Result<&MapLock> {
+        match &self.inner.map {
+            Map::Writable(lock) => Ok(lock),
+            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+        }
+    }
+
+    /// Refuses writes to a frozen copy-on-write mapping; call it under a write guard.
+    pub(crate) fn check_not_frozen(&self) -> Result<()> {
+        if self.inner.frozen.load(Relaxed) {
+            return Err(invalid_mode(FROZEN));
+        }
+        Ok(())
+    }
+
+    /// Counts a write toward the flush policy; the caller holds the write guard.
+    #[inline]
+    pub(crate) fn record_write(&self, bytes: usize) {
+        if self.inner.mode == MmapMode::ReadWrite {
+            self.inner.flush.record_exclusive(bytes);
+        }
+    }
+}
+
+impl Inner {
+    /// Whether an atomic view of a writable mapping is alive.
+    pub(crate) fn has_atomic_views(&self) -> bool {
+        matches!(&self.map, Map::Writable(lock) if lock.has_atomic_views())
+    }
+
+    /// Fails if the file is now shorter than `mapped` bytes: another process truncated it,
+    /// and the pages past its end must not be touched.
+    pub(crate) fn check_not_truncated(&self, mapped: usize) -> io::Result<()> {
+        let on_disk = self.file.metadata()?.len();
+        if on_disk < mapped as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file was truncated to {on_disk} bytes while {mapped} bytes are mapped"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Clone for MemoryMappedFile {
+    /// Another handle to the same mapping (no new mapping is made).
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            flusher: self.flusher.clone(),
+            ro: self.ro,
+        }
+    }
+}
+
+impl fmt::Debug for MemoryMappedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryMappedFile")
+            .field("path", &self.inner.path)
+            .field("mode", &self.inner.mode)
+            .field("len", &self.len())
+            .field("flush_policy", &self.inner.flush.policy())
+            .field("pending_bytes", &self.pending_bytes())
+            .finish()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsFd for MemoryMappedFile {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.inner.file.as_fd()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for MemoryMappedFile {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.file.as_raw_fd()
+    }
+}

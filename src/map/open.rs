@@ -1,0 +1,284 @@
+//! Constructors: the one place a mapping and its shared state are built.
+
+use super::builder::Options;
+use super::{Inner, Map, MemoryMappedFile, MemoryMappedFileBuilder, MmapMode, RoBytes, TouchHint};
+use crate::errors::{MmapIoError, Result};
+use crate::flush::{FlushState, Flusher};
+use crate::sync::MapLock;
+use memmap2::MmapOptions;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+
+#[cfg(not(feature = "cow"))]
+const COW_NEEDS_FEATURE: &str = "copy-on-write mappings need the `cow` feature";
+
+impl MemoryMappedFile {
+    /// Creates (or truncates) the file at `path`, sizes it to `size` zero bytes, and maps it
+    /// read-write.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`] if `size` is 0 (the file is not touched);
+    /// [`MmapIoError::Io`] if the file cannot be created, sized or mapped. A file that
+    /// cannot be sized keeps its old contents and length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MemoryMappedFile;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let mmap = MemoryMappedFile::create_rw(dir.path().join("new.bin"), 4096)?;
+    /// assert_eq!(mmap.len(), 4096);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_rw<P: AsRef<Path>>(path: P, size: u64) -> Result<Self> {
+        Self::builder(path).size(size).create()
+    }
+
+    /// Maps an existing file read-only.
+    ///
+    /// A zero-length file maps as an empty mapping.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::Io`] if the file cannot be opened (`ErrorKind::NotFound` if it does not
+    /// exist) or mapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MemoryMappedFile;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("data.bin");
+    /// std::fs::write(&path, b"existing bytes")?;
+    /// let mmap = MemoryMappedFile::open_ro(&path)?;
+    /// assert_eq!(mmap.as_slice(0, 8)?, b"existing");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_ro<P: AsRef<Path>>(path: P) -> Result<Self> {
+        Self::builder(path).mode(MmapMode::ReadOnly).open()
+    }
+
+    /// Maps an existing file read-write.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`] if the file is empty (an empty mapping cannot be
+    /// written); [`MmapIoError::Io`] if the file cannot be opened for writing or mapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MemoryMappedFile;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("data.bin");
+    /// std::fs::write(&path, [0u8; 16])?;
+    /// let mmap = MemoryMappedFile::open_rw(&path)?;
+    /// mmap.update_region(0, b"written")?;
+    /// mmap.flush()?;
+    /// assert_eq!(&std::fs::read(&path)?[..7], b"written");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_rw<P: AsRef<Path>>(path: P) -> Result<Self> {
+        Self::builder(path).mode(MmapMode::ReadWrite).open()
+    }
+
+    /// Maps the file at `path` read-write, creating it with `default_size` zero bytes if it
+    /// does not exist.
+    ///
+    /// An existing file is never truncated and keeps its length; an existing empty file (one
+    /// left behind by an interrupted create) is sized to `default_size`. The file is
+    /// created exclusively, so two processes racing here both end up mapping the same file
+    /// and neither truncates what the other wrote.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`] if `default_size` is 0; [`MmapIoError::Io`] if the
+    /// file cannot be opened, created or mapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MemoryMappedFile;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("data.bin");
+    /// let first = MemoryMappedFile::open_or_create(&path, 1024)?;
+    /// first.update_region(0, b"kept")?;
+    /// first.flush()?;
+    /// drop(first);
+    ///
+    /// let again = MemoryMappedFile::open_or_create(&path, 4096)?;
+    /// assert_eq!(again.len(), 1024);
+    /// assert_eq!(again.as_slice(0, 4)?, b"kept");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_or_create<P: AsRef<Path>>(path: P, default_size: u64) -> Result<Self> {
+        Self::builder(path).size(default_size).open_or_create()
+    }
+
+    /// Maps an already open `file` in `mode`; `path` is what [`path`](Self::path) reports.
+    ///
+    /// The file must have been opened with the access `mode` needs (read and write for
+    /// [`MmapMode::ReadWrite`]).
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::ResizeFailed`] if `mode` is read-write and the file is empty;
+    /// [`MmapIoError::InvalidMode`] for [`MmapMode::CopyOnWrite`] without the `cow` feature;
+    /// [`MmapIoError::Io`] if the mapping fails (for instance a read-write mapping of a file
+    /// opened read-only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::{MemoryMappedFile, MmapMode};
+    /// use std::fs::OpenOptions;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("data.bin");
+    /// std::fs::write(&path, [1u8; 64])?;
+    /// let file = OpenOptions::new().read(true).write(true).open(&path)?;
+    /// let mmap = MemoryMappedFile::from_file(file, MmapMode::ReadWrite, &path)?;
+    /// assert_eq!(mmap.len(), 64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_file<P: AsRef<Path>>(file: File, mode: MmapMode, path: P) -> Result<Self> {
+        let options = Options {
+            mode,
+            ..Options::default()
+        };
+        Self::map_file(file, path.as_ref().to_path_buf(), &options)
+    }
+
+    /// Starts a [`MemoryMappedFileBuilder`] for the file at `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::{flush::FlushPolicy, MemoryMappedFile, MmapMode};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let mmap = MemoryMappedFile::builder(dir.path().join("data.bin"))
+    ///     .mode(MmapMode::ReadWrite)
+    ///     .size(1 << 16)
+    ///     .flush_policy(FlushPolicy::EveryWrites(100))
+    ///     .create()?;
+    /// assert_eq!(mmap.len(), 1 << 16);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder<P: AsRef<Path>>(path: P) -> MemoryMappedFileBuilder {
+        MemoryMappedFileBuilder::new(path.as_ref())
+    }
+
+    /// Maps `file` as `options` say: the one place a mapping and its shared state are built.
+    pub(crate) fn map_file(file: File, path: PathBuf, options: &Options) -> Result<Self> {
+        check_mode_available(options.mode)?;
+        // Eager touching is done by the kernel inside mmap (MAP_POPULATE, which pre-faults
+        // shared mappings for reading, dirtying nothing), unless a hint must come first. Not
+        // for private mappings: there it would copy every page.
+        let populate = options.touch_hint == TouchHint::Eager
+            && !options.huge_pages
+            && options.mode != MmapMode::CopyOnWrite;
+        let mut map_options = MmapOptions::new();
+        if populate {
+            map_options.populate();
+        }
+        let map = match options.mode {
+            MmapMode::ReadOnly => {
+                // SAFETY: the mapping is only ever read through shared borrows. The crate
+                // never shrinks a read-only file; what other processes do to the file is the
+                // caller's to control, as the type's documentation says.
+                Map::ReadOnly(unsafe { map_options.map(&file)? })
+            }
+            MmapMode::ReadWrite => {
+                if file.metadata()?.len() == 0 {
+                    return Err(MmapIoError::ResizeFailed(
+                        "cannot map an empty file read-write".to_owned(),
+                    ));
+                }
+                // SAFETY: every access to the pages goes through the `MapLock`, which
+                // excludes writers from readers and from `resize`; the file is only
+                // shrunk by `resize`, under that lock, after the mapping has shrunk.
+                Map::Writable(Box::new(MapLock::new(unsafe {
+                    map_options.map_mut(&file)?
+                })))
+            }
+            MmapMode::CopyOnWrite => {
+                // SAFETY: as for read-write; the pages are private, so writes never reach
+                // the file, and the mapping is never resized.
+                Map::Writable(Box::new(MapLock::new(unsafe {
+                    map_options.map_copy(&file)?
+                })))
+            }
+        };
+        let len = match &map {
+            Map::ReadOnly(m) => m.len(),
+            Map::Writable(lock) => lock.len(),
+        };
+        let inner = Arc::new(Inner {
+            map,
+            len: AtomicUsize::new(len),
+            populated: AtomicUsize::new(if populate { len } else { 0 }),
+            mode: options.mode,
+            frozen: AtomicBool::new(false),
+            flush: FlushState::new(options.flush_policy),
+            huge_pages: options.huge_pages,
+            preallocate: options.preallocate,
+            path,
+            file,
+        });
+        let flusher = match options.flush_policy.interval() {
+            Some(interval) if options.mode == MmapMode::ReadWrite => {
+                let inner = Arc::clone(&inner);
+                // A live atomic view keeps the mapping pending: its stores are not counted.
+                let task = move || {
+                    if inner.flush.pending() > 0 || inner.has_atomic_views() {
+                        // Kept for the next flush call if it fails.
+                        let _ = inner.sync(false);
+                    }
+                };
+                Some(Arc::new(Flusher::start(interval, task)?))
+            }
+            _ => None,
+        };
+        let ro = match &inner.map {
+            Map::ReadOnly(map) => {
+                std::ptr::NonNull::new(map.as_ptr().cast_mut()).map(|ptr| RoBytes {
+                    ptr,
+                    len: map.len(),
+                })
+            }
+            Map::Writable(_) => None,
+        };
+        let mmap = Self { inner, flusher, ro };
+        mmap.apply_page_hints();
+        if options.touch_hint == TouchHint::Eager && !populate {
+            mmap.touch_pages()?;
+        }
+        Ok(mmap)
+    }
+
+    /// Hints given at construction that belong to features (best effort: they cannot fail).
+    fn apply_page_hints(&self) {
+        #[cfg(feature = "hugepages")]
+        if self.inner.huge_pages {
+            self.advise_huge_pages();
+        }
+    }
+}
+
+/// Refuses modes that need a feature the crate was built without.
+fn check_mode_available(mode: MmapMode) -> Result<()> {
+    #[cfg(not(feature = "cow"))]
+    if mode == MmapMode::CopyOnWrite {
+        return Err(crate::errors::invalid_mode(COW_NEEDS_FEATURE));
+    }
+    let _ = mode;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `resize`: grow or shrink the file and the mapping together.
+
+use super::{Map, MemoryMappedFile, MmapMode};
+use crate::errors::{invalid_mode, MmapIoError, Result};
+use crate::range;
+use std::sync::atomic::Ordering::Relaxed;
+
+const RESIZE_NEEDS_RW: &str = "resize needs a read-write mapping";
+
+impl MemoryMappedFile {
+    /// Grows or shrinks the file and the mapping to `new_size` bytes (read-write only).
+    ///
+    /// Takes the write lock before it touches the file, so it waits for every live slice,
+    /// view (atomic views included), guard and iterator item; if the calling thread holds
+    /// one, it returns [`MmapIoError::InvalidMode`] at once instead of waiting forever.
+    /// Growing adds zero bytes; shrinking drops the tail.
+    /// On failure the file and the mapping keep their old length.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::InvalidMode`] on read-only and copy-on-write mappings, or if this
+    /// thread holds a view of the mapping;
+    /// [`MmapIoError::ResizeFailed`] if `new_size` is 0 or does not fit in memory, or if
+    /// another process truncated the file below the mapping;
+    /// [`MmapIoError::Io`] if the file cannot be resized or remapped (with the builder's
+    /// `preallocate`, `ENOSPC` when the disk is full).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 1024)?;
+    /// mmap.resize(2048)?;
+    /// assert_eq!(mmap.len(), 2048);
+    /// mmap.update_region(2040, b"grown")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resize(&self, new_size: u64) -> Result<()> {
+        let lock = match &self.inner.map {
+            Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
+            _ => return Err(invalid_mode(RESIZE_NEEDS_RW)),
+        };
+        let new_len = range::mapping_len(new_size)?;
+        let mut guard = lock.resize()?;
+        let old_len = guard.len();
+        self.inner
+            .check_not_truncated(old_len)
+            .map_err(|e| MmapIoError::ResizeFailed(e.to_string()))?;
+        let file = &self.inner.file;
+        let result = if new_len > old_len {
+            super::size_file(file, old_len as u64, new_size, self.inner.preallocate)?;
+            // SAFETY: we hold a resize guard, so no view of any kind points into the pages.
+            let grown = unsafe { crate::os::remap(guard.map_mut(), file, new_len) };
+            if grown.is_err() {
+                let _ = file.set_len(old_len as u64);
+            }
+            grown
+        } else if new_len < old_len {
+            // Shrink the mapping first, so it never reaches past the end of the file.
+            // SAFETY: as above.
+            unsafe { crate::os::remap(guard.map_mut(), file, new_len) }.and_then(|()| {
+                file.set_len(new_size).map_err(|e| {
+                    // SAFETY: as above; the file still has its old length.
+                    let _ = unsafe { crate::os::remap(guard.map_mut(), file, old_len) };
+                    e
+                })
+            })
+        } else {
+            Ok(())
+        };
+        guard.moved();
+        let len = guard.len();
+        self.inner.len.store(len, Relaxed);
+        self.inner.populated.fetch_min(len, Relaxed);
+        result.map_err(MmapIoError::from)
+    }
+}

@@ -1,0 +1,514 @@
+//! [`ViewLock`]: which views of a writable mapping may live together.
+//!
+//! # The protocol
+//!
+//! *Readers* (zero-copy views and the crate's own copies) publish the range they view in an
+//! entry of their thread's slot, with plain stores. While the lock is *biased* that is all
+//! they do: a compiler fence, a load of the bias flag, done; no read-modify-write, no
+//! shared cache line. A *writer* (or an atomic view, or `resize`) first revokes the bias:
+//! it clears the flag and issues one process-wide fence (`membarrier`), after which every
+//! reader either saw the flag cleared or is visible in its slot (the asymmetric form of
+//! Dekker's protocol that Linux's percpu-rwsem and folly's SharedMutex use). Then the
+//! writer waits for the published readers to leave.
+//!
+//! While the bias is off, readers queue on a task-fair lock ([`Fair`]) just long enough to
+//! publish themselves, so a waiting writer holds new readers back and is never starved. A
+//! reader that already holds a view joins without queuing (the writer waits for that view
+//! anyway), unless a writer is already in its critical section, which can only be because
+//! the view it held was dropped on another thread meanwhile. After enough reads without a
+//! write ([`RESTORE_AFTER`]) and with no atomic view alive, a reader restores the bias, so
+//! write-heavy phases pay an ordinary lock and never a process-wide fence per write.
+//!
+//! *Atomic views* never block writers: they are kept in a registry by range, and a write,
+//! a plain view or an atomic view of another width that overlaps a live one is refused
+//! (`Conflict`), as is an atomic view over a live plain view. Each side publishes itself,
+//! fences, then looks for the other, so at least one of two racing parties sees the other.
+//! An entry read while it is being reused may mix two publications; the publication in
+//! progress is covered by its publisher's own check, so such a read can only add a
+//! spurious conflict, never hide one.
+//!
+//! A call that would wait for a view its own thread holds is refused with the conflict
+//! named, instead of deadlocking. Views count as held by the thread that made them, even
+//! after they are sent to another thread.
+
+// Atomic views are made only with the `atomic` feature; the protocol is whole without it.
+#![cfg_attr(not(feature = "atomic"), allow(dead_code))]
+
+use super::fair::Fair;
+use super::slots::{Entry, Slot, Slots, COPY, PLAIN};
+use super::{
+    backoff, bias_available, fence, heavy_fence, light_fence, AtomicBool, AtomicPtr, AtomicUsize,
+};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+/// Slow reads without a write after which a reader restores the bias.
+const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 256 };
+
+/// Why a request was refused; the text names the conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conflict(pub(crate) &'static str);
+
+const HOLDS_WRITE: Conflict = Conflict(
+    "this thread holds a writable view of this mapping (MappedSliceMut or chunks_mut) \
+     that this call would wait for; drop it first",
+);
+const HOLDS_VIEW: Conflict = Conflict(
+    "this thread holds a view of this mapping that this write would wait for; drop it first",
+);
+const HOLDS_VIEW_RESIZE: Conflict = Conflict(
+    "this thread holds a view of this mapping (a slice, iterator item or atomic view) that \
+     resize would wait for; drop it first",
+);
+const OVERLAPS_ATOMIC: Conflict = Conflict("the range overlaps a live atomic view");
+const OVERLAPS_PLAIN: Conflict = Conflict("the range overlaps a live slice view");
+const OVERLAPS_WIDTH: Conflict = Conflict("the range overlaps a live atomic view of another width");
+
+/// The live atomic views a copy overlaps: their ranges and widths.
+pub(crate) type AtomicSpans = Vec<(usize, usize, Width)>;
+
+/// The width of an atomic view's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Width {
+    U32,
+    U64,
+}
+
+/// A live atomic view in the registry.
+struct AtomicRecord {
+    id: u64,
+    start: usize,
+    end: usize,
+    width: Width,
+    /// The slot of the thread that made it (compared, never dereferenced).
+    owner: usize,
+}
+
+#[derive(Default)]
+struct Registry {
+    views: Vec<AtomicRecord>,
+    next_id: u64,
+}
+
+#[cfg(not(mmap_io_loom))]
+type Mutex<T> = parking_lot::Mutex<T>;
+#[cfg(mmap_io_loom)]
+type Mutex<T> = loom::sync::Mutex<T>;
+
+/// The lock of one writable mapping; see the module documentation for the protocol.
+pub(crate) struct ViewLock {
+    fair: Fair,
+    /// Readers may publish themselves without queuing on `fair`.
+    bias: AtomicBool,
+    /// A writer is past its wait for readers: views may not join without queuing.
+    writer_in: AtomicBool,
+    /// The slot of the thread that holds `fair` exclusively (compared, never dereferenced).
+    exclusive_owner: AtomicPtr<Slot>,
+    /// Live atomic views (the registry's length, readable without its mutex).
+    atomics: AtomicUsize,
+    /// Slow reads since the last write or atomic view (a hint: updates may be lost).
+    quiet: AtomicUsize,
+    slots: Slots,
+    registry: Mutex<Registry>,
+}
+
+/// A published shared view; dropping it unpublishes it, on any thread.
+#[must_use]
+pub(crate) struct ReadTicket<'a> {
+    held: Held<'a>,
+}
+
+enum Held<'a> {
+    Entry(&'a Entry),
+    Wide(&'a AtomicUsize),
+}
+
+/// Exclusive access to the mapping's bytes (or, from [`ViewLock::resize`], to the mapping).
+#[must_use]
+pub(crate) struct WriteTicket<'a> {
+    lock: &'a ViewLock,
+}
+
+/// A registered atomic view; dropping it unregisters it, on any thread.
+#[must_use]
+pub(crate) struct AtomicTicket<'a> {
+    lock: &'a ViewLock,
+    id: u64,
+}
+
+/// Whether two half-open ranges share a byte.
+#[inline]
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+impl ViewLock {
+    pub(crate) fn new() -> Self {
+        Self {
+            fair: Fair::new(),
+            bias: AtomicBool::new(bias_available()),
+            writer_in: AtomicBool::new(false),
+            exclusive_owner: AtomicPtr::new(std::ptr::null_mut()),
+            atomics: AtomicUsize::new(0),
+            quiet: AtomicUsize::new(0),
+            slots: Slots::new(),
+            registry: Mutex::new(Registry::default()),
+        }
+    }
+
+    #[cfg(not(mmap_io_loom))]
+    fn registry(&self) -> parking_lot::MutexGuard<'_, Registry> {
+        self.registry.lock()
+    }
+
+    #[cfg(mmap_io_loom)]
+    fn registry(&self) -> loom::sync::MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap()
+    }
+
+    /// Whether an atomic view is alive.
+    pub(crate) fn has_atomic_views(&self) -> bool {
+        self.atomics.load(Relaxed) > 0
+    }
+
+    fn is_exclusive_owner(&self, slot: &Slot) -> bool {
+        std::ptr::eq(self.exclusive_owner.load(Relaxed), slot)
+    }
+
+    /// A zero-copy view of `start..end`: refused if it overlaps a live atomic view.
+    #[inline]
+    pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
+        self.publish(PLAIN, start, end)
+    }
+
+    /// A copy of `start..end` made inside the crate: never refused for atomic views. Returns
+    /// the atomic views it overlaps, whose values the copy must load atomically, at their
+    /// width (empty in the common case, without allocating).
+    pub(crate) fn read_copy(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Result<(ReadTicket<'_>, AtomicSpans), Conflict> {
+        let ticket = self.publish(COPY, start, end)?;
+        // Biased: no atomic view exists (making one revokes the bias first, and then waits
+        // for this copy). Unbiased: the publication was fenced before this load.
+        if self.atomics.load(SeqCst) == 0 {
+            return Ok((ticket, Vec::new()));
+        }
+        let spans = self
+            .registry()
+            .views
+            .iter()
+            .filter(|v| overlaps((v.start, v.end), (start, end)))
+            .map(|v| (v.start, v.end, v.width))
+            .collect();
+        Ok((ticket, spans))
+    }
+
+    #[inline(always)]
+    fn publish(&self, kind: usize, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
+        let slot = self.slots.mine();
+        let held = match slot.claim() {
+            Some(entry) => {
+                entry.publish(kind, start, end);
+                Held::Entry(entry)
+            }
+            None => {
+                slot.wide().fetch_add(1, Relaxed);
+                Held::Wide(slot.wide())
+            }
+        };
+        let ticket = ReadTicket { held };
+        light_fence();
+        if self.bias.load(Acquire) {
+            return Ok(ticket);
+        }
+        self.publish_slow(slot, ticket, kind, start, end)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_slow<'a>(
+        &'a self,
+        slot: &'a Slot,
+        ticket: ReadTicket<'a>,
+        kind: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<ReadTicket<'a>, Conflict> {
+        if ticket.holds_other(slot) {
+            fence(SeqCst);
+            if !self.writer_in.load(Acquire) {
+                return self.check_atomics(ticket, kind, (start, end));
+            }
+        }
+        drop(ticket);
+        if self.is_exclusive_owner(slot) {
+            return Err(HOLDS_WRITE);
+        }
+        self.fair.lock_shared();
+        let held = match slot.claim() {
+            Some(entry) => {
+                entry.publish(kind, start, end);
+                Held::Entry(entry)
+            }
+            None => {
+                slot.wide().fetch_add(1, Relaxed);
+                Held::Wide(slot.wide())
+            }
+        };
+        fence(SeqCst);
+        let result = self.check_atomics(ReadTicket { held }, kind, (start, end));
+        // SAFETY: locked shared above, on this thread.
+        unsafe { self.fair.unlock_shared() };
+        self.note_slow_read();
+        result
+    }
+
+    /// Refuses a plain view that overlaps a live atomic view; the caller has fenced after
+    /// publishing it.
+    fn check_atomics<'a>(
+        &'a self,
+        ticket: ReadTicket<'a>,
+        kind: usize,
+        range: (usize, usize),
+    ) -> Result<ReadTicket<'a>, Conflict> {
+        if kind == PLAIN
+            && self.atomics.load(SeqCst) > 0
+            && self
+                .registry()
+                .views
+                .iter()
+                .any(|v| overlaps((v.start, v.end), range))
+        {
+            return Err(OVERLAPS_ATOMIC);
+        }
+        Ok(ticket)
+    }
+
+    /// Counts a slow read, and restores the bias after enough of them without a write.
+    fn note_slow_read(&self) {
+        if !bias_available() {
+            return;
+        }
+        let quiet = self.quiet.load(Relaxed) + 1;
+        self.quiet.store(quiet, Relaxed);
+        if quiet < RESTORE_AFTER
+            || self.atomics.load(Relaxed) > 0
+            || !self.fair.try_lock_exclusive()
+        {
+            return;
+        }
+        {
+            // Atomic views are made under the registry's mutex, after checking the bias.
+            let _registry = self.registry();
+            if self.atomics.load(Relaxed) == 0 {
+                self.bias.store(true, Release);
+            }
+        }
+        self.quiet.store(0, Relaxed);
+        // SAFETY: locked exclusively above, on this thread.
+        unsafe { self.fair.unlock_exclusive() };
+    }
+
+    /// Exclusive access to the bytes: waits for every zero-copy view and copy, but not for
+    /// atomic views (check those with [`WriteTicket::check_atomics`]).
+    pub(crate) fn write(&self) -> Result<WriteTicket<'_>, Conflict> {
+        let me = self.slots.mine();
+        if self.is_exclusive_owner(me) {
+            return Err(HOLDS_WRITE);
+        }
+        if me.busy(None) {
+            return Err(HOLDS_VIEW);
+        }
+        self.fair.lock_exclusive();
+        self.exclusive_owner
+            .store(me as *const Slot as *mut Slot, Relaxed);
+        self.quiet.store(0, Relaxed);
+        if self.bias.load(Relaxed) {
+            self.bias.store(false, Relaxed);
+            heavy_fence();
+        }
+        loop {
+            let mut round = 0;
+            while self.readers_live() {
+                backoff(&mut round);
+            }
+            self.writer_in.store(true, Relaxed);
+            fence(SeqCst);
+            if !self.readers_live() {
+                return Ok(WriteTicket { lock: self });
+            }
+            self.writer_in.store(false, Relaxed);
+        }
+    }
+
+    /// Like [`write`](Self::write), and also waits until no atomic view is alive: the
+    /// mapping may then move.
+    pub(crate) fn resize(&self) -> Result<WriteTicket<'_>, Conflict> {
+        let me = self.slots.mine() as *const Slot as usize;
+        loop {
+            if self.registry().views.iter().any(|v| v.owner == me) {
+                return Err(HOLDS_VIEW_RESIZE);
+            }
+            let mut round = 0;
+            while self.atomics.load(Acquire) > 0 {
+                backoff(&mut round);
+            }
+            let ticket = self.write().map_err(|c| match c {
+                HOLDS_VIEW => HOLDS_VIEW_RESIZE,
+                other => other,
+            })?;
+            // Fenced in `write` after `writer_in` was set: an atomic view made since either
+            // shows here or waits for this ticket.
+            if self.atomics.load(SeqCst) == 0 {
+                return Ok(ticket);
+            }
+        }
+    }
+
+    fn readers_live(&self) -> bool {
+        self.slots.iter().any(|slot| slot.busy(None))
+    }
+
+    /// Registers an atomic view of `start..end`; refused if it overlaps a live zero-copy
+    /// view or a live atomic view of another width.
+    pub(crate) fn atomic(
+        &self,
+        start: usize,
+        end: usize,
+        width: Width,
+    ) -> Result<AtomicTicket<'_>, Conflict> {
+        let me = self.slots.mine();
+        if self.is_exclusive_owner(me) {
+            return Err(HOLDS_WRITE);
+        }
+        let id = loop {
+            {
+                let mut registry = self.registry();
+                // The bias is restored only under this mutex, with no atomic view alive.
+                if !self.bias.load(Relaxed) {
+                    if registry
+                        .views
+                        .iter()
+                        .any(|v| v.width != width && overlaps((v.start, v.end), (start, end)))
+                    {
+                        return Err(OVERLAPS_WIDTH);
+                    }
+                    let id = registry.next_id;
+                    registry.next_id += 1;
+                    registry.views.push(AtomicRecord {
+                        id,
+                        start,
+                        end,
+                        width,
+                        owner: me as *const Slot as usize,
+                    });
+                    self.atomics.fetch_add(1, SeqCst);
+                    break id;
+                }
+            }
+            self.revoke_bias();
+        };
+        self.quiet.store(0, Relaxed);
+        let ticket = AtomicTicket { lock: self, id };
+        fence(SeqCst);
+        let mut round = 0;
+        loop {
+            let mut wait = self.writer_in.load(Acquire);
+            for slot in self.slots.iter() {
+                if slot.wide().load(Acquire) > 0 {
+                    return Err(OVERLAPS_PLAIN);
+                }
+                for (kind, s, e) in slot.views(None) {
+                    if overlaps((s, e), (start, end)) {
+                        if kind == PLAIN {
+                            return Err(OVERLAPS_PLAIN);
+                        }
+                        // A copy in progress: it ends soon, without waiting for anything.
+                        wait = true;
+                    }
+                }
+            }
+            if !wait {
+                return Ok(ticket);
+            }
+            backoff(&mut round);
+        }
+    }
+
+    /// Clears the bias, without ever blocking on `fair` (the caller may hold views a
+    /// writer that holds it waits for).
+    fn revoke_bias(&self) {
+        let mut round = 0;
+        while self.bias.load(Acquire) {
+            if self.fair.try_lock_exclusive() {
+                if self.bias.load(Relaxed) {
+                    self.bias.store(false, Relaxed);
+                    heavy_fence();
+                }
+                // SAFETY: locked exclusively just above, on this thread.
+                unsafe { self.fair.unlock_exclusive() };
+            } else {
+                backoff(&mut round);
+            }
+        }
+    }
+}
+
+impl ReadTicket<'_> {
+    /// Whether `slot` publishes a view other than this one.
+    fn holds_other(&self, slot: &Slot) -> bool {
+        match self.held {
+            Held::Entry(entry) => slot.busy(Some(entry)),
+            Held::Wide(wide) => wide.load(Acquire) > 1 || slot.views(None).next().is_some(),
+        }
+    }
+}
+
+impl Drop for ReadTicket<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        match self.held {
+            Held::Entry(entry) => entry.free(),
+            Held::Wide(wide) => {
+                wide.fetch_sub(1, Release);
+            }
+        }
+    }
+}
+
+impl WriteTicket<'_> {
+    /// Refuses a write of `start..end` that overlaps a live atomic view.
+    pub(crate) fn check_atomics(&self, start: usize, end: usize) -> Result<(), Conflict> {
+        let lock = self.lock;
+        if lock.atomics.load(SeqCst) > 0
+            && lock
+                .registry()
+                .views
+                .iter()
+                .any(|v| overlaps((v.start, v.end), (start, end)))
+        {
+            return Err(OVERLAPS_ATOMIC);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WriteTicket<'_> {
+    fn drop(&mut self) {
+        let lock = self.lock;
+        lock.writer_in.store(false, Release);
+        lock.exclusive_owner.store(std::ptr::null_mut(), Relaxed);
+        // SAFETY: this ticket holds `fair` exclusively (taken in `ViewLock::write`); the
+        // lock is not tied to the thread that took it.
+        unsafe { lock.fair.unlock_exclusive() };
+    }
+}
+
+impl Drop for AtomicTicket<'_> {
+    fn drop(&mut self) {
+        let mut registry = self.lock.registry();
+        registry.views.retain(|v| v.id != self.id);
+        self.lock.atomics.fetch_sub(1, Release);
+    }
+}

@@ -1,0 +1,164 @@
+//! Per-thread slots in which readers publish the ranges they view.
+//!
+//! Each thread that reads a mapping gets a slot of its own in that mapping's lock. Only the
+//! owning thread claims an entry (so claiming needs no read-modify-write); whichever thread
+//! drops the view frees it (a single store, so a view may be dropped on any thread).
+
+use super::AtomicUsize;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+/// An unused entry.
+pub(crate) const FREE: usize = 0;
+/// A zero-copy view: conflicts with writers and with atomic views of the same bytes.
+pub(crate) const PLAIN: usize = 1;
+/// A copy made inside the crate: conflicts with writers only.
+pub(crate) const COPY: usize = 2;
+
+/// Entries per slot: five fill a 128-byte slot. A thread that holds more views at once
+/// counts the rest in [`Slot::wide`].
+const ENTRIES: usize = 5;
+
+/// One published view: its kind and the byte range it covers.
+pub(crate) struct Entry {
+    kind: AtomicUsize,
+    start: AtomicUsize,
+    end: AtomicUsize,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Self {
+            kind: AtomicUsize::new(FREE),
+            start: AtomicUsize::new(0),
+            end: AtomicUsize::new(0),
+        }
+    }
+
+    /// Fills a free entry; only the slot's owner calls this.
+    #[inline]
+    pub(crate) fn publish(&self, kind: usize, start: usize, end: usize) {
+        self.start.store(start, Relaxed);
+        self.end.store(end, Relaxed);
+        self.kind.store(kind, Release);
+    }
+
+    /// Frees the entry: the view it published is gone. Any thread may call this, once.
+    #[inline]
+    pub(crate) fn free(&self) {
+        self.kind.store(FREE, Release);
+    }
+
+    /// The entry's kind and range, if it is in use. A range read while the entry is being
+    /// reused may mix two publications; see `ViewLock` for why that is harmless.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<(usize, usize, usize)> {
+        match self.kind.load(Acquire) {
+            FREE => None,
+            kind => Some((kind, self.start.load(Relaxed), self.end.load(Relaxed))),
+        }
+    }
+}
+
+/// One thread's entries, alone on its cache line (128 bytes covers adjacent-line prefetch).
+#[repr(align(128))]
+pub(crate) struct Slot {
+    entries: [Entry; ENTRIES],
+    /// Live views this thread published beyond its entries; their range is unknown, so
+    /// they count as covering the whole mapping. Updated with read-modify-writes.
+    wide: AtomicUsize,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            entries: std::array::from_fn(|_| Entry::new()),
+            wide: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Slot {
+    /// A free entry of this slot; only the owning thread calls this.
+    #[inline]
+    pub(crate) fn claim(&self) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.kind.load(Acquire) == FREE)
+    }
+
+    /// The counter of views published beyond the entries.
+    pub(crate) fn wide(&self) -> &AtomicUsize {
+        &self.wide
+    }
+
+    /// The views in use in this slot, other than `except`.
+    pub(crate) fn views(
+        &self,
+        except: Option<&Entry>,
+    ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let except = except.map_or(std::ptr::null(), |e| e as *const Entry);
+        self.entries
+            .iter()
+            .filter(move |e| !std::ptr::eq(*e, except))
+            .filter_map(Entry::get)
+    }
+
+    /// Whether this slot publishes any view (other than `except`).
+    pub(crate) fn busy(&self, except: Option<&Entry>) -> bool {
+        self.wide.load(Acquire) > 0 || self.views(except).next().is_some()
+    }
+}
+
+/// Every thread's slot of one lock.
+#[cfg(not(mmap_io_loom))]
+pub(crate) struct Slots(thread_local::ThreadLocal<Slot>);
+
+#[cfg(not(mmap_io_loom))]
+impl Slots {
+    pub(crate) fn new() -> Self {
+        Self(thread_local::ThreadLocal::new())
+    }
+
+    /// The calling thread's slot.
+    #[inline(always)]
+    pub(crate) fn mine(&self) -> &Slot {
+        self.0.get_or_default()
+    }
+
+    /// Every slot that any thread has used.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.0.iter()
+    }
+}
+
+/// The same for `loom`: a slot per model thread, found by thread id.
+#[cfg(mmap_io_loom)]
+pub(crate) struct Slots {
+    slots: Vec<Slot>,
+    owners: std::sync::Mutex<Vec<loom::thread::ThreadId>>,
+}
+
+#[cfg(mmap_io_loom)]
+impl Slots {
+    pub(crate) fn new() -> Self {
+        Self {
+            slots: (0..4).map(|_| Slot::default()).collect(),
+            owners: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn mine(&self) -> &Slot {
+        let me = loom::thread::current().id();
+        let mut owners = self.owners.lock().unwrap();
+        let index = match owners.iter().position(|t| *t == me) {
+            Some(i) => i,
+            None => {
+                owners.push(me);
+                owners.len() - 1
+            }
+        };
+        &self.slots[index]
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter()
+    }
+}
