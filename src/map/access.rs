@@ -21,8 +21,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if `offset + len` is past the end (or overflows);
-    /// [`MmapIoError::InvalidMode`] if the range overlaps a live atomic view, or if this
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `offset + len` is past the end (or overflows);
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if the range overlaps a live atomic view, or if this
     /// thread holds a [`MappedSliceMut`] of the mapping (the view would wait for it).
     ///
     /// # Examples
@@ -73,13 +73,13 @@ impl MemoryMappedFile {
     /// Available on read-only mappings, whose bytes never change, and on copy-on-write
     /// mappings. Because the borrow holds no lock, the first call on a copy-on-write
     /// mapping freezes it: later writes through any handle return
-    /// [`MmapIoError::InvalidMode`]. Use [`as_slice`](Self::as_slice) for a guarded view
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). Use [`as_slice`](Self::as_slice) for a guarded view
     /// that leaves the mapping writable.
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-write mappings (use `as_slice`);
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-write mappings (use `as_slice`);
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///
@@ -126,10 +126,10 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if the
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (or frozen copy-on-write) mappings, if the
     /// range overlaps a live atomic view, or if this thread holds a view of the mapping
     /// (the write would wait for it forever);
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///
@@ -151,8 +151,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end; `buf` is left untouched.
-    /// [`MmapIoError::InvalidMode`] if this thread holds a [`MappedSliceMut`] of the
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end; `buf` is left untouched.
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a [`MappedSliceMut`] of the
     /// mapping. Bytes under a live atomic view are read atomically, never refused.
     ///
     /// # Examples
@@ -181,10 +181,10 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if the
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (or frozen copy-on-write) mappings, if the
     /// range overlaps a live atomic view, or if this thread holds a view of the mapping;
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end (nothing is written);
-    /// [`MmapIoError::FlushFailed`] if the policy's flush fails (the bytes are written).
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end (nothing is written);
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the policy's flush fails (the bytes are written).
     ///
     /// # Examples
     ///
@@ -263,7 +263,7 @@ impl MemoryMappedFile {
         }
     }
 
-    /// A reader over the mapping that implements [`io::Read`] and [`io::Seek`].
+    /// A reader over the mapping that implements [`std::io::Read`] and [`std::io::Seek`].
     ///
     /// # Examples
     ///
@@ -320,7 +320,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only mappings.
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only mappings.
     ///
     /// # Examples
     ///

@@ -15,7 +15,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::FlushFailed`] if write-back fails now, or failed in another flush
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if write-back fails now, or failed in another flush
     /// (the background flusher, a policy flush, a concurrent or the previous `flush` or
     /// `flush_range`) whose error is owed to this call: the kernel reports a write-back error
     /// once, so every flush in progress when it is met, and the next one, return it. Also if
@@ -45,9 +45,9 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end;
-    /// [`MmapIoError::FlushFailed`] as for `flush`;
-    /// [`MmapIoError::InvalidMode`] if this thread holds a [`MappedSliceMut`](crate::MappedSliceMut)
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end;
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) as for `flush`;
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a [`MappedSliceMut`](crate::MappedSliceMut)
     /// of the mapping (the flush would wait for it).
     ///
     /// # Examples

@@ -40,14 +40,14 @@ use std::sync::Arc;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MmapMode {
-    /// Reads only; writes return [`MmapIoError::InvalidMode`]. Reads take no lock.
+    /// Reads only; writes return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). Reads take no lock.
     ReadOnly,
     /// Reads and writes; writes reach the file, and [`flush`](MemoryMappedFile::flush) makes
     /// them durable.
     ReadWrite,
     /// Private, writable pages: writes stay in this process and never reach the file.
     /// Needs the `cow` feature; without it, opening in this mode returns
-    /// [`MmapIoError::InvalidMode`].
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode).
     CopyOnWrite,
 }
 

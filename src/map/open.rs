@@ -20,8 +20,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`] if `size` is 0 (the file is not touched);
-    /// [`MmapIoError::Io`] if the file cannot be created, sized or mapped. A file that
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `size` is 0 (the file is not touched);
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be created, sized or mapped. A file that
     /// cannot be sized keeps its old contents and length.
     ///
     /// # Examples
@@ -44,7 +44,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::Io`] if the file cannot be opened (`ErrorKind::NotFound` if it does not
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened (`ErrorKind::NotFound` if it does not
     /// exist) or mapped.
     ///
     /// # Examples
@@ -67,8 +67,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`] if the file is empty (an empty mapping cannot be
-    /// written); [`MmapIoError::Io`] if the file cannot be opened for writing or mapped.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if the file is empty (an empty mapping cannot be
+    /// written); [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened for writing or mapped.
     ///
     /// # Examples
     ///
@@ -98,7 +98,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`] if `default_size` is 0; [`MmapIoError::Io`] if the
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `default_size` is 0; [`MmapIoError::Io`](crate::MmapIoError::Io) if the
     /// file cannot be opened, created or mapped.
     ///
     /// # Examples
@@ -129,9 +129,9 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`] if `mode` is read-write and the file is empty;
-    /// [`MmapIoError::InvalidMode`] for [`MmapMode::CopyOnWrite`] without the `cow` feature;
-    /// [`MmapIoError::Io`] if the mapping fails (for instance a read-write mapping of a file
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `mode` is read-write and the file is empty;
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) for [`MmapMode::CopyOnWrite`] without the `cow` feature;
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the mapping fails (for instance a read-write mapping of a file
     /// opened read-only).
     ///
     /// # Examples

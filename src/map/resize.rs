@@ -12,17 +12,17 @@ impl MemoryMappedFile {
     ///
     /// Takes the write lock before it touches the file, so it waits for every live slice,
     /// view (atomic views included), guard and iterator item; if the calling thread holds
-    /// one, it returns [`MmapIoError::InvalidMode`] at once instead of waiting forever.
+    /// one, it returns [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of waiting forever.
     /// Growing adds zero bytes; shrinking drops the tail.
     /// On failure the file and the mapping keep their old length.
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only and copy-on-write mappings, or if this
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only and copy-on-write mappings, or if this
     /// thread holds a view of the mapping;
-    /// [`MmapIoError::ResizeFailed`] if `new_size` is 0 or does not fit in memory, or if
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `new_size` is 0 or does not fit in memory, or if
     /// another process truncated the file below the mapping;
-    /// [`MmapIoError::Io`] if the file cannot be resized or remapped (with the builder's
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be resized or remapped (with the builder's
     /// `preallocate`, `ENOSPC` when the disk is full).
     ///
     /// # Examples

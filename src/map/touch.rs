@@ -35,7 +35,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
     ///
@@ -77,7 +77,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`] if the range is past the end; [`MmapIoError::Io`] if the
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end; [`MmapIoError::Io`](crate::MmapIoError::Io) if the
     /// kernel refuses the hint.
     ///
     /// # Examples
