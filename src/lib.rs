@@ -50,6 +50,7 @@ mod map;
 mod os;
 mod range;
 mod reader;
+mod registry;
 mod slice;
 mod sync;
 

@@ -1,9 +1,10 @@
 //! [`MemoryMappedFileBuilder`]: every option of a mapping, for create, open and
 //! open-or-create alike.
 
-use crate::errors::{zero_size, Result};
+use crate::errors::{zero_size, MmapIoError, Result};
 use crate::flush::FlushPolicy;
 use crate::mmap::{MemoryMappedFile, MmapMode, TouchHint};
+use crate::registry::Refusal;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -199,7 +200,8 @@ impl MemoryMappedFileBuilder {
     /// ```
     pub fn create(self) -> Result<MemoryMappedFile> {
         let size = self.nonzero_size()?;
-        let file = create_file(&self.path, size, self.options.preallocate)?;
+        let file = create_file(&self.path, size, self.options.preallocate)?
+            .map_err(|refusal| MmapIoError::ResizeFailed(refusal.message()))?;
         MemoryMappedFile::map_file(file, self.path, &self.options)
     }
 
@@ -339,23 +341,48 @@ fn create_new(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
 /// An existing file is first grown or shrunk to `size` (with its blocks allocated, if asked),
 /// and only emptied once that succeeded, so a size the file system refuses leaves the file as
 /// it was.
-fn create_file(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
+///
+/// While another handle in this process maps the file, it is never cut below what that
+/// handle maps (refused if `size` is smaller), and it is emptied by writing zeros instead of
+/// going through length 0.
+fn create_file(
+    path: &Path,
+    size: u64,
+    preallocate: bool,
+) -> io::Result<std::result::Result<File, Refusal>> {
     match create_new(path, size, preallocate) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
             let old_len = file.metadata()?.len();
-            file.set_len(size.min(old_len))?;
-            // On failure this leaves the file at `old_len` (when growing) with its bytes.
-            size_file(&file, size.min(old_len), size, preallocate)?;
-            if let Err(e) = file
-                .set_len(0)
-                .and_then(|()| size_file(&file, 0, size, preallocate))
-            {
-                let _ = file.set_len(old_len);
-                return Err(e);
-            }
-            Ok(file)
+            let refused = crate::registry::truncate(&file, size, |mapped| {
+                file.set_len(size.min(old_len))?;
+                // On failure this leaves the file at `old_len` (when growing) with its bytes.
+                size_file(&file, size.min(old_len), size, preallocate)?;
+                let emptied = if mapped {
+                    zero(&file, size.min(old_len))
+                } else {
+                    file.set_len(0)
+                        .and_then(|()| size_file(&file, 0, size, preallocate))
+                };
+                emptied.map_err(|e| {
+                    let _ = file.set_len(old_len);
+                    e
+                })
+            })?;
+            Ok(refused.map(|()| file))
         }
-        created => created,
+        created => created.map(Ok),
     }
+}
+
+/// Overwrites the first `len` bytes of `file` with zeros.
+fn zero(file: &File, len: u64) -> io::Result<()> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut at = 0;
+    while at < len {
+        let n = (len - at).min(zeros.len() as u64) as usize;
+        crate::os::write_all_at(file, &zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
 }

@@ -104,6 +104,8 @@ pub(crate) struct Inner {
     pub(crate) huge_pages: bool,
     /// Grow the file with its blocks allocated (see the builder's `preallocate`).
     pub(crate) preallocate: bool,
+    /// This mapping's entry in the process-wide table of mappings by file.
+    pub(crate) registration: Option<crate::registry::Registration>,
     pub(crate) path: PathBuf,
     pub(crate) file: File,
 }

@@ -185,7 +185,15 @@ impl MemoryMappedFile {
         let populate = options.touch_hint == TouchHint::Eager
             && !options.huge_pages
             && options.mode != MmapMode::CopyOnWrite;
+        // Registered before mapping, with exactly the length mapped, so that no handle of
+        // this file in the process can cut it below that meanwhile.
+        let (registration, file_len) =
+            crate::registry::register(&file, || Ok(file.metadata()?.len()))?;
+        let len = usize::try_from(file_len).map_err(|_| {
+            MmapIoError::ResizeFailed(format!("size {file_len} does not fit in memory"))
+        })?;
         let mut map_options = MmapOptions::new();
+        map_options.len(len);
         if populate {
             map_options.populate();
         }
@@ -197,7 +205,7 @@ impl MemoryMappedFile {
                 Map::ReadOnly(unsafe { map_options.map(&file)? })
             }
             MmapMode::ReadWrite => {
-                if file.metadata()?.len() == 0 {
+                if len == 0 {
                     return Err(MmapIoError::ResizeFailed(
                         "cannot map an empty file read-write".to_owned(),
                     ));
@@ -217,10 +225,6 @@ impl MemoryMappedFile {
                 })))
             }
         };
-        let len = match &map {
-            Map::ReadOnly(m) => m.len(),
-            Map::Writable(lock) => lock.len(),
-        };
         let inner = Arc::new(Inner {
             map,
             len: AtomicUsize::new(len),
@@ -230,6 +234,7 @@ impl MemoryMappedFile {
             flush: FlushState::new(options.flush_policy),
             huge_pages: options.huge_pages,
             preallocate: options.preallocate,
+            registration,
             path,
             file,
         });

@@ -47,24 +47,48 @@ impl MemoryMappedFile {
             .check_not_truncated(old_len)
             .map_err(|e| MmapIoError::ResizeFailed(e.to_string()))?;
         let file = &self.inner.file;
+        let registration = self.inner.registration.as_ref();
         let result = if new_len > old_len {
-            super::size_file(file, old_len as u64, new_size, self.inner.preallocate)?;
-            // SAFETY: we hold a resize guard, so no view of any kind points into the pages.
-            let grown = unsafe { crate::os::remap(guard.map_mut(), file, new_len) };
-            if grown.is_err() {
-                let _ = file.set_len(old_len as u64);
+            // Registered first, so that no other handle cuts the file below the new end.
+            if let Some(r) = registration {
+                r.set_len(new_size);
             }
-            grown
-        } else if new_len < old_len {
-            // Shrink the mapping first, so it never reaches past the end of the file.
-            // SAFETY: as above.
-            unsafe { crate::os::remap(guard.map_mut(), file, new_len) }.and_then(|()| {
-                file.set_len(new_size).map_err(|e| {
-                    // SAFETY: as above; the file still has its old length.
-                    let _ = unsafe { crate::os::remap(guard.map_mut(), file, old_len) };
+            super::size_file(file, old_len as u64, new_size, self.inner.preallocate)
+                .and_then(|()| {
+                    // SAFETY: we hold a resize guard, so no view of any kind points into
+                    // the pages.
+                    let grown = unsafe { crate::os::remap(guard.map_mut(), file, new_len) };
+                    if grown.is_err() {
+                        let _ = file.set_len(old_len as u64);
+                    }
+                    grown
+                })
+                .map_err(|e| {
+                    if let Some(r) = registration {
+                        r.set_len(old_len as u64);
+                    }
                     e
                 })
-            })
+        } else if new_len < old_len {
+            let mut shrink = || {
+                // Shrink the mapping first, so it never reaches past the end of the file.
+                // SAFETY: as above.
+                unsafe { crate::os::remap(guard.map_mut(), file, new_len) }.and_then(|()| {
+                    file.set_len(new_size).map_err(|e| {
+                        // SAFETY: as above; the file still has its old length.
+                        let _ = unsafe { crate::os::remap(guard.map_mut(), file, old_len) };
+                        e
+                    })
+                })
+            };
+            match registration {
+                Some(r) => match r.shrink(new_size, shrink) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(refusal)) => return Err(MmapIoError::ResizeFailed(refusal.message())),
+                    Err(e) => Err(e),
+                },
+                None => shrink(),
+            }
         } else {
             Ok(())
         };

@@ -91,3 +91,16 @@ pub(crate) fn process_fence_available() -> bool {
 pub(crate) fn process_fence() {
     std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
 }
+
+/// Files have no identity the registry can use here.
+pub(crate) fn file_id(_file: &File) -> io::Result<Option<(u64, u64)>> {
+    Ok(None)
+}
+
+/// Writes all of `buf` at `offset` of `file`.
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = file;
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(buf)
+}

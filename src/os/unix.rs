@@ -222,3 +222,15 @@ pub(crate) fn process_fence() {
         }
     }
 }
+
+/// The file's identity (device and inode), as the registry of live mappings keys it.
+pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    Ok(Some((meta.dev(), meta.ino())))
+}
+
+/// Writes all of `buf` at `offset` of `file`.
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}

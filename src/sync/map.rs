@@ -52,13 +52,6 @@ impl MapLock {
         }
     }
 
-    /// The mapping's length as it is now; `resize` may change it.
-    pub(crate) fn len(&self) -> usize {
-        // SAFETY: reads the length field of the `MmapMut` only; used where no resize can
-        // run (while the mapping is being built, or under a guard).
-        unsafe { self.map() }.len()
-    }
-
     /// The mapping's base address as it is now; `resize` may move it.
     pub(crate) fn write_base(&self) -> *mut u8 {
         self.base.load(Relaxed)

@@ -1,0 +1,162 @@
+//! The process-wide table of live file mappings, by device and inode.
+//!
+//! Shrinking a file under another mapping of it makes every access to the cut pages
+//! raise `SIGBUS`. Within the process, every mapping of a file is registered here with the
+//! length it maps, and whatever shrinks a file (a `resize` to a smaller size, a create that
+//! truncates) first checks, under the table's lock and for as long as it changes the
+//! file's length, that no other live mapping reaches past the new end. Growing is always
+//! allowed; a mapping registers its new length before it grows, so that no shrink can cut
+//! below it meanwhile.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+
+/// A file's identity: device and inode.
+type FileId = (u64, u64);
+
+struct Table {
+    next_id: u64,
+    files: HashMap<FileId, Vec<(u64, u64)>>,
+}
+
+static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+/// Why a shrink was refused: another live mapping of the file reaches past the new end.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) new_len: u64,
+    pub(crate) mapped: u64,
+}
+
+impl Refusal {
+    pub(crate) fn message(&self) -> String {
+        format!(
+            "cannot shrink the file to {} bytes: another handle of it in this process maps {} bytes",
+            self.new_len, self.mapped
+        )
+    }
+}
+
+/// A mapping's entry in the table; dropping it removes the entry.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    file: FileId,
+    id: u64,
+}
+
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    let mut table = TABLE.lock();
+    f(table.get_or_insert_with(|| Table {
+        next_id: 0,
+        files: HashMap::new(),
+    }))
+}
+
+impl Table {
+    /// The largest length any mapping of `file` other than `except` maps.
+    fn others(&self, file: FileId, except: Option<u64>) -> u64 {
+        self.files.get(&file).map_or(0, |entries| {
+            entries
+                .iter()
+                .filter(|(id, _)| Some(*id) != except)
+                .map(|(_, len)| *len)
+                .max()
+                .unwrap_or(0)
+        })
+    }
+
+    fn set(&mut self, file: FileId, id: u64, len: u64) {
+        if let Some(entry) = self
+            .files
+            .get_mut(&file)
+            .and_then(|entries| entries.iter_mut().find(|(i, _)| *i == id))
+        {
+            entry.1 = len;
+        }
+    }
+}
+
+/// Registers a new mapping of `file`, with the length `len` returns (called under the
+/// table's lock, so no shrink runs between measuring and registering): map exactly that
+/// many bytes. `None` where files have no identity (then nothing is checked).
+pub(crate) fn register(
+    file: &File,
+    len: impl FnOnce() -> io::Result<u64>,
+) -> io::Result<(Option<Registration>, u64)> {
+    let Some(id) = crate::os::file_id(file)? else {
+        return Ok((None, len()?));
+    };
+    with_table(|table| {
+        let len = len()?;
+        let entry = table.next_id;
+        table.next_id += 1;
+        table.files.entry(id).or_default().push((entry, len));
+        Ok((
+            Some(Registration {
+                file: id,
+                id: entry,
+            }),
+            len,
+        ))
+    })
+}
+
+/// Runs `shrink`, which changes `file`'s length to `new_len`, unless another live mapping
+/// of it maps more than that; holds the table's lock meanwhile.
+pub(crate) fn truncate<R>(
+    file: &File,
+    new_len: u64,
+    shrink: impl FnOnce(bool) -> io::Result<R>,
+) -> io::Result<Result<R, Refusal>> {
+    let Some(id) = crate::os::file_id(file)? else {
+        return shrink(false).map(Ok);
+    };
+    with_table(|table| {
+        let mapped = table.others(id, None);
+        if mapped > new_len {
+            return Ok(Err(Refusal { new_len, mapped }));
+        }
+        shrink(mapped > 0).map(Ok)
+    })
+}
+
+impl Registration {
+    /// Runs `shrink`, which cuts this mapping and its file to `new_len`, unless another
+    /// live mapping of the file maps more; on success records the new length.
+    pub(crate) fn shrink<R>(
+        &self,
+        new_len: u64,
+        shrink: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<Result<R, Refusal>> {
+        with_table(|table| {
+            let mapped = table.others(self.file, Some(self.id));
+            if mapped > new_len {
+                return Ok(Err(Refusal { new_len, mapped }));
+            }
+            let done = shrink()?;
+            table.set(self.file, self.id, new_len);
+            Ok(Ok(done))
+        })
+    }
+
+    /// Records that this mapping maps `len` bytes: before growing (so that no shrink cuts
+    /// below the new end meanwhile), and after a failed grow.
+    pub(crate) fn set_len(&self, len: u64) {
+        with_table(|table| table.set(self.file, self.id, len));
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        with_table(|table| {
+            if let Some(entries) = table.files.get_mut(&self.file) {
+                entries.retain(|(id, _)| *id != self.id);
+                if entries.is_empty() {
+                    table.files.remove(&self.file);
+                }
+            }
+        });
+    }
+}
