@@ -189,3 +189,39 @@ impl BackgroundResize {
         assert!(done.load(std::sync::atomic::Ordering::SeqCst));
     }
 }
+
+/// Runs the `#[ignore]`d test `name` of this test binary in a child process and fails if
+/// it does not finish within `secs` seconds (it is killed then), so that a hang or a crash
+/// in it is a test failure, not a hung or dead suite. Returns its output.
+pub fn run_child_test_within(name: &str, secs: u64) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = child_test_command(name, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the child test");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("poll the child test").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("reap the child test");
+            panic!(
+                "child test {name} hung: killed after {secs} s\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("collect the child test")
+}
+
+/// Asserts that a child test passed, showing its output otherwise.
+pub fn assert_child_passed(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "child test failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

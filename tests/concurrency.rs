@@ -1,0 +1,466 @@
+//! The concurrency contract: handles of one file never SIGBUS each other, atomic and plain
+//! views of the same bytes never live together, a thread never deadlocks on its own views,
+//! writers are not starved, and views may cross threads. Cases that could die by a signal
+//! or hang run in a child process with a deadline.
+
+mod common;
+
+use common::{
+    assert_child_passed, dirty_kb, eventually, file_with, path, read_file, run_child_test_within,
+    tempdir,
+};
+use mmap_io::flush::FlushPolicy;
+use mmap_io::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError, MmapMode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const MIB: u64 = 1 << 20;
+
+fn is_invalid_mode<T>(result: Result<T, MmapIoError>) -> bool {
+    matches!(result, Err(MmapIoError::InvalidMode(_)))
+}
+
+fn message<T>(result: Result<T, MmapIoError>) -> String {
+    match result {
+        Err(e) => e.to_string(),
+        Ok(_) => "Ok".to_owned(),
+    }
+}
+
+// --- views cross threads ---
+
+const _: () = {
+    fn send_sync<T: Send + Sync>() {}
+    let _ = send_sync::<MappedSlice<'static>>;
+    let _ = send_sync::<MappedSliceMut<'static>>;
+    let _ = send_sync::<MemoryMappedFile>;
+};
+
+#[test]
+fn a_view_made_on_one_thread_can_be_used_and_dropped_on_another() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "send.bin"), 4096).unwrap();
+    mmap.update_region(0, b"moved").unwrap();
+    let view = mmap.as_slice(0, 5).unwrap();
+    let mut writable = None;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            assert_eq!(view, b"moved");
+            drop(view);
+        });
+    });
+    // The view is gone: this thread may write, and may hand a writable view over too.
+    std::thread::scope(|s| {
+        let guard = mmap.as_slice_mut(0, 5).unwrap();
+        s.spawn(|| {
+            let mut guard = guard;
+            guard.copy_from_slice(b"MOVED");
+            writable = Some(());
+        });
+    });
+    assert!(writable.is_some());
+    assert_eq!(mmap.as_slice(0, 5).unwrap(), b"MOVED");
+}
+
+#[cfg(feature = "atomic")]
+#[test]
+fn an_atomic_view_can_be_dropped_on_another_thread() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "send-atomic.bin"), 4096).unwrap();
+    let counter = mmap.atomic_u64(0).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            counter.fetch_add(3, Ordering::Relaxed);
+            drop(counter);
+        });
+    });
+    mmap.update_region(0, &7u64.to_ne_bytes()).unwrap(); // the view is gone
+    mmap.resize(8192).unwrap();
+}
+
+// --- atomic and plain views of the same bytes ---
+
+#[cfg(feature = "atomic")]
+mod atomic_and_plain {
+    use super::*;
+
+    fn mapping(name: &str) -> (tempfile::TempDir, MemoryMappedFile) {
+        let dir = tempdir();
+        let mmap = MemoryMappedFile::create_rw(path(&dir, name), 4096).unwrap();
+        (dir, mmap)
+    }
+
+    #[test]
+    fn a_slice_over_a_live_atomic_view_is_refused() {
+        let (_dir, mmap) = mapping("a.bin");
+        let counter = mmap.atomic_u64(8).unwrap();
+        for (offset, len) in [(8, 8), (0, 9), (15, 1), (0, 4096)] {
+            let refused = mmap.as_slice(offset, len);
+            assert!(
+                message(refused).contains("atomic view"),
+                "as_slice({offset}, {len})"
+            );
+        }
+        let seg = mmap_io::segment::Segment::new(Arc::new(mmap.clone()), 0, 16).unwrap();
+        assert!(is_invalid_mode(seg.as_slice()));
+        // The bytes next to it are fine, and copies of the counter are never refused.
+        assert!(mmap.as_slice(0, 8).is_ok());
+        assert!(mmap.as_slice(16, 8).is_ok());
+        counter.store(0x0102_0304_0506_0708, Ordering::Relaxed);
+        let mut copy = [0u8; 12];
+        mmap.read_into(4, &mut copy).unwrap();
+        assert_eq!(copy[4..], 0x0102_0304_0506_0708u64.to_ne_bytes());
+        drop(counter);
+        assert!(
+            mmap.as_slice(8, 8).is_ok(),
+            "refused only while the view lives"
+        );
+    }
+
+    #[test]
+    fn an_atomic_view_over_a_live_slice_is_refused() {
+        let (_dir, mmap) = mapping("b.bin");
+        let slice = mmap.as_slice(0, 8).unwrap();
+        assert!(message(mmap.atomic_u64(0)).contains("slice view"));
+        assert!(is_invalid_mode(mmap.atomic_u32(4)));
+        assert!(is_invalid_mode(mmap.atomic_u64_slice(0, 4)));
+        // Disjoint: fine, on this thread and on another.
+        let counter = mmap.atomic_u64(8).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(is_invalid_mode(mmap.atomic_u64(0))));
+            s.spawn(|| mmap.atomic_u64(16).unwrap().fetch_add(1, Ordering::Relaxed));
+        });
+        drop((slice, counter));
+        assert!(mmap.atomic_u64(0).is_ok());
+    }
+
+    #[test]
+    fn disjoint_atomic_and_plain_views_live_together_in_either_order() {
+        let (_dir, mmap) = mapping("c.bin");
+        let slice = mmap.as_slice(64, 8).unwrap();
+        let counter = mmap.atomic_u64(0).unwrap();
+        let later = mmap.as_slice(128, 8).unwrap();
+        counter.fetch_add(1, Ordering::SeqCst);
+        assert_eq!((slice.len(), later.len()), (8, 8));
+        assert_eq!(counter.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn atomic_views_of_two_widths_over_the_same_bytes_are_refused() {
+        let (_dir, mmap) = mapping("d.bin");
+        let wide = mmap.atomic_u64(0).unwrap();
+        assert!(message(mmap.atomic_u32(0)).contains("another width"));
+        assert!(is_invalid_mode(mmap.atomic_u32(4)));
+        assert!(is_invalid_mode(mmap.atomic_u32_slice(0, 2)));
+        let same = mmap.atomic_u64(0).unwrap(); // the same width shares
+        same.fetch_add(2, Ordering::SeqCst);
+        assert_eq!(wide.load(Ordering::SeqCst), 2);
+        assert!(mmap.atomic_u32(8).is_ok());
+    }
+
+    #[test]
+    fn writes_over_a_live_atomic_view_are_refused_and_others_go_on() {
+        assert_child_passed(&run_child_test_within(
+            "atomic_and_plain::writes_beside_a_view_child",
+            60,
+        ));
+    }
+
+    #[test]
+    #[ignore = "run in a child process by writes_over_a_live_atomic_view_are_refused_and_others_go_on"]
+    fn writes_beside_a_view_child() {
+        let dir = tempdir();
+        let p = path(&dir, "e.bin");
+        let mmap = MemoryMappedFile::create_rw(&p, 4096).unwrap();
+        let counter = mmap.atomic_u64(0).unwrap();
+        counter.store(42, Ordering::SeqCst);
+        assert!(message(mmap.update_region(4, &[9; 8])).contains("atomic view"));
+        assert!(is_invalid_mode(mmap.as_slice_mut(0, 1)));
+        #[cfg(feature = "iterator")]
+        assert!(is_invalid_mode(
+            mmap.chunks_mut(64).for_each_mut(|_, _| Ok(()))
+        ));
+        // Other bytes are written while the view lives, from any thread.
+        mmap.update_region(8, b"next").unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| mmap.update_region(100, b"other thread").unwrap());
+        });
+        mmap.flush().unwrap();
+        let bytes = read_file(&p);
+        assert_eq!(
+            bytes[..8],
+            42u64.to_ne_bytes(),
+            "the refused writes wrote nothing"
+        );
+        assert_eq!(&bytes[8..12], b"next");
+        assert_eq!(&bytes[100..112], b"other thread");
+    }
+
+    #[cfg(feature = "iterator")]
+    #[test]
+    fn iterator_items_over_an_atomic_view_are_copies() {
+        let (_dir, mmap) = mapping("f.bin");
+        let counter = mmap.atomic_u32(100).unwrap();
+        counter.store(0xAABB_CCDD, Ordering::SeqCst);
+        let chunks: Vec<Vec<u8>> = mmap.chunks(64).map(|c| c.to_vec()).collect();
+        assert_eq!(chunks.len(), 64);
+        assert_eq!(chunks[1][36..40], 0xAABB_CCDDu32.to_ne_bytes());
+    }
+
+    /// Under `EveryMillis`, stores through a view that lives for the whole program are
+    /// written back every period: the mapping is pending while the view lives.
+    #[test]
+    fn every_millis_writes_back_stores_through_a_long_lived_view() {
+        let dir = tempdir();
+        let mmap = MemoryMappedFile::builder(path(&dir, "g.bin"))
+            .size(64 * 1024)
+            .flush_policy(FlushPolicy::EveryMillis(10))
+            .create()
+            .unwrap();
+        let counter = mmap.atomic_u64(4096).unwrap();
+        for round in 1..=3u64 {
+            counter.store(round, Ordering::SeqCst);
+            assert!(
+                eventually(5, || dirty_kb(&mmap) == 0),
+                "round {round}: the store's page is still dirty"
+            );
+        }
+        drop(counter);
+        assert_eq!(mmap.pending_bytes(), 8, "counted when the view drops");
+    }
+}
+
+// --- handles of one file ---
+
+#[test]
+fn shrinking_one_handle_never_cuts_another_handles_mapping() {
+    assert_child_passed(&run_child_test_within("two_handles_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by shrinking_one_handle_never_cuts_another_handles_mapping"]
+fn two_handles_child() {
+    let dir = tempdir();
+    let p = path(&dir, "shared.bin");
+    let a = MemoryMappedFile::create_rw(&p, MIB).unwrap();
+    let b = MemoryMappedFile::open_ro(&p).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let page = b.as_slice(512 * 1024, 4096).unwrap();
+                assert!(page.iter().all(|&x| x == 0));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        let refused = a.resize(4096);
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            matches!(&refused, Err(MmapIoError::ResizeFailed(m)) if m.contains("another handle")),
+            "{refused:?}"
+        );
+    });
+    assert_eq!(
+        a.len(),
+        MIB,
+        "the refused resize left the mapping as it was"
+    );
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), MIB);
+    a.resize(2 * MIB).unwrap(); // growing is always allowed
+    assert!(a.resize(MIB - 1).is_err(), "b still maps 1 MiB");
+    a.resize(MIB).unwrap(); // down to what b maps
+    drop(b);
+    a.resize(4096).unwrap();
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 4096);
+}
+
+#[test]
+fn a_create_never_truncates_below_another_handles_mapping() {
+    let dir = tempdir();
+    let p = file_with(&dir, "created.bin", &vec![7u8; 64 * 1024]);
+    let reader = MemoryMappedFile::open_ro(&p).unwrap();
+    let refused = MemoryMappedFile::create_rw(&p, 4096);
+    assert!(
+        matches!(&refused, Err(MmapIoError::ResizeFailed(m)) if m.contains("another handle")),
+        "{:?}",
+        refused.map(|_| ())
+    );
+    assert!(MemoryMappedFile::builder(&p).size(100).create().is_err());
+    assert_eq!(read_file(&p), vec![7u8; 64 * 1024], "the file is intact");
+    // As large as the live mapping or larger: emptied in place, never through length 0.
+    let again = MemoryMappedFile::create_rw(&p, 128 * 1024).unwrap();
+    assert_eq!(again.len(), 128 * 1024);
+    assert!(reader
+        .as_slice(0, 64 * 1024)
+        .unwrap()
+        .iter()
+        .all(|&b| b == 0));
+    drop((reader, again));
+    MemoryMappedFile::create_rw(&p, 4096).unwrap(); // nobody maps it now
+}
+
+// --- no self-deadlock ---
+
+#[test]
+fn a_thread_never_waits_for_its_own_views() {
+    assert_child_passed(&run_child_test_within("own_views_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_thread_never_waits_for_its_own_views"]
+fn own_views_child() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "own.bin"), 8192).unwrap();
+
+    let slice = mmap.as_slice(0, 8).unwrap();
+    let names_the_view = |r: Result<(), MmapIoError>| message(r).contains("this thread holds");
+    assert!(names_the_view(mmap.resize(16384)));
+    assert!(names_the_view(mmap.update_region(64, b"x")));
+    assert!(names_the_view(mmap.as_slice_mut(64, 1).map(drop)));
+    assert!(
+        mmap.as_slice(8, 8).is_ok(),
+        "more read views are always fine"
+    );
+    drop(slice);
+
+    let guard = mmap.as_slice_mut(0, 8).unwrap();
+    assert!(names_the_view(mmap.as_slice(64, 1).map(drop)));
+    assert!(names_the_view(mmap.read_into(64, &mut [0; 1])));
+    assert!(names_the_view(mmap.update_region(64, b"x")));
+    assert!(names_the_view(mmap.resize(16384)));
+    drop(guard);
+
+    #[cfg(feature = "atomic")]
+    {
+        let counter = mmap.atomic_u64(0).unwrap();
+        mmap.update_region(64, b"beside the counter").unwrap();
+        assert!(is_invalid_mode(mmap.update_region(0, b"x")));
+        assert!(names_the_view(mmap.resize(16384)));
+        // Writers on other threads are not held back by a counter that lives on.
+        std::thread::scope(|s| {
+            s.spawn(|| mmap.update_region(128, b"other thread").unwrap());
+        });
+        let guard = mmap.as_slice_mut(256, 8).unwrap();
+        assert!(names_the_view(mmap.atomic_u64(512).map(drop)));
+        drop((guard, counter));
+    }
+    mmap.resize(16384).unwrap();
+}
+
+#[cfg(feature = "cow")]
+#[test]
+fn as_slice_bytes_on_a_thread_holding_a_view_is_refused() {
+    assert_child_passed(&run_child_test_within("cow_bytes_child", 60));
+}
+
+#[cfg(feature = "cow")]
+#[test]
+#[ignore = "run in a child process by as_slice_bytes_on_a_thread_holding_a_view_is_refused"]
+fn cow_bytes_child() {
+    let dir = tempdir();
+    let p = file_with(&dir, "cow.bin", &[5u8; 64]);
+    let mmap = MemoryMappedFile::open_cow(&p).unwrap();
+    let slice = mmap.as_slice(0, 8).unwrap();
+    assert!(is_invalid_mode(mmap.as_slice_bytes(0, 8)));
+    drop(slice);
+    assert_eq!(mmap.as_slice_bytes(0, 8).unwrap(), &[5u8; 8]);
+}
+
+#[test]
+fn a_reader_holding_views_takes_another_while_a_writer_waits() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "nested.bin"), 4096).unwrap();
+    let first = mmap.as_slice(0, 8).unwrap();
+    let writing = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            writing.store(true, Ordering::SeqCst);
+            mmap.update_region(100, b"after the reader").unwrap();
+        });
+        while !writing.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(50)); // the writer now waits for `first`
+        let second = mmap.as_slice(8, 8).unwrap();
+        assert_eq!((first.len(), second.len()), (8, 8));
+        drop((first, second));
+    });
+    assert_eq!(mmap.as_slice(100, 16).unwrap(), b"after the reader");
+}
+
+// --- no starvation ---
+
+/// Eight threads read in a loop; every write still gets in, within the 50 ms of the
+/// contract (a lock that lets readers overtake a waiting writer makes it wait forever here).
+/// In a child process, alone, so that other tests do not compete for the two cores.
+#[test]
+fn writers_are_served_while_readers_keep_arriving() {
+    assert_child_passed(&run_child_test_within("starvation_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by writers_are_served_while_readers_keep_arriving"]
+fn starvation_child() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "busy.bin"), MIB).unwrap();
+    let stop = AtomicBool::new(false);
+    let start = Barrier::new(9);
+    let worst = std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                start.wait();
+                while !stop.load(Ordering::Relaxed) {
+                    let view = mmap.as_slice(0, 65536).unwrap();
+                    std::hint::black_box(view.iter().map(|&b| u64::from(b)).sum::<u64>());
+                }
+            });
+        }
+        start.wait();
+        let mut worst = Duration::ZERO;
+        for i in 0..20u8 {
+            let t = Instant::now();
+            mmap.update_region(u64::from(i) * 4096, &[i; 64]).unwrap();
+            worst = worst.max(t.elapsed());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        stop.store(true, Ordering::Relaxed);
+        worst
+    });
+    println!("worst write latency among 8 readers: {worst:?}");
+    assert!(
+        worst < Duration::from_millis(50),
+        "a write waited {worst:?}"
+    );
+    assert_eq!(mmap.as_slice(19 * 4096, 1).unwrap(), &[19]);
+}
+
+// --- write accounting ---
+
+#[test]
+fn flush_range_never_forgets_writes_outside_its_range() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::builder(path(&dir, "bytes.bin"))
+        .size(16 * 4096)
+        .flush_policy(FlushPolicy::EveryBytes(8192))
+        .create()
+        .unwrap();
+    mmap.update_region(4096, &[1; 4096]).unwrap();
+    mmap.flush_range(5 * 4096, 4096).unwrap();
+    assert_eq!(mmap.pending_bytes(), 4096);
+    mmap.update_region(2 * 4096, &[2; 4096]).unwrap();
+    assert_eq!(mmap.pending_bytes(), 0, "8 KiB written: the policy flushed");
+    assert_eq!(dirty_kb(&mmap), 0);
+}
+
+#[test]
+fn read_only_handles_of_a_file_stay_lock_free() {
+    let dir = tempdir();
+    let p = file_with(&dir, "ro.bin", b"read only");
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let view = ro.as_slice(0, 4).unwrap();
+    assert_eq!(ro.mode(), MmapMode::ReadOnly);
+    // A read-only mapping has no writers to exclude: nothing here takes a lock.
+    assert_eq!(ro.as_slice_bytes(0, 9).unwrap(), b"read only");
+    assert_eq!(view, b"read");
+}
