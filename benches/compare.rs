@@ -238,6 +238,93 @@ fn bench_random_reads(c: &mut Criterion, dir: &Path) {
     g.finish();
 }
 
+/// Reads and writes of 64 bytes at random offsets, one write every `every` operations: the
+/// read-mostly mix keeps the reader bias, the write-heavy one runs on the fair lock.
+fn bench_mixes(c: &mut Criterion, dir: &Path) {
+    let path = warm_file(dir, "mixes.bin");
+    let small = offsets(SMALL);
+    let data = [0x5Au8; SMALL];
+    let ours = MemoryMappedFile::open_rw(&path).unwrap();
+    let mut raw = raw_rw(&path);
+    ours.touch_pages().unwrap();
+    warm(&raw);
+    for (group, every) in [
+        ("mix_64B_read_mostly_1024", 1024u64),
+        ("mix_64B_write_heavy_4", 4),
+    ] {
+        let mut g = c.benchmark_group(group);
+        let mut at = cycle(&small);
+        let mut n = 0u64;
+        g.bench_function("ours", |b| {
+            b.iter(|| {
+                n += 1;
+                let o = at.next() as u64;
+                if n % every == 0 {
+                    ours.update_region(o, black_box(&data)).unwrap();
+                    0
+                } else {
+                    let s = ours.as_slice(o, SMALL as u64).unwrap();
+                    black_box(s[0] ^ s[SMALL - 1])
+                }
+            })
+        });
+        let locked_raw = parking_lot::RwLock::new(());
+        let mut op = |n: u64, o: usize, lock: bool| {
+            if n % every == 0 {
+                let _guard = lock.then(|| locked_raw.write());
+                raw[o..o + SMALL].copy_from_slice(black_box(&data));
+                0
+            } else {
+                let _guard = lock.then(|| locked_raw.read());
+                let s = &raw[o..o + SMALL];
+                black_box(s[0] ^ s[SMALL - 1])
+            }
+        };
+        g.bench_function("memmap2_with_rwlock", |b| {
+            b.iter(|| {
+                n += 1;
+                op(n, at.next(), true)
+            })
+        });
+        g.bench_function("memmap2", |b| {
+            b.iter(|| {
+                n += 1;
+                op(n, at.next(), false)
+            })
+        });
+        g.finish();
+    }
+}
+
+/// Eight threads read 64 KiB views in a loop while this one writes: the worst time one
+/// `update_region` waited, in milliseconds, over 100 writes.
+fn starvation(dir: &Path) -> f64 {
+    let path = warm_file(dir, "starvation.bin");
+    let ours = MemoryMappedFile::open_rw(&path).unwrap();
+    ours.touch_pages().unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let worst = std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let view = ours.as_slice(0, CHUNK as u64).unwrap();
+                    black_box(view.iter().map(|&b| u64::from(b)).sum::<u64>());
+                }
+            });
+        }
+        let mut worst = Duration::ZERO;
+        for i in 0..100u64 {
+            std::thread::sleep(Duration::from_millis(2));
+            let t = Instant::now();
+            ours.update_region(i * PAGE as u64, &[1; SMALL]).unwrap();
+            worst = worst.max(t.elapsed());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        worst
+    });
+    worst.as_secs_f64() * 1e3
+}
+
 fn bench_random_writes(c: &mut Criterion, dir: &Path) {
     let path = warm_file(dir, "writes.bin");
     let small = offsets(SMALL);
@@ -357,9 +444,26 @@ fn bench_scans(c: &mut Criterion, dir: &Path) {
 }
 
 fn bench_touch(c: &mut Criterion, dir: &Path) {
-    // The file is recreated for this run and read once, so it is in the page cache; every
-    // iteration maps it afresh, so each measures first faults on cached pages.
-    let path = warm_file(dir, "touch.bin");
+    // Written in one `write`, the page cache usually holds the file in 2 MiB folios that
+    // the kernel maps with 2 MiB entries; written in 1 MiB pieces, in small folios mapped
+    // with 4 KiB entries.
+    let one_write = warm_file(dir, "touch.bin");
+    let pieces = dir.join("touch-pieces.bin");
+    {
+        let bytes = std::fs::read(&one_write).unwrap();
+        let file = File::create(&pieces).unwrap();
+        for (i, piece) in bytes.chunks(1 << 20).enumerate() {
+            file.write_all_at(piece, (i << 20) as u64).unwrap();
+        }
+        let _ = std::fs::read(&pieces).unwrap();
+    }
+    bench_touch_file(c, &one_write, "touch_pages_fresh_64MiB");
+    bench_touch_file(c, &pieces, "touch_pages_fresh_64MiB_pieces");
+}
+
+fn bench_touch_file(c: &mut Criterion, path: &Path, group: &str) {
+    // Every iteration maps the cached file afresh, so each measures first faults.
+    let path = path.to_path_buf();
     let ours = || {
         let m = MemoryMappedFile::open_ro(&path).unwrap();
         m.touch_pages().unwrap();
@@ -384,7 +488,7 @@ fn bench_touch(c: &mut Criterion, dir: &Path) {
                 .unwrap()
         }
     };
-    println!("minor faults for one fresh 64 MiB mapping, touched:");
+    println!("{group}: minor faults for one fresh 64 MiB mapping, touched:");
     for (name, run) in [
         ("ours", &(|| drop(ours())) as &dyn Fn()),
         ("read-one-byte-per-page loop", &|| drop(loop_floor())),
@@ -394,7 +498,7 @@ fn bench_touch(c: &mut Criterion, dir: &Path) {
         run();
         println!("  {name:<30} {:>8}", minor_faults() - before);
     }
-    let mut g = c.benchmark_group("touch_pages_fresh_64MiB");
+    let mut g = c.benchmark_group(group);
     g.sample_size(20);
     g.bench_function("ours", |b| b.iter_with_large_drop(ours));
     g.bench_function("memmap2_loop", |b| b.iter_with_large_drop(loop_floor));
@@ -565,22 +669,31 @@ enum Goal {
 #[rustfmt::skip]
 const ROWS: &[(&str, &str, &str, Goal)] = &[
     ("as_slice_64B_ro", "ours", "memmap2", Goal::AtMost(1.3)),
-    ("as_slice_64B_rw", "ours", "memmap2", Goal::AtMost(3.0)),
+    ("as_slice_64B_rw", "ours", "memmap2", Goal::AtMost(1.5)),
     ("as_slice_64B_rw", "memmap2_with_rwlock", "memmap2", Goal::Reference),
     ("as_slice_64B_rw", "ours", "memmap2_with_rwlock", Goal::Reference),
     ("read_into_4KiB", "ours", "memmap2", Goal::AtMost(1.2)),
     ("read_into_4KiB", "ours", "std_fs", Goal::AtMost(1.2)),
-    ("update_region_64B", "ours", "memmap2", Goal::AtMost(2.0)),
-    ("update_region_64B", "ours", "std_fs", Goal::AtMost(2.0)),
+    ("update_region_64B", "ours", "memmap2", Goal::AtMost(2.5)),
+    ("update_region_64B", "ours", "std_fs", Goal::AtMost(2.5)),
     ("update_region_64B", "memmap2_with_rwlock", "memmap2", Goal::Reference),
     ("update_region_64B", "ours", "memmap2_with_rwlock", Goal::Reference),
-    ("as_slice_mut_64B", "ours", "memmap2", Goal::AtMost(2.0)),
-    ("atomic_u64_fetch_add", "ours", "memmap2", Goal::AtMost(2.0)),
+    ("as_slice_mut_64B", "ours", "memmap2", Goal::AtMost(4.0)),
+    ("atomic_u64_fetch_add", "ours", "memmap2", Goal::AtMost(3.0)),
     ("atomic_u64_fetch_add", "memmap2_with_rwlock", "memmap2", Goal::Reference),
     ("scan_64MiB_chunks_64KiB", "ours", "memmap2", Goal::AtMost(1.1)),
     ("scan_64MiB_chunks_64KiB", "ours_pages", "memmap2", Goal::AtMost(1.1)),
-    ("touch_pages_fresh_64MiB", "ours", "memmap2_loop", Goal::AtMost(1.0)),
-    ("touch_pages_fresh_64MiB", "ours", "memmap2_populate", Goal::AtMost(1.0)),
+    ("touch_pages_fresh_64MiB", "ours", "memmap2_loop", Goal::Reference),
+    ("touch_pages_fresh_64MiB", "ours", "memmap2_populate", Goal::Reference),
+    ("touch_pages_fresh_64MiB", "ours", "fastest", Goal::AtMost(1.1)),
+    ("touch_pages_fresh_64MiB_pieces", "ours", "memmap2_loop", Goal::Reference),
+    ("touch_pages_fresh_64MiB_pieces", "ours", "memmap2_populate", Goal::Reference),
+    ("touch_pages_fresh_64MiB_pieces", "ours", "fastest", Goal::AtMost(1.1)),
+    ("mix_64B_read_mostly_1024", "ours", "memmap2", Goal::AtMost(1.5)),
+    ("mix_64B_read_mostly_1024", "memmap2_with_rwlock", "memmap2", Goal::Reference),
+    ("mix_64B_write_heavy_4", "ours", "memmap2", Goal::Reference),
+    ("mix_64B_write_heavy_4", "ours", "memmap2_with_rwlock", Goal::Reference),
+    ("mix_64B_write_heavy_4", "memmap2_with_rwlock", "memmap2", Goal::Reference),
     ("resize_64MiB_to_128MiB_hot", "ours", "memmap2_remap", Goal::AtMost(1.3)),
     ("flush_range_4KiB_dirty", "ours", "memmap2", Goal::AtMost(1.1)),
     ("policy_written_file", "every_bytes_1MiB", "manual", Goal::AtMost(1.1)),
@@ -591,14 +704,30 @@ const ROWS: &[(&str, &str, &str, Goal)] = &[
     ("as_slice_64B_rw_threads", "1_thread", "2_threads", Goal::ScalesBy(1.6)),
 ];
 
-fn summary() {
+/// The median of `group/function`, where `fastest` is the faster of the two floors.
+fn median_or_fastest(group: &str, function: &str) -> Option<f64> {
+    match function {
+        "fastest" => match (
+            median_ns(group, "memmap2_loop"),
+            median_ns(group, "memmap2_populate"),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+        _ => median_ns(group, function),
+    }
+}
+
+fn summary(starved_ms: Option<f64>) {
     println!(
         "\n{:<28} {:>36} {:>12} {:>12} {:>7} {:>8}",
         "case", "ours / floor", "ours ns", "floor ns", "ratio", "target"
     );
     for &(group, ours_id, floor_id, goal) in ROWS {
-        let (Some(ours), Some(floor)) = (median_ns(group, ours_id), median_ns(group, floor_id))
-        else {
+        let (Some(ours), Some(floor)) = (
+            median_or_fastest(group, ours_id),
+            median_or_fastest(group, floor_id),
+        ) else {
             continue;
         };
         let (ratio, target, met) = match goal {
@@ -616,6 +745,16 @@ fn summary() {
             if met { "" } else { "  MISSED" }
         );
     }
+    if let Some(ms) = starved_ms {
+        println!(
+            "{:<65} {ms:>12.1} {:>12} {:>7} {:>8}{}",
+            "worst update_region wait among 8 reading threads (ms)",
+            "",
+            "",
+            "<50",
+            if ms < 50.0 { "" } else { "  MISSED" }
+        );
+    }
 }
 
 fn main() {
@@ -625,6 +764,7 @@ fn main() {
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     bench_random_reads(&mut c, dir.path());
+    bench_mixes(&mut c, dir.path());
     bench_random_writes(&mut c, dir.path());
     bench_scans(&mut c, dir.path());
     bench_touch(&mut c, dir.path());
@@ -632,5 +772,10 @@ fn main() {
     bench_flush(&mut c, dir.path());
     bench_policies(&mut c, dir.path());
     c.final_summary();
-    summary();
+    // Not a criterion case: run when the filter (the first free argument) allows it.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let starved = filter
+        .map_or(true, |f| "starvation".contains(f.as_str()))
+        .then(|| starvation(dir.path()));
+    summary(starved);
 }

@@ -28,7 +28,7 @@ pub(crate) fn span(offset: u64, len: u64) -> (usize, usize) {
 
 impl MapLock {
     /// A zero-copy view of `len` bytes at `offset`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
         if len == 0 {
             return Ok(MappedSlice::borrowed(&[]));

@@ -464,3 +464,29 @@ fn read_only_handles_of_a_file_stay_lock_free() {
     assert_eq!(ro.as_slice_bytes(0, 9).unwrap(), b"read only");
     assert_eq!(view, b"read");
 }
+
+/// Thread ids are reused after a thread exits, and with them its slot in the lock: a lock
+/// used by many short-lived threads still lets a writer in.
+#[test]
+fn many_short_lived_threads_leave_the_lock_usable() {
+    assert_child_passed(&run_child_test_within("short_lived_threads_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by many_short_lived_threads_leave_the_lock_usable"]
+fn short_lived_threads_child() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "threads.bin"), 4096).unwrap();
+    for round in 0..50u8 {
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    let view = mmap.as_slice(0, 8).unwrap();
+                    std::hint::black_box(view[0]);
+                });
+            }
+        });
+        mmap.update_region(0, &[round; 8]).unwrap();
+    }
+    assert_eq!(mmap.as_slice(0, 1).unwrap(), &[49]);
+}

@@ -48,7 +48,7 @@ impl MemoryMappedFile {
 
     /// The guarded path of [`as_slice`](Self::as_slice), kept out of line so that the
     /// read-only path inlines into its callers.
-    #[inline]
+    #[inline(always)]
     fn as_slice_locked(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
         match &self.inner.map {
             Map::Writable(lock) => lock.slice(offset, len),

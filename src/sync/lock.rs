@@ -175,7 +175,7 @@ impl ViewLock {
     }
 
     /// A zero-copy view of `start..end`: refused if it overlaps a live atomic view.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
         self.publish(PLAIN, start, end)
     }

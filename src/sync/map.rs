@@ -73,7 +73,7 @@ impl MapLock {
 
     /// Shared access for a zero-copy view of `start..end` (clamped by the caller's bounds
     /// check, which runs under the returned guard).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
         let ticket = self.lock.read(start, end)?;
         Ok(ReadGuard {

@@ -66,6 +66,13 @@ pub(crate) struct Slot {
     /// Live views this thread published beyond its entries; their range is unknown, so
     /// they count as covering the whole mapping. Updated with read-modify-writes.
     wide: AtomicUsize,
+    /// The next slot of the lock's list of slots.
+    #[cfg(not(mmap_io_loom))]
+    next: std::sync::atomic::AtomicPtr<Slot>,
+    /// Whether the slot is in that list (a slot outlives its thread, and a later thread
+    /// that is given the same thread id finds it again).
+    #[cfg(not(mmap_io_loom))]
+    listed: std::sync::atomic::AtomicBool,
 }
 
 impl Default for Slot {
@@ -73,6 +80,10 @@ impl Default for Slot {
         Self {
             entries: std::array::from_fn(|_| Entry::new()),
             wide: AtomicUsize::new(0),
+            #[cfg(not(mmap_io_loom))]
+            next: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            #[cfg(not(mmap_io_loom))]
+            listed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -107,25 +118,62 @@ impl Slot {
     }
 }
 
-/// Every thread's slot of one lock.
+/// Every thread's slot of one lock: found by thread in a `ThreadLocal`, and listed in a
+/// linked list (slots are never removed) so that a writer visits just the slots in use.
 #[cfg(not(mmap_io_loom))]
-pub(crate) struct Slots(thread_local::ThreadLocal<Slot>);
+pub(crate) struct Slots {
+    local: thread_local::ThreadLocal<Slot>,
+    head: std::sync::atomic::AtomicPtr<Slot>,
+}
 
 #[cfg(not(mmap_io_loom))]
 impl Slots {
     pub(crate) fn new() -> Self {
-        Self(thread_local::ThreadLocal::new())
+        Self {
+            local: thread_local::ThreadLocal::new(),
+            head: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        }
     }
 
     /// The calling thread's slot.
     #[inline(always)]
     pub(crate) fn mine(&self) -> &Slot {
-        self.0.get_or_default()
+        match self.local.get() {
+            Some(slot) => slot,
+            None => self.insert(),
+        }
+    }
+
+    /// The calling thread's slot when it has no thread id yet: a new slot, or the slot of
+    /// an exited thread whose id it is given, listed only once.
+    #[cold]
+    #[inline(never)]
+    fn insert(&self) -> &Slot {
+        let slot = self.local.get_or_default();
+        if slot.listed.swap(true, Relaxed) {
+            return slot;
+        }
+        let new = slot as *const Slot as *mut Slot;
+        let mut head = self.head.load(Relaxed);
+        loop {
+            slot.next.store(head, Relaxed);
+            match self.head.compare_exchange_weak(head, new, Release, Relaxed) {
+                Ok(_) => return slot,
+                Err(now) => head = now,
+            }
+        }
     }
 
     /// Every slot that any thread has used.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.0.iter()
+        // SAFETY (of the dereferences below): every pointer in the list is a slot that
+        // `local` owns; `local` never moves or frees a slot before it is dropped itself,
+        // which cannot happen while `&self` is borrowed.
+        let first = unsafe { self.head.load(Acquire).as_ref() };
+        std::iter::successors(first, |slot| {
+            // SAFETY: as above.
+            unsafe { slot.next.load(Acquire).as_ref() }
+        })
     }
 }
 
