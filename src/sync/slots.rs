@@ -166,9 +166,9 @@ impl Slots {
 
     /// Every slot that any thread has used.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
-        // SAFETY (of the dereferences below): every pointer in the list is a slot that
-        // `local` owns; `local` never moves or frees a slot before it is dropped itself,
-        // which cannot happen while `&self` is borrowed.
+        // SAFETY: every pointer in the list is a slot that `local` owns; `local` never
+        // moves or frees a slot before it is dropped itself, which cannot happen while
+        // `&self` is borrowed.
         let first = unsafe { self.head.load(Acquire).as_ref() };
         std::iter::successors(first, |slot| {
             // SAFETY: as above.
