@@ -141,10 +141,36 @@ impl Registration {
         })
     }
 
-    /// Records that this mapping maps `len` bytes: before growing (so that no shrink cuts
-    /// below the new end meanwhile), and after a failed grow.
-    pub(crate) fn set_len(&self, len: u64) {
-        with_table(|table| table.set(self.file, self.id, len));
+    /// Grows `file` to at least `new_len` with `grow` (given the file's length now; not
+    /// called if another handle already grew it that far) and records that this mapping is
+    /// about to map `new_len` bytes, all under the table's lock, so that no shrink runs
+    /// between measuring the file and growing it, nor cuts below the new end afterwards.
+    pub(crate) fn grow(
+        &self,
+        file: &File,
+        new_len: u64,
+        grow: impl FnOnce(u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        with_table(|table| {
+            let now = file.metadata()?.len();
+            if now < new_len {
+                grow(now)?;
+            }
+            table.set(self.file, self.id, new_len);
+            Ok(())
+        })
+    }
+
+    /// Undoes a [`grow`](Self::grow) whose mapping failed: this mapping maps `old_len`
+    /// bytes again, and the file is cut back to that, or to what another handle maps.
+    pub(crate) fn grow_failed(&self, file: &File, old_len: u64) {
+        with_table(|table| {
+            table.set(self.file, self.id, old_len);
+            let keep = table.others(self.file, Some(self.id)).max(old_len);
+            if file.metadata().is_ok_and(|m| m.len() > keep) {
+                let _ = file.set_len(keep);
+            }
+        });
     }
 }
 

@@ -12,9 +12,12 @@ use std::ops::{Deref, DerefMut, Range};
 /// it. On read-only mappings it holds nothing and costs nothing to create or drop.
 ///
 /// It is `Send` and `Sync`: a view made on one thread may be used and dropped on another.
-/// For [`resize`](crate::MemoryMappedFile::resize) and writers on the thread that made it,
-/// it still counts as held by that thread: they return
-/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) there instead of waiting.
+/// The checks that turn a self-deadlock into an error know a view by the thread that made
+/// it: there, [`resize`](crate::MemoryMappedFile::resize) and writes return
+/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) instead of waiting for it.
+/// A thread that was *sent* a view is not known to hold it: like a lock guard held across
+/// its own lock call, it must drop the view before it writes to or resizes the same
+/// mapping, or it waits for itself.
 ///
 /// # Examples
 ///

@@ -16,7 +16,7 @@ impl MemoryMappedFile {
     /// On read-only mappings this is a range check and a pointer add. On read-write and
     /// copy-on-write mappings the view is published to the mapping's lock (in read-mostly
     /// phases with plain stores to the thread's own slot): writers and `resize` wait until
-    /// it is dropped. A thread that holds views can always take another. A zero-length
+    /// it is dropped. A thread that holds views it made can always take another. A zero-length
     /// request succeeds at any offset.
     ///
     /// # Errors

@@ -353,8 +353,9 @@ fn create_file(
     match create_new(path, size, preallocate) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
-            let old_len = file.metadata()?.len();
             let refused = crate::registry::truncate(&file, size, |mapped| {
+                // Measured under the registry's lock, so no other handle resizes it now.
+                let old_len = file.metadata()?.len();
                 file.set_len(size.min(old_len))?;
                 // On failure this leaves the file at `old_len` (when growing) with its bytes.
                 size_file(&file, size.min(old_len), size, preallocate)?;

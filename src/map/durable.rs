@@ -65,20 +65,39 @@ impl MemoryMappedFile {
             _ => return self.with_range(Some((offset, len)), |_, _, _| ()),
         };
         let (start, end) = crate::guarded::span(offset, len);
-        let (guard, _) = lock.read_copy(start, end)?;
-        let r = range::checked(offset, len, guard.len())?;
+        let (r, whole) = {
+            let (guard, _) = lock.read_copy(start, end)?;
+            let r = range::checked(offset, len, guard.len())?;
+            self.inner
+                .check_not_truncated(guard.len())
+                .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
+            let whole = r.len() == guard.len();
+            (r, whole)
+        };
         if r.is_empty() {
             return Ok(());
         }
-        let whole = r.len() == guard.len();
         let done = self.inner.flush.snapshot();
-        self.inner
-            .check_not_truncated(guard.len())
-            .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
+        let mut shrunk = None;
+        // Every sync takes the one-at-a-time turn first and a guard second, never the other
+        // way round (a guard held while waiting for the turn could hold up a writer that the
+        // sync in turn waits for).
         self.inner
             .flush
-            .sync(true, || guard.flush_range(r.start, r.len()))
+            .sync(true, || {
+                let (guard, _) = lock
+                    .read_copy(start, end)
+                    .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
+                if r.end > guard.len() {
+                    shrunk = Some(guard.len());
+                    return Ok(());
+                }
+                guard.flush_range(r.start, r.len())
+            })
             .map_err(MmapIoError::FlushFailed)?;
+        if let Some(total) = shrunk {
+            return Err(crate::errors::out_of_bounds(offset, len, total as u64));
+        }
         // Only a flush of every page covers writes the counters cannot place.
         if whole {
             self.inner.flush.debit(done);

@@ -49,26 +49,25 @@ impl MemoryMappedFile {
         let file = &self.inner.file;
         let registration = self.inner.registration.as_ref();
         let result = if new_len > old_len {
-            // Registered first, so that no other handle cuts the file below the new end.
-            if let Some(r) = registration {
-                r.set_len(new_size);
-            }
-            super::size_file(file, old_len as u64, new_size, self.inner.preallocate)
-                .and_then(|()| {
-                    // SAFETY: we hold a resize guard, so no view of any kind points into
-                    // the pages.
-                    let grown = unsafe { crate::os::remap(guard.map_mut(), file, new_len) };
-                    if grown.is_err() {
-                        let _ = file.set_len(old_len as u64);
-                    }
-                    grown
-                })
-                .map_err(|e| {
-                    if let Some(r) = registration {
-                        r.set_len(old_len as u64);
+            let (old, new, prealloc) = (old_len as u64, new_size, self.inner.preallocate);
+            let grown = match registration {
+                // Under the registry's lock: never shrinks a file another handle grew.
+                Some(r) => r.grow(file, new, |now| super::size_file(file, now, new, prealloc)),
+                None => super::size_file(file, old, new, prealloc),
+            };
+            grown.and_then(|()| {
+                // SAFETY: we hold a resize guard, so no view of any kind points into the
+                // pages.
+                unsafe { crate::os::remap(guard.map_mut(), file, new_len) }.map_err(|e| {
+                    match registration {
+                        Some(r) => r.grow_failed(file, old),
+                        None => {
+                            let _ = file.set_len(old);
+                        }
                     }
                     e
                 })
+            })
         } else if new_len < old_len {
             let mut shrink = || {
                 // Shrink the mapping first, so it never reaches past the end of the file.

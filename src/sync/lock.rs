@@ -41,6 +41,13 @@ use super::{
 };
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
+/// The bias states: readers skip the fair lock only while `BIASED`. A revoker stores
+/// `REVOKING`, fences every thread, then stores `UNBIASED`: only then are all biased
+/// readers' entries visible, which is what an atomic view waits for.
+const BIASED: usize = 0;
+const REVOKING: usize = 1;
+const UNBIASED: usize = 2;
+
 /// Slow reads without a write after which a reader restores the bias.
 const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 256 };
 
@@ -98,7 +105,7 @@ type Mutex<T> = loom::sync::Mutex<T>;
 pub(crate) struct ViewLock {
     fair: Fair,
     /// Readers may publish themselves without queuing on `fair`.
-    bias: AtomicBool,
+    bias: AtomicUsize,
     /// A writer is past its wait for readers: views may not join without queuing.
     writer_in: AtomicBool,
     /// The slot of the thread that holds `fair` exclusively (compared, never dereferenced).
@@ -145,7 +152,7 @@ impl ViewLock {
     pub(crate) fn new() -> Self {
         Self {
             fair: Fair::new(),
-            bias: AtomicBool::new(bias_available()),
+            bias: AtomicUsize::new(if bias_available() { BIASED } else { UNBIASED }),
             writer_in: AtomicBool::new(false),
             exclusive_owner: AtomicPtr::new(std::ptr::null_mut()),
             atomics: AtomicUsize::new(0),
@@ -219,7 +226,7 @@ impl ViewLock {
         };
         let ticket = ReadTicket { held };
         light_fence();
-        if self.bias.load(Acquire) {
+        if self.bias.load(Acquire) == BIASED {
             return Ok(ticket);
         }
         self.publish_slow(slot, ticket, kind, start, end)
@@ -235,11 +242,15 @@ impl ViewLock {
         start: usize,
         end: usize,
     ) -> Result<ReadTicket<'a>, Conflict> {
-        if ticket.holds_other(slot) {
+        // A writer that sees `writer_in` and then this entry steps back out; one that is in
+        // cannot be while this thread really holds another view. So wait while both hold.
+        let mut round = 0;
+        while ticket.holds_other(slot) {
             fence(SeqCst);
             if !self.writer_in.load(Acquire) {
                 return self.check_atomics(ticket, kind, (start, end));
             }
+            backoff(&mut round);
         }
         drop(ticket);
         if self.is_exclusive_owner(slot) {
@@ -290,7 +301,7 @@ impl ViewLock {
         if !bias_available() {
             return;
         }
-        let quiet = self.quiet.load(Relaxed) + 1;
+        let quiet = self.quiet.load(Relaxed).saturating_add(1);
         self.quiet.store(quiet, Relaxed);
         if quiet < RESTORE_AFTER
             || self.atomics.load(Relaxed) > 0
@@ -302,7 +313,7 @@ impl ViewLock {
             // Atomic views are made under the registry's mutex, after checking the bias.
             let _registry = self.registry();
             if self.atomics.load(Relaxed) == 0 {
-                self.bias.store(true, Release);
+                self.bias.store(BIASED, Release);
             }
         }
         self.quiet.store(0, Relaxed);
@@ -324,9 +335,8 @@ impl ViewLock {
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
         self.quiet.store(0, Relaxed);
-        if self.bias.load(Relaxed) {
-            self.bias.store(false, Relaxed);
-            heavy_fence();
+        if self.bias.load(Relaxed) == BIASED {
+            self.revoke_locked();
         }
         loop {
             let mut round = 0;
@@ -345,9 +355,15 @@ impl ViewLock {
     /// Like [`write`](Self::write), and also waits until no atomic view is alive: the
     /// mapping may then move.
     pub(crate) fn resize(&self) -> Result<WriteTicket<'_>, Conflict> {
-        let me = self.slots.mine() as *const Slot as usize;
+        let slot = self.slots.mine();
+        let me = slot as *const Slot as usize;
         loop {
-            if self.registry().views.iter().any(|v| v.owner == me) {
+            // Checked before waiting for atomic views: one being made waits for a writer
+            // this thread may be.
+            if self.is_exclusive_owner(slot) {
+                return Err(HOLDS_WRITE);
+            }
+            if slot.busy(None) || self.registry().views.iter().any(|v| v.owner == me) {
                 return Err(HOLDS_VIEW_RESIZE);
             }
             let mut round = 0;
@@ -385,8 +401,9 @@ impl ViewLock {
         let id = loop {
             {
                 let mut registry = self.registry();
-                // The bias is restored only under this mutex, with no atomic view alive.
-                if !self.bias.load(Relaxed) {
+                // The bias is restored only under this mutex, with no atomic view alive;
+                // `UNBIASED` means every biased reader's entry is visible (the fence is done).
+                if self.bias.load(Acquire) == UNBIASED {
                     if registry
                         .views
                         .iter()
@@ -436,15 +453,22 @@ impl ViewLock {
         }
     }
 
+    /// Revokes the bias; the caller holds `fair` exclusively.
+    fn revoke_locked(&self) {
+        self.bias.store(REVOKING, Relaxed);
+        heavy_fence();
+        self.bias.store(UNBIASED, Release);
+    }
+
     /// Clears the bias, without ever blocking on `fair` (the caller may hold views a
     /// writer that holds it waits for).
     fn revoke_bias(&self) {
         let mut round = 0;
-        while self.bias.load(Acquire) {
+        while self.bias.load(Acquire) != UNBIASED {
+            // A revoker holds `fair` until it stores `UNBIASED`.
             if self.fair.try_lock_exclusive() {
-                if self.bias.load(Relaxed) {
-                    self.bias.store(false, Relaxed);
-                    heavy_fence();
+                if self.bias.load(Relaxed) == BIASED {
+                    self.revoke_locked();
                 }
                 // SAFETY: locked exclusively just above, on this thread.
                 unsafe { self.fair.unlock_exclusive() };

@@ -22,8 +22,12 @@ fn shared() -> &'static Shared {
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_with(2, f);
+}
+
+fn model_with(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
+    builder.preemption_bound = Some(preemptions);
     builder.check(f);
 }
 
@@ -194,6 +198,42 @@ fn resize_waits_for_atomic_views_on_other_threads() {
         let resize = s.lock.resize().unwrap();
         s.write_data();
         drop(resize);
+        atomic.join().unwrap();
+    });
+}
+
+#[test]
+fn a_reader_juggling_views_never_waits_for_a_writer_that_waits_for_it() {
+    model_with(3, || {
+        let s = shared();
+        drop(s.lock.write().unwrap()); // unbiased: views join without queuing
+        let reader = thread::spawn(move || {
+            let a = s.lock.read(0, 8).unwrap();
+            let b = s.lock.read(0, 8).unwrap();
+            drop(a);
+            let c = s.lock.read(0, 8).unwrap();
+            s.read_data();
+            drop((b, c));
+        });
+        let writer = s.lock.write().unwrap();
+        s.write_data();
+        drop(writer);
+        reader.join().unwrap();
+    });
+}
+
+#[test]
+fn resize_by_a_writer_is_refused_while_an_atomic_view_is_being_made() {
+    model(|| {
+        let s = shared();
+        let atomic = thread::spawn(move || {
+            if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
+                drop(view);
+            }
+        });
+        let writer = s.lock.write().unwrap();
+        assert!(s.lock.resize().is_err());
+        drop(writer);
         atomic.join().unwrap();
     });
 }
