@@ -104,3 +104,8 @@ pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<(
     file.seek(SeekFrom::Start(offset))?;
     file.write_all(buf)
 }
+
+/// The kernel cannot tell here.
+pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
+    None
+}

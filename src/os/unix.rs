@@ -234,3 +234,72 @@ pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
 pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
+
+/// Whether the page at `ptr`, which must be faulted in, is mapped with a huge (2 MiB) entry,
+/// as `PAGEMAP_SCAN` (Linux 6.7+) reports it; `None` where the kernel cannot tell.
+pub(crate) fn maps_huge(ptr: *const u8) -> Option<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::ioctl::{ioctl, opcode, Updater};
+        /// `struct page_region` of `linux/fs.h`.
+        #[repr(C)]
+        struct PageRegion {
+            start: u64,
+            end: u64,
+            categories: u64,
+        }
+        /// `struct pm_scan_arg` of `linux/fs.h`.
+        #[repr(C)]
+        struct PmScanArg {
+            size: u64,
+            flags: u64,
+            start: u64,
+            end: u64,
+            walk_end: u64,
+            vec: u64,
+            vec_len: u64,
+            max_pages: u64,
+            category_inverted: u64,
+            category_mask: u64,
+            category_anyof_mask: u64,
+            return_mask: u64,
+        }
+        const PAGE_IS_PRESENT: u64 = 1 << 3;
+        const PAGE_IS_HUGE: u64 = 1 << 6;
+        const PAGEMAP_SCAN: rustix::ioctl::Opcode = opcode::read_write::<PmScanArg>(b'f', 16);
+        static PAGEMAP: OnceLock<Option<File>> = OnceLock::new();
+        let pagemap = PAGEMAP
+            .get_or_init(|| File::open("/proc/self/pagemap").ok())
+            .as_ref()?;
+        let page = page_size() as u64;
+        let start = ptr as u64 / page * page;
+        let mut region = PageRegion {
+            start: 0,
+            end: 0,
+            categories: 0,
+        };
+        let mut arg = PmScanArg {
+            size: std::mem::size_of::<PmScanArg>() as u64,
+            flags: 0,
+            start,
+            end: start + page,
+            walk_end: 0,
+            vec: std::ptr::addr_of_mut!(region) as u64,
+            vec_len: 1,
+            max_pages: 0,
+            category_inverted: 0,
+            category_mask: PAGE_IS_PRESENT,
+            category_anyof_mask: 0,
+            return_mask: PAGE_IS_PRESENT | PAGE_IS_HUGE,
+        };
+        // SAFETY: `arg` is a `pm_scan_arg` whose `vec` points to one live `page_region` the
+        // kernel may fill; the scan only reads this process's page tables.
+        unsafe { ioctl(pagemap, Updater::<PAGEMAP_SCAN, PmScanArg>::new(&mut arg)) }.ok()?;
+        (region.end > region.start).then_some(region.categories & PAGE_IS_HUGE != 0)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = ptr;
+        None
+    }
+}
