@@ -70,6 +70,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::metadata(&path)?.len(),
         view.is_valid()
     );
+    // Another handle of the file (the read-only one of step 4) still maps 1 MiB: cutting the
+    // file below that would kill its readers with SIGBUS, so the shrink is refused.
+    let refused = shared.resize(4096).unwrap_err();
+    println!("   shrinking while the read-only handle maps 1 MiB: {refused}");
+    drop(hello);
+    drop(ro);
     shared.resize(4096)?;
     println!(
         "   shrunk to 4096: segment at 8192 valid: {}",

@@ -7,7 +7,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 ///
 /// It behaves like [`std::io::Cursor`]: the position may be set past the end, where reads
 /// return 0 bytes; seeking to a negative position is an error. Each `read` copies under one
-/// lock, so it sees a consistent mapping even while another thread resizes it.
+/// guard, so it sees a consistent mapping even while another thread resizes it; it holds
+/// nothing between calls.
 ///
 /// # Examples
 ///
@@ -29,6 +30,27 @@ use std::io::{self, Read, Seek, SeekFrom};
 pub struct MmapReader<'a> {
     mmap: &'a MemoryMappedFile,
     pos: u64,
+}
+
+impl MemoryMappedFile {
+    /// A reader over the mapping that implements [`io::Read`] and [`io::Seek`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 4)?;
+    /// mmap.update_region(0, b"read")?;
+    /// let mut text = String::new();
+    /// mmap.reader().read_to_string(&mut text)?;
+    /// assert_eq!(text, "read");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reader(&self) -> MmapReader<'_> {
+        MmapReader::new(self)
+    }
 }
 
 impl<'a> MmapReader<'a> {

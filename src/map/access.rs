@@ -3,7 +3,6 @@
 use super::{Map, MemoryMappedFile, MmapMode, READ_ONLY};
 use crate::errors::{invalid_mode, Result};
 use crate::range;
-use crate::reader::MmapReader;
 use crate::slice::{MappedSlice, MappedSliceMut};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -261,25 +260,6 @@ impl MemoryMappedFile {
                 }
             },
         }
-    }
-
-    /// A reader over the mapping that implements [`std::io::Read`] and [`std::io::Seek`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::io::Read;
-    ///
-    /// # let dir = tempfile::tempdir()?;
-    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 4)?;
-    /// mmap.update_region(0, b"read")?;
-    /// let mut text = String::new();
-    /// mmap.reader().read_to_string(&mut text)?;
-    /// assert_eq!(text, "read");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn reader(&self) -> MmapReader<'_> {
-        MmapReader::new(self)
     }
 
     /// Base address of the mapping.
