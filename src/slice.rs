@@ -137,6 +137,7 @@ impl<'a> MappedSlice<'a> {
 }
 
 impl Drop for MappedSlice<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Hold::Owned = self.hold {
             let bytes = std::ptr::slice_from_raw_parts_mut(self.ptr.cast_mut(), self.len);
