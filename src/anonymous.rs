@@ -116,7 +116,7 @@ impl AnonymousMmap {
         self.map.copy_in(offset, data)
     }
 
-    /// Zero-copy view of `len` bytes at `offset`; holds a shared lock while it lives.
+    /// Zero-copy view of `len` bytes at `offset`; writers wait for it while it lives.
     ///
     /// # Errors
     ///

@@ -1,9 +1,10 @@
 //! Walking a mapping in fixed strides: [`ChunkIterator`], [`PageIterator`], their owned
 //! forms, and [`ChunkIteratorMut`].
 //!
-//! The zero-copy iterators yield [`MappedSlice`]s. Each item holds its own shared lock
-//! (on read-write and copy-on-write mappings), so an item can never outlive the pages it
-//! views: a [`resize`](MemoryMappedFile::resize) waits for the items that are alive, and may
+//! The zero-copy iterators yield [`MappedSlice`]s. Each item is a view of its own (on
+//! read-write and copy-on-write mappings, published to the mapping's lock), so an item can
+//! never outlive the pages it views; an item whose bytes overlap a live atomic view is an
+//! owned copy instead, so iteration is never refused: a [`resize`](MemoryMappedFile::resize) waits for the items that are alive, and may
 //! run between items. The iterators work from the length the mapping had when they were
 //! made; if the mapping shrinks meanwhile, they stop early at its new end.
 

@@ -7,9 +7,10 @@ use std::ops::{Deref, DerefMut, Range};
 
 /// Zero-copy, read-only view of a range of a mapping; derefs to `[u8]`.
 ///
-/// On read-write and copy-on-write mappings it holds a shared lock on the mapping for as
-/// long as it lives, so [`resize`](crate::MemoryMappedFile::resize) and writers wait for
-/// it. On read-only mappings it holds nothing and costs nothing to create or drop.
+/// On read-write and copy-on-write mappings it is published to the mapping's lock for as
+/// long as it lives (in read-mostly phases with plain stores to its thread's own slot), so
+/// [`resize`](crate::MemoryMappedFile::resize) and writers wait for it. On read-only
+/// mappings it holds nothing and costs nothing to create or drop.
 ///
 /// It is `Send` and `Sync`: a view made on one thread may be used and dropped on another.
 /// The checks that turn a self-deadlock into an error know a view by the thread that made

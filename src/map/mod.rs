@@ -123,11 +123,16 @@ pub(crate) const FROZEN: &str =
 /// # Concurrency
 ///
 /// Read-only mappings take no lock at all. Read-write and copy-on-write mappings are
-/// guarded by a reader-writer lock: [`as_slice`](Self::as_slice) and the other read views
-/// hold a shared lock while they live, writes ([`update_region`](Self::update_region),
-/// [`as_slice_mut`](Self::as_slice_mut)) and [`resize`](Self::resize) take it exclusively.
-/// A thread may hold several read views at once; it must drop its write views before
-/// asking for anything else on the same mapping, or it deadlocks.
+/// guarded by a reader-biased lock: [`as_slice`](Self::as_slice) and the other read views
+/// are published to it while they live (with plain stores while reads dominate), writes
+/// ([`update_region`](Self::update_region), [`as_slice_mut`](Self::as_slice_mut)) and
+/// [`resize`](Self::resize) wait for them and exclude each other. A writer waiting is never
+/// starved by new readers. A thread may hold several read views at once; a call that would
+/// wait for a view the calling thread made returns [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once
+/// instead of deadlocking. Atomic views never hold writers back, but no plain view or write
+/// of their bytes may live with them (see [`atomic`](crate::atomic)). Handles of one file in
+/// the process never shrink it under each other: [`resize`](Self::resize) and truncating
+/// creates return [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) instead.
 ///
 /// # Durability
 ///
