@@ -490,3 +490,36 @@ fn short_lived_threads_child() {
     }
     assert_eq!(mmap.as_slice(0, 1).unwrap(), &[49]);
 }
+
+/// A thread that was sent a view is not known to hold it; when it asks for another view
+/// while a writer waits for the one it holds, the writer lets it in after a while instead
+/// of both waiting forever.
+#[test]
+fn a_thread_that_was_sent_a_view_can_take_another_while_a_writer_waits() {
+    assert_child_passed(&run_child_test_within("sent_view_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_thread_that_was_sent_a_view_can_take_another_while_a_writer_waits"]
+fn sent_view_child() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "sent.bin"), 4096).unwrap();
+    let view = mmap.as_slice(0, 8).unwrap();
+    let writing = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let view = view; // sent here; this thread did not make it
+            while !writing.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            std::thread::sleep(Duration::from_millis(50)); // the writer now waits for `view`
+            let another = mmap.as_slice(8, 8).unwrap();
+            assert_eq!((view.len(), another.len()), (8, 8));
+        });
+        s.spawn(|| {
+            writing.store(true, Ordering::SeqCst);
+            mmap.update_region(100, b"written").unwrap();
+        });
+    });
+    assert_eq!(mmap.as_slice(100, 7).unwrap(), b"written");
+}

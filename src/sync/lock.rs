@@ -29,7 +29,9 @@
 //!
 //! A call that would wait for a view its own thread holds is refused with the conflict
 //! named, instead of deadlocking. Views count as held by the thread that made them, even
-//! after they are sent to another thread.
+//! after they are sent to another thread; so that a thread that was sent a view and asks
+//! for another one does not queue forever behind a writer waiting for the view it holds, a
+//! writer that has waited long lets the queued readers in and queues again.
 
 // Atomic views are made only with the `atomic` feature; the protocol is whole without it.
 #![cfg_attr(not(feature = "atomic"), allow(dead_code))]
@@ -47,6 +49,10 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 const BIASED: usize = 0;
 const REVOKING: usize = 1;
 const UNBIASED: usize = 2;
+
+/// Rounds of waiting for views (about 40 ms, then about 130 ms each) after which a writer
+/// lets the readers queued behind it in.
+const LET_READERS_IN: u32 = if cfg!(mmap_io_loom) { 2 } else { 128 };
 
 /// Slow reads without a write after which a reader restores the bias.
 const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 256 };
@@ -342,6 +348,9 @@ impl ViewLock {
             let mut round = 0;
             while self.readers_live() {
                 backoff(&mut round);
+                if round % LET_READERS_IN == 0 {
+                    self.let_readers_in(me);
+                }
             }
             self.writer_in.store(true, Relaxed);
             fence(SeqCst);
@@ -349,6 +358,26 @@ impl ViewLock {
                 return Ok(WriteTicket { lock: self });
             }
             self.writer_in.store(false, Relaxed);
+        }
+    }
+
+    /// After a long wait for views, lets the readers queued on `fair` in and queues again.
+    ///
+    /// A thread that was sent a view by another thread is not known to hold it: if it asks
+    /// for another view while this writer waits, it queues on `fair` behind the writer, which
+    /// waits for the view it holds. Letting the queue in resolves that (and only delays the
+    /// writer otherwise: it queues first among new readers again).
+    #[cold]
+    fn let_readers_in(&self, me: &Slot) {
+        self.exclusive_owner.store(std::ptr::null_mut(), Relaxed);
+        // SAFETY: `write` locked `fair` exclusively on this thread.
+        unsafe { self.fair.unlock_exclusive() };
+        self.fair.lock_exclusive();
+        self.exclusive_owner
+            .store(me as *const Slot as *mut Slot, Relaxed);
+        // A reader let in may have restored the bias meanwhile.
+        if self.bias.load(Relaxed) == BIASED {
+            self.revoke_locked();
         }
     }
 

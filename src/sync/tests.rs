@@ -237,3 +237,25 @@ fn resize_by_a_writer_is_refused_while_an_atomic_view_is_being_made() {
         atomic.join().unwrap();
     });
 }
+
+#[test]
+fn a_writer_lets_in_a_thread_that_was_sent_the_view_it_waits_for() {
+    model(|| {
+        let s = shared();
+        drop(s.lock.write().unwrap()); // unbiased: new views queue behind a writer
+        let maker = thread::spawn(move || {
+            let sent = s.lock.read(0, 8).unwrap();
+            thread::spawn(move || {
+                let another = s.lock.read(0, 8).unwrap();
+                s.read_data();
+                drop((sent, another));
+            })
+            .join()
+            .unwrap();
+        });
+        let writer = s.lock.write().unwrap();
+        s.write_data();
+        drop(writer);
+        maker.join().unwrap();
+    });
+}
