@@ -436,9 +436,19 @@ fn writeback_failure_child() {
             Ok(())
         })
         .unwrap();
-    let r = mmap.flush();
-    assert!(matches!(r, Err(MmapIoError::FlushFailed(_))), "{r:?}");
-    println!("flush: {}", r.unwrap_err());
+    // Two flushes at once: the kernel reports the error to one sync only, and the other
+    // still returns it (it was in progress, or it is the next one).
+    let results = std::thread::scope(|s| {
+        let (a, b) = (s.spawn(|| mmap.flush()), s.spawn(|| mmap.flush()));
+        [a.join().unwrap(), b.join().unwrap()]
+    });
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(MmapIoError::FlushFailed(_)))),
+        "a concurrent flush returned Ok for pages the kernel failed to write: {results:?}"
+    );
+    println!("two concurrent flushes: {results:?}");
 
     // The background flusher meets the error first; the next flush() still reports it.
     let bg = MemoryMappedFile::builder(fs.join("bg.bin"))
@@ -462,6 +472,7 @@ fn writeback_failure_child() {
         "flush after the background flusher failed: {}",
         r.unwrap_err()
     );
+
     drop((mmap, bg));
     let _ = run_quiet("umount", &[fs.as_os_str()]);
     println!("{DONE}");
