@@ -54,8 +54,9 @@ const UNBIASED: usize = 2;
 /// lets the readers queued behind it in.
 const LET_READERS_IN: u32 = if cfg!(mmap_io_loom) { 2 } else { 128 };
 
-/// Slow reads without a write after which a reader restores the bias.
-const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 256 };
+/// Slow reads without a write after which a reader restores the bias: about what one
+/// revocation costs (a `membarrier`, 0.2-0.5 µs here) over what a slow read adds (15-20 ns).
+const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 32 };
 
 /// Why a request was refused; the text names the conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

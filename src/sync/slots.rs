@@ -124,24 +124,50 @@ impl Slot {
 pub(crate) struct Slots {
     local: thread_local::ThreadLocal<Slot>,
     head: std::sync::atomic::AtomicPtr<Slot>,
+    /// This set of slots, among every one the process ever made (never reused).
+    id: u64,
+}
+
+#[cfg(not(mmap_io_loom))]
+thread_local! {
+    /// The set of slots this thread used last, and its slot there: a thread that keeps
+    /// reading one mapping finds its slot with one thread-local load and a compare.
+    static LAST: std::cell::Cell<(u64, *const Slot)> =
+        const { std::cell::Cell::new((u64::MAX, std::ptr::null())) };
 }
 
 #[cfg(not(mmap_io_loom))]
 impl Slots {
     pub(crate) fn new() -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Self {
             local: thread_local::ThreadLocal::new(),
             head: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            id: NEXT_ID.fetch_add(1, Relaxed),
         }
     }
 
     /// The calling thread's slot.
     #[inline(always)]
     pub(crate) fn mine(&self) -> &Slot {
-        match self.local.get() {
+        let (id, slot) = LAST.with(std::cell::Cell::get);
+        if id == self.id {
+            // SAFETY: `LAST` holds this thread's slot of the set with this id; ids are never
+            // reused, so the set is `self`, which owns the slot for as long as it lives.
+            return unsafe { &*slot };
+        }
+        self.mine_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn mine_slow(&self) -> &Slot {
+        let slot = match self.local.get() {
             Some(slot) => slot,
             None => self.insert(),
-        }
+        };
+        LAST.with(|last| last.set((self.id, slot)));
+        slot
     }
 
     /// The calling thread's slot when it has no thread id yet: a new slot, or the slot of
