@@ -6,7 +6,8 @@
 //! entry of their thread's slot, with plain stores. While the lock is *biased* that is all
 //! they do: a compiler fence, a load of the bias flag, done; no read-modify-write, no
 //! shared cache line. A *writer* (or an atomic view, or `resize`) first revokes the bias:
-//! it clears the flag and issues one process-wide fence (`membarrier`), after which every
+//! it marks it revoking, issues one process-wide fence (`membarrier`) and marks it off, after
+//! which every
 //! reader either saw the flag cleared or is visible in its slot (the asymmetric form of
 //! Dekker's protocol that Linux's percpu-rwsem and folly's SharedMutex use). Then the
 //! writer waits for the published readers to leave.
@@ -14,8 +15,9 @@
 //! While the bias is off, readers queue on a task-fair lock ([`Fair`]) just long enough to
 //! publish themselves, so a waiting writer holds new readers back and is never starved. A
 //! reader that already holds a view joins without queuing (the writer waits for that view
-//! anyway), unless a writer is already in its critical section, which can only be because
-//! the view it held was dropped on another thread meanwhile. After enough reads without a
+//! anyway). If it sees a writer past its wait, that writer is either stepping back out after
+//! seeing the new view (the reader waits a moment and looks again), or the view the reader
+//! held was dropped on another thread meanwhile (then it queues). After enough reads without a
 //! write ([`RESTORE_AFTER`]) and with no atomic view alive, a reader restores the bias, so
 //! write-heavy phases pay an ordinary lock and never a process-wide fence per write.
 //!
