@@ -152,20 +152,21 @@ unsafe fn copy_guarded(
         };
         let mut word = s - s % size;
         while word < e {
-            // SAFETY: the word lies in a live atomic view's span, so it is in bounds and
-            // aligned for its width (views are aligned, and the mapping is page-aligned).
-            let value = unsafe {
-                match width {
-                    Width::U32 => AtomicU32::from_ptr(base.add(word) as *mut u32)
-                        .load(Relaxed)
-                        .to_ne_bytes()
-                        .to_vec(),
-                    Width::U64 => AtomicU64::from_ptr(base.add(word) as *mut u64)
-                        .load(Relaxed)
-                        .to_ne_bytes()
-                        .to_vec(),
+            // The word lies in a live atomic view's span, so it is in bounds and aligned for
+            // its width (views are aligned, and the mapping is page-aligned).
+            let mut value = [0u8; 8];
+            match width {
+                Width::U32 => {
+                    // SAFETY: as above, for a 4-byte value.
+                    let v = unsafe { AtomicU32::from_ptr(base.add(word) as *mut u32) };
+                    value[..4].copy_from_slice(&v.load(Relaxed).to_ne_bytes());
                 }
-            };
+                Width::U64 => {
+                    // SAFETY: as above, for an 8-byte value.
+                    let v = unsafe { AtomicU64::from_ptr(base.add(word) as *mut u64) };
+                    value = v.load(Relaxed).to_ne_bytes();
+                }
+            }
             let (from, to) = (word.max(s), (word + size).min(e));
             dst[from - r.start..to - r.start].copy_from_slice(&value[from - word..to - word]);
             word += size;

@@ -10,7 +10,7 @@ use common::{
     tempdir,
 };
 use mmap_io::flush::FlushPolicy;
-use mmap_io::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError, MmapMode};
+use mmap_io::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -451,18 +451,6 @@ fn flush_range_never_forgets_writes_outside_its_range() {
     mmap.update_region(2 * 4096, &[2; 4096]).unwrap();
     assert_eq!(mmap.pending_bytes(), 0, "8 KiB written: the policy flushed");
     assert_eq!(dirty_kb(&mmap), 0);
-}
-
-#[test]
-fn read_only_handles_of_a_file_stay_lock_free() {
-    let dir = tempdir();
-    let p = file_with(&dir, "ro.bin", b"read only");
-    let ro = MemoryMappedFile::open_ro(&p).unwrap();
-    let view = ro.as_slice(0, 4).unwrap();
-    assert_eq!(ro.mode(), MmapMode::ReadOnly);
-    // A read-only mapping has no writers to exclude: nothing here takes a lock.
-    assert_eq!(ro.as_slice_bytes(0, 9).unwrap(), b"read only");
-    assert_eq!(view, b"read");
 }
 
 /// Thread ids are reused after a thread exits, and with them its slot in the lock: a lock

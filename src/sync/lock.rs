@@ -223,17 +223,7 @@ impl ViewLock {
     #[inline(always)]
     fn publish(&self, kind: usize, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
         let slot = self.slots.mine();
-        let held = match slot.claim() {
-            Some(entry) => {
-                entry.publish(kind, start, end);
-                Held::Entry(entry)
-            }
-            None => {
-                slot.wide().fetch_add(1, Relaxed);
-                Held::Wide(slot.wide())
-            }
-        };
-        let ticket = ReadTicket { held };
+        let ticket = ReadTicket::publish(slot, kind, start, end);
         light_fence();
         if self.bias.load(Acquire) == BIASED {
             return Ok(ticket);
@@ -266,18 +256,9 @@ impl ViewLock {
             return Err(HOLDS_WRITE);
         }
         self.fair.lock_shared();
-        let held = match slot.claim() {
-            Some(entry) => {
-                entry.publish(kind, start, end);
-                Held::Entry(entry)
-            }
-            None => {
-                slot.wide().fetch_add(1, Relaxed);
-                Held::Wide(slot.wide())
-            }
-        };
+        let ticket = ReadTicket::publish(slot, kind, start, end);
         fence(SeqCst);
-        let result = self.check_atomics(ReadTicket { held }, kind, (start, end));
+        let result = self.check_atomics(ticket, kind, (start, end));
         // SAFETY: locked shared above, on this thread.
         unsafe { self.fair.unlock_shared() };
         self.note_slow_read();
@@ -511,7 +492,24 @@ impl ViewLock {
     }
 }
 
-impl ReadTicket<'_> {
+impl<'a> ReadTicket<'a> {
+    /// Publishes a view of `start..end` in `slot` (the calling thread's): in a free entry,
+    /// or, when all are in use, as a view of unknown range.
+    #[inline(always)]
+    fn publish(slot: &'a Slot, kind: usize, start: usize, end: usize) -> Self {
+        let held = match slot.claim() {
+            Some(entry) => {
+                entry.publish(kind, start, end);
+                Held::Entry(entry)
+            }
+            None => {
+                slot.wide().fetch_add(1, Relaxed);
+                Held::Wide(slot.wide())
+            }
+        };
+        ReadTicket { held }
+    }
+
     /// Whether `slot` publishes a view other than this one.
     fn holds_other(&self, slot: &Slot) -> bool {
         match self.held {

@@ -43,6 +43,17 @@ impl Shared {
     }
 }
 
+/// A thread that makes an atomic view of the first 8 bytes and, if it is granted, stores
+/// through it.
+fn spawn_atomic_store(s: &'static Shared) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
+            s.write_data();
+            drop(view);
+        }
+    })
+}
+
 #[test]
 fn bias_revocation_racing_a_reader_never_lets_both_in() {
     model(|| {
@@ -149,12 +160,7 @@ fn atomic_and_plain_views_of_the_same_bytes_never_live_together() {
 fn a_write_never_meets_a_live_atomic_view_of_its_bytes() {
     model(|| {
         let s = shared();
-        let atomic = thread::spawn(move || {
-            if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
-                s.write_data();
-                drop(view);
-            }
-        });
+        let atomic = spawn_atomic_store(s);
         let writer = s.lock.write().unwrap();
         if writer.check_atomics(0, 8).is_ok() {
             s.write_data();
@@ -169,12 +175,7 @@ fn the_bias_is_never_restored_under_a_live_atomic_view() {
     model(|| {
         let s = shared();
         drop(s.lock.write().unwrap()); // revokes the bias; one slow read restores it
-        let atomic = thread::spawn(move || {
-            if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
-                s.write_data();
-                drop(view);
-            }
-        });
+        let atomic = spawn_atomic_store(s);
         for _ in 0..2 {
             if let Ok(ticket) = s.lock.read(0, 8) {
                 s.read_data();
@@ -189,12 +190,7 @@ fn the_bias_is_never_restored_under_a_live_atomic_view() {
 fn resize_waits_for_atomic_views_on_other_threads() {
     model(|| {
         let s = shared();
-        let atomic = thread::spawn(move || {
-            if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
-                s.write_data();
-                drop(view);
-            }
-        });
+        let atomic = spawn_atomic_store(s);
         let resize = s.lock.resize().unwrap();
         s.write_data();
         drop(resize);
