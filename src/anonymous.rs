@@ -46,10 +46,16 @@ impl AnonymousMmap {
     pub fn new(size: u64) -> Result<Self> {
         let len = range::mapping_len(size)?;
         let map = memmap2::MmapOptions::new().len(len).map_anon()?;
-        Ok(Self {
+        Ok(Self::from_map(map))
+    }
+
+    /// Guards a fresh anonymous mapping.
+    pub(crate) fn from_map(map: memmap2::MmapMut) -> Self {
+        let len = map.len();
+        Self {
             map: MapLock::new(map),
             len,
-        })
+        }
     }
 
     /// Length in bytes.
@@ -152,6 +158,93 @@ impl AnonymousMmap {
         self.map.slice_mut(offset, len)
     }
 
+    /// Like [`as_slice`](Self::as_slice), but `Ok(None)` where it would wait for a writer
+    /// (or for a [`MappedSliceMut`] this thread holds).
+    ///
+    /// # Errors
+    ///
+    /// As for [`as_slice`](Self::as_slice).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// let writer = scratch.as_mut_slice(0, 8)?;
+    /// assert!(scratch.try_as_slice(0, 8)?.is_none()); // the writer holds it
+    /// drop(writer);
+    /// assert!(scratch.try_as_slice(0, 8)?.is_some());
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn try_as_slice(&self, offset: u64, len: u64) -> Result<Option<MappedSlice<'_>>> {
+        self.map.try_slice(offset, len)
+    }
+
+    /// Like [`as_mut_slice`](Self::as_mut_slice), but `Ok(None)` where it would wait for a
+    /// view or a writer (including views this thread holds).
+    ///
+    /// # Errors
+    ///
+    /// As for [`as_mut_slice`](Self::as_mut_slice).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// if let Some(mut view) = scratch.try_as_mut_slice(0, 2)? {
+    ///     view.copy_from_slice(b"ok");
+    /// }
+    /// assert_eq!(scratch.as_slice(0, 2)?, b"ok");
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn try_as_mut_slice(&self, offset: u64, len: u64) -> Result<Option<MappedSliceMut<'_>>> {
+        Ok(self
+            .map
+            .try_write_range(offset, len)?
+            .map(|(guard, r)| MappedSliceMut::guarded(guard, r)))
+    }
+
+    /// Like [`update_region`](Self::update_region), but `Ok(false)`, with nothing written,
+    /// where it would wait for a view or a writer (including views this thread holds).
+    ///
+    /// # Errors
+    ///
+    /// As for [`update_region`](Self::update_region).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(64)?;
+    /// assert!(scratch.try_update_region(0, b"now")?);
+    /// let view = scratch.as_slice(0, 3)?;
+    /// assert!(!scratch.try_update_region(0, b"later")?);
+    /// assert_eq!(view, b"now");
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn try_update_region(&self, offset: u64, data: &[u8]) -> Result<bool> {
+        if data.is_empty() {
+            return Ok(true);
+        }
+        self.map.try_copy_in(offset, data)
+    }
+
+    /// Whether any part of the mapping is backed by huge pages (transparent huge pages in
+    /// use, or `MAP_HUGETLB` pages from [`with_huge_pages`](Self::with_huge_pages)), as the
+    /// kernel reports it in `/proc/self/smaps`; `None` where that cannot be known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = mmap_io::AnonymousMmap::new(1 << 20)?;
+    /// if let Some(huge) = scratch.is_hugepage_backed() {
+    ///     println!("huge pages: {huge}");
+    /// }
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn is_hugepage_backed(&self) -> Option<bool> {
+        let (guard, _) = self.map.read_copy(0, 0).ok()?;
+        crate::os::huge_page_backed(guard.base(), guard.len())
+    }
+
     /// Base address of the mapping.
     ///
     /// # Safety
@@ -191,6 +284,14 @@ impl AnonymousMmap {
     pub unsafe fn as_mut_ptr(&self) -> *mut u8 {
         // The pointer comes from the mapping itself, not from a borrow of its bytes.
         self.map.write_base()
+    }
+}
+
+impl AnonymousMmap {
+    /// The guarded mapping.
+    #[cfg_attr(not(any(feature = "atomic", feature = "hugepages")), allow(dead_code))]
+    pub(crate) fn lock(&self) -> &MapLock {
+        &self.map
     }
 }
 

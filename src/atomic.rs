@@ -37,7 +37,8 @@
 use crate::errors::{out_of_bounds, MmapIoError, Result};
 use crate::flush::FlushState;
 use crate::mmap::{MemoryMappedFile, MmapMode};
-use crate::sync::{AtomicGuard, Width};
+use crate::sync::{AtomicGuard, MapLock, Width};
+use crate::AnonymousMmap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -161,17 +162,24 @@ impl AtomicInt for AtomicU64 {
 
 const NEEDS_WRITABLE: &str = "atomic views need a writable mapping";
 
-impl MemoryMappedFile {
-    /// Checks `count` values of `T` at `offset` (mode, alignment, bounds, overlap, in that
-    /// order) and registers them; returns the pointer to the first, with what the view holds.
-    fn atomic_span<T: AtomicInt>(
-        &self,
-        offset: u64,
-        count: usize,
-    ) -> Result<(NonNull<T>, Hold<'_>)> {
-        let lock = self
-            .writable()
-            .map_err(|_| crate::errors::invalid_mode(NEEDS_WRITABLE))?;
+/// The mapping a view is made of: one implementation for files and anonymous memory.
+struct Source<'a> {
+    /// The guarded mapping, or why there is none (a read-only mapping).
+    lock: Result<&'a MapLock>,
+    /// The write accounting stores are reported to (read-write file mappings only).
+    flush: Option<&'a FlushState>,
+    /// The mapping's length, for the bounds check made before registering.
+    len: usize,
+}
+
+impl<'a> Source<'a> {
+    /// Checks that values of `T` at `offset` may be viewed at all: the mode, then the
+    /// alignment.
+    fn checked<T: AtomicInt>(&self, offset: u64) -> Result<&'a MapLock> {
+        let lock = match &self.lock {
+            Ok(lock) => *lock,
+            Err(_) => return Err(crate::errors::invalid_mode(NEEDS_WRITABLE)),
+        };
         let align = std::mem::align_of::<T>() as u64;
         if offset % align != 0 {
             return Err(MmapIoError::Misaligned {
@@ -179,43 +187,43 @@ impl MemoryMappedFile {
                 offset,
             });
         }
+        Ok(lock)
+    }
+
+    /// Checks `count` (at least 1) values of `T` at `offset` (mode, alignment, bounds,
+    /// overlap, in that order) and registers them; returns the pointer to the first, with
+    /// what the view holds.
+    fn span<T: AtomicInt>(self, offset: u64, count: usize) -> Result<(NonNull<T>, Hold<'a>)> {
+        let lock = self.checked::<T>(offset)?;
         let Some(bytes) = (count as u64).checked_mul(std::mem::size_of::<T>() as u64) else {
-            return Err(out_of_bounds(offset, u64::MAX, self.len()));
+            return Err(out_of_bounds(offset, u64::MAX, self.len as u64));
         };
-        crate::range::checked(offset, bytes, self.len() as usize)?;
+        crate::range::checked(offset, bytes, self.len)?;
         let (guard, start) = lock.atomic_span(offset, bytes, T::WIDTH)?;
-        self.check_not_frozen()?;
         // The pointer comes from the mapping itself (not from a borrow of its bytes), is in
         // bounds (checked above), and is aligned: the mapping starts on a page boundary.
         let ptr = NonNull::new(guard.base.wrapping_add(start).cast::<T>())
             .ok_or_else(|| crate::errors::invalid_mode("mapping at address zero"))?;
-        let flush = (self.mode() == MmapMode::ReadWrite).then_some(&self.inner.flush);
-        Ok((
-            ptr,
-            Hold {
-                _guard: guard,
-                flush,
-                bytes: bytes as usize,
-            },
-        ))
+        let hold = Hold {
+            _guard: guard,
+            flush: self.flush,
+            bytes: bytes as usize,
+        };
+        Ok((ptr, hold))
     }
 
-    fn atomic_view<T: AtomicInt>(&self, offset: u64) -> Result<AtomicView<'_, T>> {
-        let (ptr, hold) = self.atomic_span(offset, 1)?;
+    fn view<T: AtomicInt>(self, offset: u64) -> Result<AtomicView<'a, T>> {
+        let (ptr, hold) = self.span(offset, 1)?;
         Ok(AtomicView { ptr, _hold: hold })
     }
 
-    fn atomic_slice_view<T: AtomicInt>(
-        &self,
-        offset: u64,
-        count: usize,
-    ) -> Result<AtomicSliceView<'_, T>> {
+    /// A view of `count` values; an empty one (no registration) for `count == 0`.
+    fn slice_view<T: AtomicInt>(self, offset: u64, count: usize) -> Result<AtomicSliceView<'a, T>> {
         let (ptr, hold) = if count == 0 {
-            self.writable()
-                .map_err(|_| crate::errors::invalid_mode(NEEDS_WRITABLE))?;
+            self.checked::<T>(offset)?;
             (NonNull::dangling(), None)
         } else {
-            let (ptr, hold) = self.atomic_span(offset, count)?;
+            let (ptr, hold) = self.span(offset, count)?;
             (ptr, Some(hold))
         };
         Ok(AtomicSliceView {
@@ -224,6 +232,16 @@ impl MemoryMappedFile {
             _hold: hold,
             _items: PhantomData,
         })
+    }
+}
+
+impl MemoryMappedFile {
+    fn atomics(&self) -> Source<'_> {
+        Source {
+            lock: self.writable(),
+            flush: (self.mode() == MmapMode::ReadWrite).then_some(&self.inner.flush),
+            len: self.len() as usize,
+        }
     }
 
     /// An atomic view of the `u64` at `offset`, which must be 8-byte aligned.
@@ -235,7 +253,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`] on read-only (or frozen copy-on-write) mappings, if
+    /// [`MmapIoError::InvalidMode`] on read-only (and read-only copy-on-write) mappings, if
     /// the value overlaps a live zero-copy view or an atomic view of another width, or if
     /// this thread holds a [`MappedSliceMut`](crate::MappedSliceMut) of the mapping;
     /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of 8;
@@ -254,7 +272,7 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn atomic_u64(&self, offset: u64) -> Result<AtomicView<'_, AtomicU64>> {
-        self.atomic_view(offset)
+        self.atomics().view(offset)
     }
 
     /// An atomic view of the `u32` at `offset`, which must be 4-byte aligned; see
@@ -276,11 +294,12 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn atomic_u32(&self, offset: u64) -> Result<AtomicView<'_, AtomicU32>> {
-        self.atomic_view(offset)
+        self.atomics().view(offset)
     }
 
     /// Atomic views of `count` consecutive `u64`s at `offset`, which must be 8-byte
-    /// aligned. A `count` of 0 gives an empty view at any offset.
+    /// aligned (checked even when `count` is 0). A `count` of 0 gives an empty view at any
+    /// aligned offset.
     ///
     /// # Errors
     ///
@@ -304,7 +323,7 @@ impl MemoryMappedFile {
         offset: u64,
         count: usize,
     ) -> Result<AtomicSliceView<'_, AtomicU64>> {
-        self.atomic_slice_view(offset, count)
+        self.atomics().slice_view(offset, count)
     }
 
     /// Atomic views of `count` consecutive `u32`s at `offset`, which must be 4-byte
@@ -328,6 +347,112 @@ impl MemoryMappedFile {
         offset: u64,
         count: usize,
     ) -> Result<AtomicSliceView<'_, AtomicU32>> {
-        self.atomic_slice_view(offset, count)
+        self.atomics().slice_view(offset, count)
+    }
+}
+
+impl AnonymousMmap {
+    fn atomics(&self) -> Source<'_> {
+        Source {
+            lock: Ok(self.lock()),
+            flush: None,
+            len: self.len() as usize,
+        }
+    }
+
+    /// An atomic view of the `u64` at `offset`, which must be 8-byte aligned; see
+    /// [`MemoryMappedFile::atomic_u64`].
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of 8;
+    /// [`MmapIoError::OutOfBounds`] if the value is past the end;
+    /// [`MmapIoError::InvalidMode`] if it overlaps a live zero-copy view or an atomic view
+    /// of another width.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    ///
+    /// let shared = mmap_io::AnonymousMmap::new(4096)?;
+    /// let next_id = shared.atomic_u64(0)?;
+    /// assert_eq!(next_id.fetch_add(1, Ordering::Relaxed), 0);
+    /// assert_eq!(next_id.fetch_add(1, Ordering::Relaxed), 1);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn atomic_u64(&self, offset: u64) -> Result<AtomicView<'_, AtomicU64>> {
+        self.atomics().view(offset)
+    }
+
+    /// An atomic view of the `u32` at `offset`, which must be 4-byte aligned; see
+    /// [`atomic_u64`](Self::atomic_u64).
+    ///
+    /// # Errors
+    ///
+    /// As [`atomic_u64`](Self::atomic_u64), with 4-byte alignment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    ///
+    /// let shared = mmap_io::AnonymousMmap::new(64)?;
+    /// shared.atomic_u32(4)?.store(9, Ordering::Release);
+    /// assert!(shared.atomic_u32(6).is_err()); // misaligned
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn atomic_u32(&self, offset: u64) -> Result<AtomicView<'_, AtomicU32>> {
+        self.atomics().view(offset)
+    }
+
+    /// Atomic views of `count` consecutive `u64`s at `offset`, which must be 8-byte
+    /// aligned (checked even when `count` is 0).
+    ///
+    /// # Errors
+    ///
+    /// As [`atomic_u64`](Self::atomic_u64); [`MmapIoError::OutOfBounds`] also when
+    /// `count * 8` overflows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    ///
+    /// let shared = mmap_io::AnonymousMmap::new(64)?;
+    /// let slots = shared.atomic_u64_slice(0, 8)?;
+    /// slots[2].fetch_add(3, Ordering::Relaxed);
+    /// assert_eq!(slots[2].load(Ordering::Relaxed), 3);
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn atomic_u64_slice(
+        &self,
+        offset: u64,
+        count: usize,
+    ) -> Result<AtomicSliceView<'_, AtomicU64>> {
+        self.atomics().slice_view(offset, count)
+    }
+
+    /// Atomic views of `count` consecutive `u32`s at `offset`, which must be 4-byte
+    /// aligned; see [`atomic_u64_slice`](Self::atomic_u64_slice).
+    ///
+    /// # Errors
+    ///
+    /// As [`atomic_u64_slice`](Self::atomic_u64_slice), with 4-byte values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let shared = mmap_io::AnonymousMmap::new(64)?;
+    /// assert_eq!(shared.atomic_u32_slice(0, 16)?.len(), 16);
+    /// assert!(shared.atomic_u32_slice(0, 17).is_err()); // past the end
+    /// # Ok::<(), mmap_io::MmapIoError>(())
+    /// ```
+    pub fn atomic_u32_slice(
+        &self,
+        offset: u64,
+        count: usize,
+    ) -> Result<AtomicSliceView<'_, AtomicU32>> {
+        self.atomics().slice_view(offset, count)
     }
 }

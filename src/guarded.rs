@@ -6,7 +6,7 @@
 use crate::errors::{invalid_mode, MmapIoError, Result};
 use crate::range;
 use crate::slice::{MappedSlice, MappedSliceMut};
-use crate::sync::{AtomicGuard, Conflict, MapLock, Width, WriteGuard};
+use crate::sync::{AtomicGuard, Conflict, MapLock, Width, WriteGuard, WOULD_BLOCK};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
@@ -39,11 +39,22 @@ impl MapLock {
         Ok(MappedSlice::guarded(guard, r))
     }
 
+    /// Like [`slice`](Self::slice), but `None` where it would wait.
+    pub(crate) fn try_slice(&self, offset: u64, len: u64) -> Result<Option<MappedSlice<'_>>> {
+        if len == 0 {
+            return Ok(Some(MappedSlice::borrowed(&[])));
+        }
+        let (start, end) = span(offset, len);
+        let Some(guard) = would_block(self.try_read(start, end))? else {
+            return Ok(None);
+        };
+        let r = range::checked(offset, len, guard.len())?;
+        Ok(Some(MappedSlice::guarded(guard, r)))
+    }
+
     /// A writable view of `len` bytes at `offset`.
     pub(crate) fn slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
-        let guard = self.write()?;
-        let r = range::checked(offset, len, guard.len())?;
-        guard.check_atomics(r.start, r.end)?;
+        let (guard, r) = self.write_range(offset, len)?;
         Ok(MappedSliceMut::guarded(guard, r))
     }
 
@@ -53,22 +64,40 @@ impl MapLock {
         offset: u64,
         len: u64,
     ) -> Result<(WriteGuard<'_>, Range<usize>)> {
-        let guard = self.write()?;
-        let r = range::checked(offset, len, guard.len())?;
-        guard.check_atomics(r.start, r.end)?;
-        Ok((guard, r))
+        checked_write(self.write()?, offset, len)
+    }
+
+    /// Like [`write_range`](Self::write_range), but `None` where it would wait.
+    pub(crate) fn try_write_range(
+        &self,
+        offset: u64,
+        len: u64,
+    ) -> Result<Option<(WriteGuard<'_>, Range<usize>)>> {
+        match would_block(self.try_write())? {
+            Some(guard) => checked_write(guard, offset, len).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Copies `data` to `offset`.
     pub(crate) fn copy_in(&self, offset: u64, data: &[u8]) -> Result<()> {
         let (guard, r) = self.write_range(offset, data.len() as u64)?;
-        // SAFETY: `r` is in bounds of the mapping the write guard holds exclusively, and no
-        // atomic view overlaps it; `data` is not part of the mapping's guarded range (a
-        // caller cannot hold a borrow of it while we hold the write guard).
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), guard.base().add(r.start), r.len());
-        }
+        // SAFETY: `r` comes from `write_range` on this guard, for `data.len()` bytes.
+        unsafe { guard.copy_to(r, data) };
         Ok(())
+    }
+
+    /// Like [`copy_in`](Self::copy_in), but `false`, with nothing written, where it would
+    /// wait.
+    pub(crate) fn try_copy_in(&self, offset: u64, data: &[u8]) -> Result<bool> {
+        match self.try_write_range(offset, data.len() as u64)? {
+            Some((guard, r)) => {
+                // SAFETY: as in `copy_in`.
+                unsafe { guard.copy_to(r, data) };
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`; bytes under a live atomic view are
@@ -112,6 +141,42 @@ impl MapLock {
         let guard = self.atomic(start, end, width)?;
         let r = range::checked(offset, bytes, guard.len)?;
         Ok((guard, r.start))
+    }
+}
+
+impl WriteGuard<'_> {
+    /// Copies `data` into the range `r` of the mapping.
+    ///
+    /// # Safety
+    ///
+    /// `r` was returned for `data.len()` bytes by [`MapLock::write_range`] (or its `try_`
+    /// form) together with this guard: in bounds, and under no atomic view.
+    #[inline(always)]
+    pub(crate) unsafe fn copy_to(&self, r: Range<usize>, data: &[u8]) {
+        // SAFETY: `r` is in bounds of the mapping this guard holds exclusively, and no
+        // atomic view overlaps it (the caller's contract); `data` cannot borrow those bytes
+        // while the guard is held.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.base().add(r.start), r.len()) };
+    }
+}
+
+/// Checks `len` bytes at `offset` against the mapping `guard` holds and its atomic views.
+fn checked_write(
+    guard: WriteGuard<'_>,
+    offset: u64,
+    len: u64,
+) -> Result<(WriteGuard<'_>, Range<usize>)> {
+    let r = range::checked(offset, len, guard.len())?;
+    guard.check_atomics(r.start, r.end)?;
+    Ok((guard, r))
+}
+
+/// A `try_` request's outcome: `None` if the lock would have made it wait.
+fn would_block<T>(result: std::result::Result<T, Conflict>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(WOULD_BLOCK) => Ok(None),
+        Err(conflict) => Err(conflict.into()),
     }
 }
 

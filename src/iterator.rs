@@ -225,7 +225,6 @@ impl ChunkIteratorMut<'_> {
         F: FnMut(u64, &mut [u8]) -> std::result::Result<(), E>,
     {
         let (guard, whole) = self.mmap.writable()?.write_range(0, self.mmap.len())?;
-        self.mmap.check_not_frozen()?;
         if self.chunk == 0 {
             return Ok(Ok(()));
         }

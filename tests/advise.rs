@@ -68,31 +68,6 @@ fn out_of_range_advice_is_refused() {
     }
 }
 
-#[cfg(feature = "cow")]
-#[test]
-fn dont_need_is_refused_on_copy_on_write_and_keeps_private_bytes() {
-    let dir = tempdir();
-    let bytes = pattern(8192, 2);
-    let p = file_with(&dir, "cow.bin", &bytes);
-    let cow = MemoryMappedFile::open_cow(&p).unwrap();
-    cow.update_region(0, b"private").unwrap();
-    assert!(matches!(
-        cow.advise(0, 8192, MmapAdvice::DontNeed),
-        Err(MmapIoError::InvalidMode(_))
-    ));
-    assert_eq!(cow.as_slice(0, 7).unwrap(), b"private");
-    for advice in [
-        MmapAdvice::Normal,
-        MmapAdvice::Random,
-        MmapAdvice::Sequential,
-        MmapAdvice::WillNeed,
-    ] {
-        cow.advise(1, 100, advice).unwrap();
-    }
-    assert_eq!(cow.as_slice(0, 7).unwrap(), b"private");
-    assert_eq!(read_file(&p), bytes);
-}
-
 #[cfg(feature = "locking")]
 #[test]
 fn advice_the_kernel_refuses_is_advice_failed() {

@@ -96,12 +96,24 @@ fn views_past_the_end_are_out_of_bounds() {
 }
 
 #[test]
-fn an_empty_slice_view_is_fine_anywhere() {
+fn an_empty_slice_view_is_fine_at_any_aligned_offset_and_misaligned_ones_are_refused() {
     let dir = tempdir();
     let mmap = MemoryMappedFile::create_rw(path(&dir, "e.bin"), 64).unwrap();
-    for offset in [0, 3, 64, u64::MAX] {
+    for offset in [0, 8, 64, 4096, u64::MAX - 7] {
         assert!(mmap.atomic_u64_slice(offset, 0).unwrap().is_empty());
         assert!(mmap.atomic_u32_slice(offset, 0).unwrap().is_empty());
+    }
+    for offset in [1, 3, u64::MAX] {
+        assert!(matches!(
+            mmap.atomic_u32_slice(offset, 0),
+            Err(MmapIoError::Misaligned { required: 4, offset: o }) if o == offset
+        ));
+    }
+    for offset in [1, 4, 12, u64::MAX - 3] {
+        assert!(matches!(
+            mmap.atomic_u64_slice(offset, 0),
+            Err(MmapIoError::Misaligned { required: 8, offset: o }) if o == offset
+        ));
     }
 }
 
@@ -126,17 +138,22 @@ fn read_only_mappings_refuse_views_and_stay_intact() {
 
 #[cfg(feature = "cow")]
 #[test]
-fn copy_on_write_views_stay_private_and_respect_the_freeze() {
+fn copy_on_write_views_stay_private_and_need_a_writable_mapping() {
     let dir = tempdir();
     let bytes = vec![0u8; 64];
     let p = file_with(&dir, "cow.bin", &bytes);
-    let cow = MemoryMappedFile::open_cow(&p).unwrap();
+    let cow = MemoryMappedFile::open_cow_writable(&p).unwrap();
     cow.atomic_u64(0).unwrap().fetch_add(3, Ordering::SeqCst);
     assert_eq!(cow.atomic_u64(0).unwrap().load(Ordering::SeqCst), 3);
+    assert_eq!(cow.pending_bytes(), 0, "private stores are never pending");
     assert_eq!(read_file(&p), bytes);
-    let _plain = cow.as_slice_bytes(0, 8).unwrap();
+    let ro = MemoryMappedFile::open_cow(&p).unwrap();
+    // Mode is checked before alignment.
+    for result in [ro.atomic_u64(0).map(drop), ro.atomic_u64(3).map(drop)] {
+        assert!(matches!(result, Err(MmapIoError::InvalidMode(_))));
+    }
     assert!(matches!(
-        cow.atomic_u64(0),
+        ro.atomic_u32_slice(1, 0),
         Err(MmapIoError::InvalidMode(_))
     ));
 }

@@ -348,25 +348,6 @@ fn own_views_child() {
     mmap.resize(16384).unwrap();
 }
 
-#[cfg(feature = "cow")]
-#[test]
-fn as_slice_bytes_on_a_thread_holding_a_view_is_refused() {
-    assert_child_passed(&run_child_test_within("cow_bytes_child", 60));
-}
-
-#[cfg(feature = "cow")]
-#[test]
-#[ignore = "run in a child process by as_slice_bytes_on_a_thread_holding_a_view_is_refused"]
-fn cow_bytes_child() {
-    let dir = tempdir();
-    let p = file_with(&dir, "cow.bin", &[5u8; 64]);
-    let mmap = MemoryMappedFile::open_cow(&p).unwrap();
-    let slice = mmap.as_slice(0, 8).unwrap();
-    assert!(is_invalid_mode(mmap.as_slice_bytes(0, 8)));
-    drop(slice);
-    assert_eq!(mmap.as_slice_bytes(0, 8).unwrap(), &[5u8; 8]);
-}
-
 #[test]
 fn a_reader_holding_views_takes_another_while_a_writer_waits() {
     let dir = tempdir();

@@ -67,7 +67,12 @@ fn run(mode: MmapMode, initial: Vec<u8>, ops: Vec<Op>) -> Result<(), TestCaseErr
     let dir = tempdir();
     let p = path(&dir, "model.bin");
     std::fs::write(&p, &initial).unwrap();
-    let open = || mmap_io::load_mmap(&p, mode).unwrap();
+    let open = || {
+        let builder = mmap_io::MemoryMappedFile::builder(&p).mode(mode);
+        #[cfg(feature = "cow")]
+        let builder = builder.cow_writable(true);
+        builder.open().unwrap()
+    };
     let mut mmap = Arc::new(open());
     // The file's bytes: for read-write they follow the mapping; for copy-on-write never.
     let mut model = initial.clone();

@@ -1,13 +1,17 @@
 //! Views, copies and writes: `as_slice`, `as_slice_mut`, `read_into`, `update_region`.
 
-use super::{Map, MemoryMappedFile, MmapMode, READ_ONLY};
+use super::{Map, MemoryMappedFile, MmapMode};
 use crate::errors::{invalid_mode, Result};
 use crate::range;
 use crate::slice::{MappedSlice, MappedSliceMut};
+use crate::sync::WriteGuard;
+use std::ops::Range;
 use std::sync::atomic::Ordering::Relaxed;
 
 const BYTES_NEED_NO_LOCK: &str =
     "as_slice_bytes is not available on read-write mappings; use as_slice";
+const BYTES_NEED_NO_WRITES: &str =
+    "as_slice_bytes is not available on writable copy-on-write mappings; use as_slice";
 
 impl MemoryMappedFile {
     /// Zero-copy view of `len` bytes at `offset`, on every mode.
@@ -69,15 +73,14 @@ impl MemoryMappedFile {
 
     /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
     ///
-    /// Available on read-only mappings, whose bytes never change, and on copy-on-write
-    /// mappings. Because the borrow holds no lock, the first call on a copy-on-write
-    /// mapping freezes it: later writes through any handle return
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). Use [`as_slice`](Self::as_slice) for a guarded view
-    /// that leaves the mapping writable.
+    /// Available where the bytes can never change through the mapping: read-only mappings
+    /// and read-only copy-on-write mappings ([`open_cow`](Self::open_cow)). Writable mappings
+    /// refuse it; use [`as_slice`](Self::as_slice) for a guarded view there.
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-write mappings (use `as_slice`);
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-write and
+    /// writable copy-on-write mappings;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
@@ -94,26 +97,11 @@ impl MemoryMappedFile {
     pub fn as_slice_bytes(&self, offset: u64, len: u64) -> Result<&[u8]> {
         match &self.inner.map {
             Map::ReadOnly(map) => Ok(&map[range::checked(offset, len, map.len())?]),
-            Map::Writable(_) if self.inner.mode == MmapMode::ReadWrite => {
-                Err(invalid_mode(BYTES_NEED_NO_LOCK))
-            }
-            Map::Writable(lock) => {
-                if !self.inner.frozen.load(Relaxed) {
-                    // Freeze under the write guard: every writer either finished before or
-                    // checks the flag under its guard. Atomic views would write without
-                    // it, so none may be alive.
-                    let guard = lock.write()?;
-                    guard.check_atomics(0, usize::MAX)?;
-                    self.inner.frozen.store(true, Relaxed);
-                }
-                let r = range::checked(offset, len, self.inner.len.load(Relaxed))?;
-                let base = lock.write_base();
-                // SAFETY: a copy-on-write mapping is never resized or unmapped while a
-                // handle lives, and from now on it is never written (every write path and
-                // atomic view checks `frozen` under its guard), so the bytes stay valid and
-                // unchanged for the borrow of `self`.
-                Ok(unsafe { std::slice::from_raw_parts(base.add(r.start), r.len()) })
-            }
+            Map::Writable(_) => Err(invalid_mode(if self.inner.mode == MmapMode::ReadWrite {
+                BYTES_NEED_NO_LOCK
+            } else {
+                BYTES_NEED_NO_WRITES
+            })),
         }
     }
 
@@ -125,7 +113,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (or frozen copy-on-write) mappings, if the
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (and read-only copy-on-write) mappings, if the
     /// range overlaps a live atomic view, or if this thread holds a view of the mapping
     /// (the write would wait for it forever);
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
@@ -141,7 +129,6 @@ impl MemoryMappedFile {
     /// ```
     pub fn as_slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
         let view = self.writable()?.slice_mut(offset, len)?;
-        self.check_not_frozen()?;
         self.record_write(view.len());
         Ok(view)
     }
@@ -169,7 +156,7 @@ impl MemoryMappedFile {
     pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         match self.ro_bytes() {
             Some(bytes) => range::copy_out(bytes, offset, buf),
-            None => self.writable_any()?.copy_out(offset, buf),
+            None => self.writable()?.copy_out(offset, buf),
         }
     }
 
@@ -180,7 +167,7 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (or frozen copy-on-write) mappings, if the
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (and read-only copy-on-write) mappings, if the
     /// range overlaps a live atomic view, or if this thread holds a view of the mapping;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end (nothing is written);
     /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the policy's flush fails (the bytes are written).
@@ -199,18 +186,122 @@ impl MemoryMappedFile {
         if data.is_empty() {
             // Nothing to write, so no lock to take: only the mode can make it an error.
             return match self.inner.map {
-                Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+                Map::ReadOnly(_) => Err(self.read_only()),
                 Map::Writable(_) => Ok(()),
             };
         }
         let (guard, r) = self.writable()?.write_range(offset, data.len() as u64)?;
-        self.check_not_frozen()?;
-        // SAFETY: `r` is in bounds of the mapping the write guard holds exclusively, and no
-        // atomic view overlaps it; `data` cannot borrow those bytes while we hold the guard.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), guard.base().add(r.start), r.len()) };
+        self.write_checked(guard, r, data)
+    }
+
+    /// Copies `data` to the range `r` that `write_range` checked for `guard`, then applies
+    /// the flush policy.
+    #[inline(always)]
+    fn write_checked(&self, guard: WriteGuard<'_>, r: Range<usize>, data: &[u8]) -> Result<()> {
+        // SAFETY: the callers pass the guard and range `write_range` (or its `try_` form)
+        // returned for `data.len()` bytes.
+        unsafe { guard.copy_to(r, data) };
         self.record_write(data.len());
         drop(guard);
         self.after_write()
+    }
+
+    /// Like [`as_slice`](Self::as_slice), but never waits: `Ok(None)` where `as_slice`
+    /// would wait for a writer or a [`resize`](Self::resize) (or for a
+    /// [`MappedSliceMut`] this thread holds).
+    ///
+    /// Read-only mappings always succeed, and so does a thread that already holds read
+    /// views of the mapping while no writer holds it.
+    ///
+    /// # Errors
+    ///
+    /// As for [`as_slice`](Self::as_slice): [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds)
+    /// if the range is past the end, [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode)
+    /// if it overlaps a live atomic view.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// mmap.update_region(0, b"data")?;
+    /// match mmap.try_as_slice(0, 4)? {
+    ///     Some(view) => assert_eq!(view, b"data"),
+    ///     None => println!("a writer holds the mapping; try again later"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_as_slice(&self, offset: u64, len: u64) -> Result<Option<MappedSlice<'_>>> {
+        match &self.inner.map {
+            Map::Writable(lock) => lock.try_slice(offset, len),
+            Map::ReadOnly(_) => self.as_slice(offset, len).map(Some),
+        }
+    }
+
+    /// Like [`as_slice_mut`](Self::as_slice_mut), but never waits: `Ok(None)` where
+    /// `as_slice_mut` would wait for a view, a writer or a [`resize`](Self::resize),
+    /// including views this thread holds.
+    ///
+    /// # Errors
+    ///
+    /// As for [`as_slice_mut`](Self::as_slice_mut):
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only mappings
+    /// or for a range under a live atomic view,
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// if let Some(mut view) = mmap.try_as_slice_mut(0, 4)? {
+    ///     view.copy_from_slice(b"mine");
+    /// }
+    /// let reader = mmap.as_slice(0, 4)?;
+    /// assert!(mmap.try_as_slice_mut(0, 4)?.is_none()); // `reader` is alive
+    /// # drop(reader);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_as_slice_mut(&self, offset: u64, len: u64) -> Result<Option<MappedSliceMut<'_>>> {
+        let Some((guard, r)) = self.writable()?.try_write_range(offset, len)? else {
+            return Ok(None);
+        };
+        let view = MappedSliceMut::guarded(guard, r);
+        self.record_write(view.len());
+        Ok(Some(view))
+    }
+
+    /// Like [`update_region`](Self::update_region), but never waits: `Ok(false)`, with
+    /// nothing written, where `update_region` would wait for a view, a writer or a
+    /// [`resize`](Self::resize), including views this thread holds. `Ok(true)` once the
+    /// bytes are written and the flush policy applied.
+    ///
+    /// # Errors
+    ///
+    /// As for [`update_region`](Self::update_region).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 64)?;
+    /// assert!(mmap.try_update_region(0, b"fast path")?);
+    /// let view = mmap.as_slice(0, 9)?;
+    /// assert!(!mmap.try_update_region(0, b"blocked")?);
+    /// assert_eq!(view, b"fast path");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_update_region(&self, offset: u64, data: &[u8]) -> Result<bool> {
+        if data.is_empty() {
+            return self.update_region(offset, data).map(|()| true);
+        }
+        let Some((guard, r)) = self
+            .writable()?
+            .try_write_range(offset, data.len() as u64)?
+        else {
+            return Ok(false);
+        };
+        self.write_checked(guard, r, data).map(|()| true)
     }
 
     /// Applies the flush policy after a write; the caller holds no guard.
@@ -232,7 +323,7 @@ impl MemoryMappedFile {
                 buf[..n].copy_from_slice(&bytes[start..start + n]);
                 Ok(n)
             }
-            None => self.writable_any()?.copy_upto(offset, buf),
+            None => self.writable()?.copy_upto(offset, buf),
         }
     }
 
@@ -314,7 +405,7 @@ impl MemoryMappedFile {
     /// ```
     pub unsafe fn as_mut_ptr(&self) -> Result<*mut u8> {
         match &self.inner.map {
-            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+            Map::ReadOnly(_) => Err(self.read_only()),
             // The pointer comes from the mapping itself, not from a borrow of its bytes.
             Map::Writable(lock) => Ok(lock.write_base()),
         }

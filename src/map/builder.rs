@@ -18,6 +18,8 @@ pub(crate) struct Options {
     pub(crate) touch_hint: TouchHint,
     pub(crate) huge_pages: bool,
     pub(crate) preallocate: bool,
+    /// Copy-on-write mappings only: private pages that accept writes.
+    pub(crate) cow_writable: bool,
 }
 
 impl Default for Options {
@@ -29,6 +31,7 @@ impl Default for Options {
             touch_hint: TouchHint::default(),
             huge_pages: false,
             preallocate: false,
+            cow_writable: false,
         }
     }
 }
@@ -295,6 +298,12 @@ impl MemoryMappedFileBuilder {
     #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
     pub(crate) fn set_huge_pages(mut self, enable: bool) -> Self {
         self.options.huge_pages = enable;
+        self
+    }
+
+    #[cfg_attr(not(feature = "cow"), allow(dead_code))]
+    pub(crate) fn set_cow_writable(mut self, enable: bool) -> Self {
+        self.options.cow_writable = enable;
         self
     }
 }

@@ -104,6 +104,83 @@ impl MemoryMappedFile {
         }
         Ok(())
     }
+
+    /// Starts writing every dirty page of the mapping back to the file and returns without
+    /// waiting: nothing is durable yet, and [`pending_bytes`](Self::pending_bytes) is
+    /// unchanged (a later [`flush`](Self::flush) finds less to do). A validated no-op on
+    /// read-only and copy-on-write mappings.
+    ///
+    /// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`; other Unix: `msync(MS_ASYNC)`.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the kernel refuses
+    /// to start the write-back, or the file was truncated below the mapping;
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a
+    /// [`MappedSliceMut`](crate::MappedSliceMut) of the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 1 << 20)?;
+    /// mmap.update_region(0, &[7; 4096])?;
+    /// mmap.schedule_flush()?; // write-back starts in the background
+    /// assert_eq!(mmap.pending_bytes(), 4096);
+    /// mmap.flush()?; // durable
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn schedule_flush(&self) -> Result<()> {
+        self.schedule(None)
+    }
+
+    /// Like [`schedule_flush`](Self::schedule_flush) for the pages covering `len` bytes at
+    /// `offset` (widened to page boundaries).
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the
+    /// end, on every mode; otherwise as for `schedule_flush`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 1 << 20)?;
+    /// mmap.update_region(8192, b"record")?;
+    /// mmap.schedule_flush_range(8192, 6)?;
+    /// assert!(mmap.schedule_flush_range(1 << 20, 1).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn schedule_flush_range(&self, offset: u64, len: u64) -> Result<()> {
+        self.schedule(Some((offset, len)))
+    }
+
+    fn schedule(&self, range: Option<(u64, u64)>) -> Result<()> {
+        let lock = match &self.inner.map {
+            Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
+            _ => return self.with_range(range, |_, _, _| ()),
+        };
+        let r = self.with_range(range, |_, r, _| r)?;
+        let page = crate::os::page_size();
+        let start = r.start - r.start % page;
+        let len = r.end - start;
+        if len == 0 {
+            return Ok(());
+        }
+        self.inner
+            .check_not_truncated(r.end)
+            .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
+        crate::os::start_writeback(&self.inner.file, start, len, || {
+            let (guard, _) = lock
+                .read_copy(start, start + len)
+                .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
+            // A resize may have shrunk the mapping since the range was checked.
+            let end = (start + len).min(guard.len());
+            guard.flush_async_range(start, end.saturating_sub(start))
+        })
+        .map_err(|e| MmapIoError::FlushFailed(e.to_string()))
+    }
 }
 
 impl Inner {

@@ -21,7 +21,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// How a file is mapped.
@@ -96,9 +96,6 @@ pub(crate) struct Inner {
     /// A hint only: a page dropped since is simply faulted in again.
     pub(crate) populated: AtomicUsize,
     pub(crate) mode: MmapMode,
-    /// Set once `as_slice_bytes` has lent out unguarded bytes of a copy-on-write mapping:
-    /// from then on it refuses writes.
-    pub(crate) frozen: AtomicBool,
     pub(crate) flush: FlushState,
     #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
     pub(crate) huge_pages: bool,
@@ -111,8 +108,8 @@ pub(crate) struct Inner {
 }
 
 pub(crate) const READ_ONLY: &str = "mapping is read-only";
-pub(crate) const FROZEN: &str =
-    "copy-on-write mapping is frozen: as_slice_bytes lent out bytes that writes would change";
+pub(crate) const COW_READ_ONLY: &str =
+    "copy-on-write mapping is read-only; open it with open_cow_writable to write to it";
 
 /// A file mapped into memory: zero-copy reads, concurrent writes, durable flushes.
 ///
@@ -349,31 +346,29 @@ impl MemoryMappedFile {
             })
     }
 
-    /// The guarded mapping of a writable mapping that still accepts writes.
+    /// The guarded mapping of a writable mapping (read-write, or copy-on-write opened
+    /// writable).
     #[inline]
     pub(crate) fn writable(&self) -> Result<&MapLock> {
         match &self.inner.map {
-            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
+            Map::ReadOnly(_) => Err(self.read_only()),
             Map::Writable(lock) => Ok(lock),
         }
     }
 
-    /// The guarded mapping of a writable mapping, for reading; `None` is impossible for
-    /// callers that found no read-only bytes.
+    /// The refusal of a write to a read-only mapping, naming how to get a writable one.
+    #[cold]
+    pub(crate) fn read_only(&self) -> crate::MmapIoError {
+        invalid_mode(match self.inner.mode {
+            MmapMode::CopyOnWrite => COW_READ_ONLY,
+            _ => READ_ONLY,
+        })
+    }
+
+    /// Whether this is a copy-on-write mapping whose private pages accept writes.
     #[inline]
-    pub(crate) fn writable_any(&self) -> Result<&MapLock> {
-        match &self.inner.map {
-            Map::Writable(lock) => Ok(lock),
-            Map::ReadOnly(_) => Err(invalid_mode(READ_ONLY)),
-        }
-    }
-
-    /// Refuses writes to a frozen copy-on-write mapping; call it under a write guard.
-    pub(crate) fn check_not_frozen(&self) -> Result<()> {
-        if self.inner.frozen.load(Relaxed) {
-            return Err(invalid_mode(FROZEN));
-        }
-        Ok(())
+    pub(crate) fn is_private_writable(&self) -> bool {
+        self.inner.mode == MmapMode::CopyOnWrite && matches!(self.inner.map, Map::Writable(_))
     }
 
     /// Counts a write toward the flush policy; the caller holds the write guard.

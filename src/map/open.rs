@@ -8,7 +8,7 @@ use crate::sync::MapLock;
 use memmap2::MmapOptions;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 #[cfg(not(feature = "cow"))]
@@ -179,12 +179,12 @@ impl MemoryMappedFile {
     /// Maps `file` as `options` say: the one place a mapping and its shared state are built.
     pub(crate) fn map_file(file: File, path: PathBuf, options: &Options) -> Result<Self> {
         check_mode_available(options.mode)?;
+        let private_writable = options.mode == MmapMode::CopyOnWrite && options.cow_writable;
         // Eager touching is done by the kernel inside mmap (MAP_POPULATE, which pre-faults
-        // shared mappings for reading, dirtying nothing), unless a hint must come first. Not
-        // for private mappings: there it would copy every page.
-        let populate = options.touch_hint == TouchHint::Eager
-            && !options.huge_pages
-            && options.mode != MmapMode::CopyOnWrite;
+        // shared and read-only mappings for reading, dirtying nothing), unless a hint must
+        // come first. Not for private writable mappings: there it would copy every page.
+        let populate =
+            options.touch_hint == TouchHint::Eager && !options.huge_pages && !private_writable;
         // Registered before mapping, with exactly the length mapped, so that no handle of
         // this file in the process can cut it below that meanwhile.
         let (registration, file_len) =
@@ -217,12 +217,17 @@ impl MemoryMappedFile {
                     map_options.map_mut(&file)?
                 })))
             }
-            MmapMode::CopyOnWrite => {
+            MmapMode::CopyOnWrite if private_writable => {
                 // SAFETY: as for read-write; the pages are private, so writes never reach
                 // the file, and the mapping is never resized.
                 Map::Writable(Box::new(MapLock::new(unsafe {
                     map_options.map_copy(&file)?
                 })))
+            }
+            MmapMode::CopyOnWrite => {
+                // SAFETY: as for read-only: private pages that nothing in the process may
+                // write (the safe API refuses every write to this mapping).
+                Map::ReadOnly(unsafe { map_options.map_copy_read_only(&file)? })
             }
         };
         let inner = Arc::new(Inner {
@@ -230,7 +235,6 @@ impl MemoryMappedFile {
             len: AtomicUsize::new(len),
             populated: AtomicUsize::new(if populate { len } else { 0 }),
             mode: options.mode,
-            frozen: AtomicBool::new(false),
             flush: FlushState::new(options.flush_policy),
             huge_pages: options.huge_pages,
             preallocate: options.preallocate,

@@ -53,8 +53,13 @@ pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io
     Err(io::ErrorKind::Unsupported.into())
 }
 
-/// Unknown on this platform.
+/// No `MAP_HUGETLB` here.
 #[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+pub(crate) fn huge_page_size() -> Option<usize> {
+    None
+}
+
+/// Unknown on this platform.
 pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
     None
 }
@@ -75,6 +80,16 @@ pub(crate) fn sync_shared_mapping(
     msync: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
     msync()
+}
+
+/// Starts writing back dirty pages of a shared mapping of `_file` through the mapping.
+pub(crate) fn start_writeback(
+    _file: &File,
+    _offset: usize,
+    _len: usize,
+    msync_async: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    msync_async()
 }
 
 /// Preallocation has no portable meaning here.

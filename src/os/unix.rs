@@ -87,8 +87,8 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
 }
 
-/// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`.
-#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+/// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`:
+/// transparent huge pages in use, or a `hugetlbfs` mapping (`MAP_HUGETLB`).
 pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
     if !cfg!(any(target_os = "linux", target_os = "android")) || len == 0 {
         return None;
@@ -106,6 +106,12 @@ pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
         if !inside {
             continue;
         }
+        if let Some(v) = line.strip_prefix("KernelPageSize:") {
+            let kb = v.trim().trim_end_matches("kB").trim().parse::<usize>();
+            if kb.is_ok_and(|kb| kb * 1024 > page_size()) {
+                return Some(true);
+            }
+        }
         for field in ["AnonHugePages:", "ShmemPmdMapped:", "FilePmdMapped:"] {
             if let Some(v) = line.strip_prefix(field) {
                 huge_kb += v
@@ -118,6 +124,20 @@ pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
         }
     }
     Some(huge_kb > 0)
+}
+
+/// The default size of `MAP_HUGETLB` pages (`Hugepagesize` in `/proc/meminfo`), if any.
+#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
+pub(crate) fn huge_page_size() -> Option<usize> {
+    if !cfg!(any(target_os = "linux", target_os = "android")) {
+        return None;
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("Hugepagesize:"))?;
+    let kb: usize = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    kb.checked_mul(1024)
 }
 
 /// The address range of an smaps entry header line (`start-end perms ...`).
@@ -177,6 +197,41 @@ pub(crate) fn sync_shared_mapping(
     {
         let _ = file;
         msync()
+    }
+}
+
+/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
+/// `file` (mapped from the file's start), without waiting for them.
+///
+/// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file (a page written through the
+/// mapping is dirty in the page cache, see [`sync_shared_mapping`]); elsewhere
+/// `msync(MS_ASYNC)` through the mapping.
+pub(crate) fn start_writeback(
+    file: &File,
+    offset: usize,
+    len: usize,
+    msync_async: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = msync_async;
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return Err(io::ErrorKind::InvalidInput.into());
+        };
+        // SAFETY: a plain system call on an open descriptor, with no memory passed to it.
+        let rc = unsafe {
+            libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset, len);
+        msync_async()
     }
 }
 

@@ -17,6 +17,12 @@ impl Fair {
         self.0.lock_shared();
     }
 
+    /// Fails while the lock is held exclusively or a writer waits for it.
+    pub(crate) fn try_lock_shared(&self) -> bool {
+        use parking_lot::lock_api::RawRwLock as _;
+        self.0.try_lock_shared()
+    }
+
     /// # Safety
     ///
     /// The lock is held shared by the caller (on any thread).
@@ -68,6 +74,13 @@ impl Fair {
             s = self.changed.wait(s).unwrap();
         }
         s.0 += 1;
+    }
+
+    pub(crate) fn try_lock_shared(&self) -> bool {
+        let mut s = self.state.lock().unwrap();
+        let free = !s.1 && s.2 == 0;
+        s.0 += usize::from(free);
+        free
     }
 
     pub(crate) unsafe fn unlock_shared(&self) {

@@ -75,6 +75,8 @@ const HOLDS_VIEW_RESIZE: Conflict = Conflict(
     "this thread holds a view of this mapping (a slice, iterator item or atomic view) that \
      resize would wait for; drop it first",
 );
+/// A `try_` request found the lock held (by another thread, or by this one).
+pub(crate) const WOULD_BLOCK: Conflict = Conflict("the mapping is locked; the call would wait");
 const OVERLAPS_ATOMIC: Conflict = Conflict("the range overlaps a live atomic view");
 const OVERLAPS_PLAIN: Conflict = Conflict("the range overlaps a live slice view");
 const OVERLAPS_WIDTH: Conflict = Conflict("the range overlaps a live atomic view of another width");
@@ -193,7 +195,13 @@ impl ViewLock {
     /// A zero-copy view of `start..end`: refused if it overlaps a live atomic view.
     #[inline(always)]
     pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
-        self.publish(PLAIN, start, end)
+        self.publish::<false>(PLAIN, start, end)
+    }
+
+    /// Like [`read`](Self::read), but [`WOULD_BLOCK`] where it would wait.
+    #[inline(always)]
+    pub(crate) fn try_read(&self, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
+        self.publish::<true>(PLAIN, start, end)
     }
 
     /// A copy of `start..end` made inside the crate: never refused for atomic views. Returns
@@ -204,7 +212,7 @@ impl ViewLock {
         start: usize,
         end: usize,
     ) -> Result<(ReadTicket<'_>, AtomicSpans), Conflict> {
-        let ticket = self.publish(COPY, start, end)?;
+        let ticket = self.publish::<false>(COPY, start, end)?;
         // Biased: no atomic view exists (making one revokes the bias first, and then waits
         // for this copy). Unbiased: the publication was fenced before this load.
         if self.atomics.load(SeqCst) == 0 {
@@ -220,20 +228,26 @@ impl ViewLock {
         Ok((ticket, spans))
     }
 
+    /// Publishes a view; `TRY`: fail with [`WOULD_BLOCK`] instead of queuing.
     #[inline(always)]
-    fn publish(&self, kind: usize, start: usize, end: usize) -> Result<ReadTicket<'_>, Conflict> {
+    fn publish<const TRY: bool>(
+        &self,
+        kind: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<ReadTicket<'_>, Conflict> {
         let slot = self.slots.mine();
         let ticket = ReadTicket::publish(slot, kind, start, end);
         light_fence();
         if self.bias.load(Acquire) == BIASED {
             return Ok(ticket);
         }
-        self.publish_slow(slot, ticket, kind, start, end)
+        self.publish_slow::<TRY>(slot, ticket, kind, start, end)
     }
 
     #[cold]
     #[inline(never)]
-    fn publish_slow<'a>(
+    fn publish_slow<'a, const TRY: bool>(
         &'a self,
         slot: &'a Slot,
         ticket: ReadTicket<'a>,
@@ -253,9 +267,13 @@ impl ViewLock {
         }
         drop(ticket);
         if self.is_exclusive_owner(slot) {
-            return Err(HOLDS_WRITE);
+            return Err(if TRY { WOULD_BLOCK } else { HOLDS_WRITE });
         }
-        self.fair.lock_shared();
+        if !TRY {
+            self.fair.lock_shared();
+        } else if !self.fair.try_lock_shared() {
+            return Err(WOULD_BLOCK);
+        }
         let ticket = ReadTicket::publish(slot, kind, start, end);
         fence(SeqCst);
         let result = self.check_atomics(ticket, kind, (start, end));
@@ -314,14 +332,29 @@ impl ViewLock {
     /// Exclusive access to the bytes: waits for every zero-copy view and copy, but not for
     /// atomic views (check those with [`WriteTicket::check_atomics`]).
     pub(crate) fn write(&self) -> Result<WriteTicket<'_>, Conflict> {
+        self.acquire::<false>()
+    }
+
+    /// Like [`write`](Self::write), but [`WOULD_BLOCK`] where it would wait.
+    pub(crate) fn try_write(&self) -> Result<WriteTicket<'_>, Conflict> {
+        self.acquire::<true>()
+    }
+
+    /// Takes exclusive access; `TRY`: fail with [`WOULD_BLOCK`] instead of waiting.
+    #[inline]
+    fn acquire<const TRY: bool>(&self) -> Result<WriteTicket<'_>, Conflict> {
         let me = self.slots.mine();
         if self.is_exclusive_owner(me) {
-            return Err(HOLDS_WRITE);
+            return Err(if TRY { WOULD_BLOCK } else { HOLDS_WRITE });
         }
         if me.busy(None) {
-            return Err(HOLDS_VIEW);
+            return Err(if TRY { WOULD_BLOCK } else { HOLDS_VIEW });
         }
-        self.fair.lock_exclusive();
+        if !TRY {
+            self.fair.lock_exclusive();
+        } else if !self.fair.try_lock_exclusive() {
+            return Err(WOULD_BLOCK);
+        }
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
         self.quiet.store(0, Relaxed);
@@ -331,6 +364,11 @@ impl ViewLock {
         loop {
             let mut round = 0;
             while self.readers_live() {
+                if TRY {
+                    // Releases `fair` and clears the ownership set above.
+                    drop(WriteTicket { lock: self });
+                    return Err(WOULD_BLOCK);
+                }
                 backoff(&mut round);
                 if round % LET_READERS_IN == 0 {
                     self.let_readers_in(me);

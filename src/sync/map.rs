@@ -83,6 +83,18 @@ impl MapLock {
         })
     }
 
+    /// Like [`read`](Self::read), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where it would
+    /// wait.
+    #[inline]
+    pub(crate) fn try_read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
+        let ticket = self.lock.try_read(start, end)?;
+        Ok(ReadGuard {
+            // SAFETY: `ticket` keeps resizes out while the guard lives.
+            map: unsafe { self.map() },
+            _ticket: ticket,
+        })
+    }
+
     /// Shared access for a copy of `start..end`, with the atomic views it overlaps.
     pub(crate) fn read_copy(
         &self,
@@ -103,6 +115,16 @@ impl MapLock {
         Ok(WriteGuard {
             map: self,
             ticket: self.lock.write()?,
+            resize: false,
+        })
+    }
+
+    /// Like [`write`](Self::write), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where it would
+    /// wait.
+    pub(crate) fn try_write(&self) -> Result<WriteGuard<'_>, Conflict> {
+        Ok(WriteGuard {
+            map: self,
+            ticket: self.lock.try_write()?,
             resize: false,
         })
     }
@@ -157,6 +179,11 @@ impl<'a> ReadGuard<'a> {
     /// Writes the dirty pages of `len` bytes at `offset` back and waits for them.
     pub(crate) fn flush_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
         self.map.flush_range(offset, len)
+    }
+
+    /// Starts writing back the dirty pages of `len` bytes at `offset` (`msync(MS_ASYNC)`).
+    pub(crate) fn flush_async_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
+        self.map.flush_async_range(offset, len)
     }
 
     /// The mapping's base address. Only the published range may be borrowed through it;

@@ -12,7 +12,7 @@ mod slots;
 #[cfg(all(test, mmap_io_loom))]
 mod tests;
 
-pub(crate) use lock::{Conflict, ReadTicket, Width};
+pub(crate) use lock::{Conflict, ReadTicket, Width, WOULD_BLOCK};
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
 
 #[cfg(mmap_io_loom)]
