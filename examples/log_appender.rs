@@ -3,8 +3,9 @@
 //!
 //! `cargo run --example log_appender`
 
+use mmap_io::errors::Result;
 use mmap_io::flush::FlushPolicy;
-use mmap_io::{MemoryMappedFile, Result};
+use mmap_io::MemoryMappedFile;
 
 const HEADER: u64 = 8;
 

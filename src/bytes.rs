@@ -7,6 +7,9 @@ use bytes::Bytes;
 impl MemoryMappedFile {
     /// Copies `len` bytes at `offset` into a [`Bytes`].
     ///
+    /// A copying read: like [`read_into`](Self::read_into), it is never refused for bytes
+    /// under a live atomic view (it loads them atomically).
+    ///
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past
@@ -23,7 +26,11 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_bytes(&self, offset: u64, len: u64) -> Result<Bytes> {
-        Ok(Bytes::copy_from_slice(&self.as_slice(offset, len)?))
+        // Checked before allocating (and again under the guard by `read_into`).
+        let r = crate::range::checked(offset, len, self.len() as usize)?;
+        let mut buf = vec![0u8; r.len()];
+        self.read_into(offset, &mut buf)?;
+        Ok(Bytes::from(buf))
     }
 }
 

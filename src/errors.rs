@@ -73,7 +73,7 @@ pub enum MmapIoError {
 /// # Examples
 ///
 /// ```
-/// fn first_byte(mmap: &mmap_io::MemoryMappedFile) -> mmap_io::Result<u8> {
+/// fn first_byte(mmap: &mmap_io::MemoryMappedFile) -> mmap_io::errors::Result<u8> {
 ///     let mut b = [0u8];
 ///     mmap.read_into(0, &mut b)?;
 ///     Ok(b[0])

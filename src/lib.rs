@@ -87,7 +87,7 @@ pub mod watch;
 #[cfg(feature = "advise")]
 pub use advise::MmapAdvice;
 pub use anonymous::AnonymousMmap;
-pub use errors::{MmapIoError, Result};
+pub use errors::MmapIoError;
 #[cfg(feature = "iterator")]
 pub use iterator::{ChunkIterator, PageIterator};
 pub use manager::{

@@ -25,13 +25,35 @@ pub(crate) fn copy_out(src: &[u8], offset: u64, buf: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// Checks a requested mapping size: non-zero, and small enough to map.
+/// The largest mapping a constructor or `resize` accepts: 128 TiB where `usize` has 64
+/// bits (the user address space of common 64-bit kernels), 2 GiB where it has 32.
+pub(crate) const MAX_SIZE: u64 = if cfg!(target_pointer_width = "64") {
+    1 << 47
+} else {
+    1 << 31
+};
+
+/// Checks a requested mapping size for a constructor: non-zero, and small enough to map.
 pub(crate) fn mapping_len(size: u64) -> Result<usize> {
+    checked_size(size, "Size")
+}
+
+/// Checks the new size given to `resize`, as [`mapping_len`] does.
+pub(crate) fn resized_len(size: u64) -> Result<usize> {
+    checked_size(size, "New size")
+}
+
+fn checked_size(size: u64, what: &str) -> Result<usize> {
     if size == 0 {
         return Err(zero_size());
+    }
+    if size > MAX_SIZE {
+        return Err(MmapIoError::ResizeFailed(format!(
+            "{what} {size} exceeds maximum safe limit of {MAX_SIZE} bytes"
+        )));
     }
     usize::try_from(size)
         .ok()
         .filter(|&n| n <= isize::MAX as usize)
-        .ok_or_else(|| MmapIoError::ResizeFailed(format!("size {size} does not fit in memory")))
+        .ok_or_else(|| MmapIoError::ResizeFailed(format!("{what} {size} does not fit in memory")))
 }

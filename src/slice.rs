@@ -1,5 +1,6 @@
 //! Borrowed views of mapped bytes: [`MappedSlice`] and [`MappedSliceMut`].
 
+use crate::flush::FlushState;
 use crate::sync::{ReadGuard, ReadTicket, WriteGuard};
 use std::fmt;
 use std::marker::PhantomData;
@@ -231,6 +232,8 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 pub struct MappedSliceMut<'a> {
     ptr: *mut u8,
     len: usize,
+    /// The write accounting the view's bytes are counted in when it drops, if any.
+    counted: Option<&'a FlushState>,
     _guard: WriteGuard<'a>,
 }
 
@@ -249,8 +252,16 @@ impl<'a> MappedSliceMut<'a> {
             // In bounds: the caller checked `range` against the guarded length.
             ptr: guard.base().wrapping_add(range.start),
             len: range.len(),
+            counted: None,
             _guard: guard,
         }
+    }
+
+    /// Counts the view's bytes as written in `flush` when it drops (under its guard still).
+    #[inline]
+    pub(crate) fn counted_in(mut self, flush: &'a FlushState) -> Self {
+        self.counted = Some(flush);
+        self
     }
 
     /// The viewed bytes, writable.
@@ -294,6 +305,15 @@ impl<'a> MappedSliceMut<'a> {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl Drop for MappedSliceMut<'_> {
+    fn drop(&mut self) {
+        if let Some(flush) = self.counted {
+            // The guard is dropped after this, so the write is counted while it is held.
+            flush.record_exclusive(self.len);
+        }
     }
 }
 

@@ -60,6 +60,9 @@ impl MemoryMappedFile {
     /// Calls `callback` on a background thread for every change to the mapped file, until
     /// the returned handle is dropped.
     ///
+    /// The callback runs on one thread, one call at a time, so it may keep state of its own
+    /// (it is `FnMut`) without a lock.
+    ///
     /// # Errors
     ///
     /// [`MmapIoError::WatchFailed`] if the watch cannot be set up (for instance the file
@@ -84,9 +87,9 @@ impl MemoryMappedFile {
     /// drop(handle);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn watch<F>(&self, callback: F) -> Result<WatchHandle>
+    pub fn watch<F>(&self, mut callback: F) -> Result<WatchHandle>
     where
-        F: Fn(ChangeEvent) + Send + 'static,
+        F: FnMut(ChangeEvent) + Send + 'static,
     {
         let watch_failed = |e: notify::Error| MmapIoError::WatchFailed(e.to_string());
         let (tx, rx) = mpsc::channel();

@@ -2,12 +2,12 @@
 //! lists, so a signature that drifts stops this file from compiling.
 #![allow(clippy::type_complexity, clippy::extra_unused_lifetimes)]
 
+use mmap_io::errors::Result;
 use mmap_io::flush::FlushPolicy;
 use mmap_io::mmap::{MemoryMappedFileBuilder, MmapReader};
 use mmap_io::segment::{Segment, SegmentMut};
 use mmap_io::{
-    AnonymousMmap, MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError, MmapMode, Result,
-    TouchHint,
+    AnonymousMmap, MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError, MmapMode, TouchHint,
 };
 use std::fs::File;
 use std::path::Path;

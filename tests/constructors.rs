@@ -80,10 +80,56 @@ fn create_that_the_file_system_refuses_keeps_the_old_file() {
     let dir = tempdir();
     let before = pattern(4096, 3);
     let p = file_with(&dir, "big.bin", &before);
-    // Larger than any file system allows: set_len fails with EFBIG or EINVAL.
-    let err = MemoryMappedFile::create_rw(&p, u64::MAX / 2).unwrap_err();
+    // Below the size limit, but more than any disk here holds: allocating the blocks fails
+    // with ENOSPC (or EFBIG where the file system's largest file is smaller).
+    let err = MemoryMappedFile::builder(&p)
+        .size(100 << 40)
+        .preallocate(true)
+        .create()
+        .unwrap_err();
     assert!(matches!(err, MmapIoError::Io(_)), "{err}");
     assert_eq!(read_file(&p), before);
+}
+
+/// The published limit: 128 TiB on 64-bit targets, 2 GiB on 32-bit ones.
+const LIMIT: u64 = if cfg!(target_pointer_width = "64") {
+    1 << 47
+} else {
+    1 << 31
+};
+
+fn is_over_limit(err: &MmapIoError, size: u64) -> bool {
+    matches!(err, MmapIoError::ResizeFailed(m)
+        if *m == format!("Size {size} exceeds maximum safe limit of {LIMIT} bytes"))
+}
+
+#[test]
+fn sizes_above_the_limit_are_refused_before_the_file_is_touched() {
+    let dir = tempdir();
+    let before = pattern(4096, 4);
+    let existing = file_with(&dir, "existing.bin", &before);
+    let absent = path(&dir, "absent.bin");
+    for size in [LIMIT + 1, u64::MAX / 2, u64::MAX] {
+        for p in [&existing, &absent] {
+            let results = [
+                MemoryMappedFile::create_rw(p, size),
+                mmap_io::create_mmap(p, size),
+                MemoryMappedFile::builder(p).size(size).create(),
+                MemoryMappedFile::builder(p).size(size).create_new(),
+                MemoryMappedFile::builder(p).size(size).open_or_create(),
+                MemoryMappedFile::open_or_create(p, size),
+            ];
+            for (i, result) in results.into_iter().enumerate() {
+                let err = result.map(drop).unwrap_err();
+                assert!(is_over_limit(&err, size), "path {i} for {size}: {err}");
+            }
+        }
+        assert_eq!(read_file(&existing), before);
+        assert!(
+            !absent.exists(),
+            "no file is created for a size that is refused"
+        );
+    }
 }
 
 #[test]
@@ -380,4 +426,74 @@ fn copy_on_write_without_the_feature_is_an_invalid_mode() {
     let err = mmap_io::load_mmap(&p, MmapMode::CopyOnWrite).unwrap_err();
     assert!(matches!(err, MmapIoError::InvalidMode(_)), "{err}");
     assert_eq!(read_file(&p), bytes);
+}
+
+#[test]
+fn create_new_creates_a_fresh_read_write_mapping() {
+    let dir = tempdir();
+    let p = path(&dir, "fresh.bin");
+    let mmap = MemoryMappedFile::builder(&p)
+        .size(8192)
+        .flush_policy(FlushPolicy::Always)
+        .create_new()
+        .unwrap();
+    assert_eq!((mmap.len(), mmap.mode()), (8192, MmapMode::ReadWrite));
+    assert_eq!(mmap.flush_policy(), FlushPolicy::Always);
+    mmap.update_region(0, b"fresh").unwrap();
+    assert_eq!(&read_file(&p)[..5], b"fresh");
+}
+
+#[test]
+fn create_new_never_touches_an_existing_file() {
+    let dir = tempdir();
+    let before = pattern(4096, 8);
+    let p = file_with(&dir, "taken.bin", &before);
+    let _live = MemoryMappedFile::open_ro(&p).unwrap();
+    let err = MemoryMappedFile::builder(&p)
+        .size(100)
+        .create_new()
+        .unwrap_err();
+    assert!(
+        matches!(&err, MmapIoError::Io(e) if e.kind() == ErrorKind::AlreadyExists),
+        "{err}"
+    );
+    assert_eq!(read_file(&p), before);
+}
+
+#[test]
+fn create_new_checks_mode_and_size_before_the_file_system() {
+    let dir = tempdir();
+    let p = path(&dir, "checked.bin");
+    for mode in [MmapMode::ReadOnly, MmapMode::CopyOnWrite] {
+        let err = MemoryMappedFile::builder(&p)
+            .mode(mode)
+            .size(100)
+            .create_new()
+            .unwrap_err();
+        assert!(
+            matches!(err, MmapIoError::InvalidMode(_)),
+            "{mode:?}: {err}"
+        );
+    }
+    assert!(is_zero_size(
+        &MemoryMappedFile::builder(&p).create_new().unwrap_err()
+    ));
+    assert!(is_zero_size(
+        &MemoryMappedFile::builder(&p)
+            .size(0)
+            .create_new()
+            .unwrap_err()
+    ));
+    assert!(!p.exists());
+    // A size the disk cannot hold: created, then removed again.
+    let err = MemoryMappedFile::builder(&p)
+        .size(100 << 40)
+        .preallocate(true)
+        .create_new()
+        .unwrap_err();
+    assert!(matches!(err, MmapIoError::Io(_)), "{err}");
+    assert!(
+        !p.exists(),
+        "a file create_new made is removed when sizing fails"
+    );
 }

@@ -311,6 +311,46 @@ fn map_count_child() {
     println!("{DONE}");
 }
 
+#[test]
+fn a_create_whose_mapping_fails_leaves_no_file_behind() {
+    child_passes("map_fails_child", &[]);
+}
+
+#[test]
+#[ignore = "runs in a child process: it caps the process's address space"]
+fn map_fails_child() {
+    let dir = tempdir();
+    // Cap the address space a little above what the process uses: sizing a file sparsely
+    // still works, mapping 64 GiB of it does not.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let vm_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let cap = (vm_kb << 10) + (256 << 20);
+    let limit = libc::rlimit {
+        rlim_cur: cap as libc::rlim_t,
+        rlim_max: cap as libc::rlim_t,
+    };
+    // SAFETY: a plain system call with a valid pointer to a local.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+    const HUGE: u64 = 64 << 30;
+    let p = path(&dir, "unmappable.bin");
+    let results = [
+        MemoryMappedFile::create_rw(&p, HUGE),
+        MemoryMappedFile::builder(&p).size(HUGE).create_new(),
+        MemoryMappedFile::builder(&p).size(HUGE).open_or_create(),
+        MemoryMappedFile::open_or_create(&p, HUGE),
+    ];
+    for (i, result) in results.into_iter().enumerate() {
+        let err = result.map(drop).unwrap_err();
+        assert!(matches!(err, MmapIoError::Io(_)), "path {i}: {err}");
+        assert!(!p.exists(), "path {i} left the file it created behind");
+    }
+    println!("{DONE}");
+}
+
 // --- a full file system (a 1 MiB tmpfs in a private mount namespace) ---
 
 #[test]

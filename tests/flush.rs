@@ -119,12 +119,20 @@ fn flushed_bytes_are_seen_by_a_fresh_read_only_mapping() {
 #[test]
 fn flush_is_durable_even_when_nothing_was_counted() {
     // A second flush, with the counter already at zero, must still write back pages
-    // dirtied behind the counter's back.
+    // dirtied behind the counter's back (here by a pointer taken before the last flush).
     let dir = tempdir();
     let mmap = rw(&dir, "uncounted.bin", FlushPolicy::Manual);
+    // SAFETY: only written below, in bounds, while nothing else uses the mapping.
+    let ptr = unsafe { mmap.as_mut_ptr().unwrap() };
+    assert_eq!(
+        mmap.pending_bytes(),
+        SIZE,
+        "a raw pointer counts the whole mapping"
+    );
     mmap.flush().unwrap();
-    // SAFETY: in bounds, and nothing else uses the mapping.
-    unsafe { mmap.as_mut_ptr().unwrap().write(1) };
+    assert_eq!(mmap.pending_bytes(), 0);
+    // SAFETY: as above.
+    unsafe { ptr.write(1) };
     assert_eq!(mmap.pending_bytes(), 0);
     assert!(dirty_kb(&mmap) > 0);
     mmap.flush().unwrap();
@@ -137,6 +145,19 @@ fn pending_bytes_counts_every_write_path() {
     let mmap = Arc::new(rw(&dir, "pending.bin", FlushPolicy::Manual));
     mmap.update_region(0, &[1; 10]).unwrap();
     assert_eq!(mmap.pending_bytes(), 10);
+    let view = mmap.as_slice_mut(100, 20).unwrap();
+    assert_eq!(
+        mmap.pending_bytes(),
+        10,
+        "a writable view counts when it drops"
+    );
+    drop(view);
+    assert_eq!(mmap.pending_bytes(), 30);
+    drop(mmap.try_as_slice_mut(100, 6).unwrap().unwrap());
+    assert!(mmap.try_update_region(100, &[5; 4]).unwrap());
+    assert_eq!(mmap.pending_bytes(), 40);
+    mmap.flush().unwrap();
+    mmap.update_region(0, &[1; 10]).unwrap();
     drop(mmap.as_slice_mut(100, 20).unwrap());
     assert_eq!(mmap.pending_bytes(), 30);
     SegmentMut::new(Arc::clone(&mmap), 200, 8)
@@ -285,4 +306,76 @@ fn under_every_millis_flush_still_cleans_every_write_path() {
     for _ in 0..5 {
         dirty_then_flush(&mmap, write, false);
     }
+}
+
+#[test]
+fn an_every_millis_flusher_writes_back_raw_pointer_stores() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "raw_millis.bin", FlushPolicy::EveryMillis(10));
+    mmap.flush().unwrap();
+    // SAFETY: in bounds, and nothing else uses the mapping.
+    unsafe { mmap.as_mut_ptr().unwrap().add(5 * PAGE as usize).write(9) };
+    assert!(
+        eventually(10, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
+        "the flusher wrote the page back"
+    );
+    assert_eq!(read_file(mmap.path())[5 * PAGE as usize], 9);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn schedule_flush_starts_write_back_without_touching_pending_bytes() {
+    let dir = tempdir();
+    let mmap = rw(&dir, "schedule.bin", FlushPolicy::Manual);
+    for page in 0..64 {
+        mmap.update_region(page * PAGE, &[7; 16]).unwrap();
+    }
+    assert!(dirty_kb(&mmap) >= 64 * 4);
+    mmap.schedule_flush().unwrap();
+    assert_eq!(mmap.pending_bytes(), 64 * 16, "scheduling is not a flush");
+    assert!(
+        eventually(10, || dirty_kb(&mmap) == 0),
+        "the scheduled write-back cleaned the pages"
+    );
+    // A range: only its pages are started (pages 6 MiB apart: never in one 2 MiB folio of
+    // the page cache, which is written back whole).
+    mmap.update_region(0, &[8; 16]).unwrap();
+    mmap.update_region(6 << 20, &[8; 16]).unwrap();
+    mmap.schedule_flush_range((6 << 20) + 3, 1).unwrap();
+    assert!(
+        eventually(10, || dirty_kb(&mmap) == 4),
+        "{} kB dirty",
+        dirty_kb(&mmap)
+    );
+    assert_eq!(mmap.pending_bytes(), 64 * 16 + 32);
+    mmap.flush().unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+}
+
+#[test]
+fn schedule_flush_validates_ranges_on_every_mode_and_is_a_no_op_where_nothing_is_written() {
+    use mmap_io::MmapIoError;
+    let dir = tempdir();
+    let mmap = rw(&dir, "sched_range.bin", FlushPolicy::Manual);
+    mmap.update_region(0, b"kept").unwrap();
+    let oob = |r: mmap_io::errors::Result<()>| matches!(r, Err(MmapIoError::OutOfBounds { .. }));
+    assert!(oob(mmap.schedule_flush_range(SIZE, 1)));
+    assert!(oob(mmap.schedule_flush_range(1, u64::MAX)));
+    assert!(oob(mmap.schedule_flush_range(u64::MAX, 2)));
+    mmap.schedule_flush_range(SIZE, 0).unwrap();
+    mmap.schedule_flush_range(u64::MAX, 0).unwrap();
+    assert_eq!(mmap.pending_bytes(), 4);
+    let ro = MemoryMappedFile::open_ro(mmap.path()).unwrap();
+    ro.schedule_flush().unwrap();
+    ro.schedule_flush_range(0, SIZE).unwrap();
+    assert!(oob(ro.schedule_flush_range(SIZE - 1, 2)));
+    let view = mmap.as_slice(0, 4).unwrap();
+    mmap.schedule_flush().unwrap(); // a read view does not hold it up
+    drop(view);
+    let guard = mmap.as_slice_mut(0, 4).unwrap();
+    assert!(matches!(
+        mmap.schedule_flush(),
+        Err(MmapIoError::InvalidMode(_))
+    ));
+    drop(guard);
 }

@@ -142,3 +142,34 @@ fn watching_a_file_that_is_gone_is_watch_failed() {
     assert!(matches!(err, MmapIoError::WatchFailed(_)), "{err}");
     assert!(err.to_string().starts_with("watch failed: "));
 }
+
+#[test]
+fn an_fn_mut_callback_keeps_state_and_is_called_one_at_a_time() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "state.bin"), 4096).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let mut calls = 0u64;
+    let in_call = Arc::new(AtomicUsize::new(0));
+    let overlap = Arc::clone(&in_call);
+    let handle = mmap
+        .watch(move |_: ChangeEvent| {
+            // Two calls at once would see each other here.
+            assert_eq!(overlap.fetch_add(1, Ordering::SeqCst), 0);
+            calls += 1;
+            std::thread::sleep(Duration::from_millis(5));
+            overlap.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(calls);
+        })
+        .unwrap();
+    for i in 0..5u8 {
+        std::fs::write(mmap.path(), [i; 4096]).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut last = 0;
+    while let Ok(n) = rx.recv_timeout(Duration::from_millis(500)) {
+        assert_eq!(n, last + 1, "the state carried over from call to call");
+        last = n;
+    }
+    assert!(last >= 2, "several events arrived ({last})");
+    assert!(handle.is_active(), "no call overlapped another");
+}

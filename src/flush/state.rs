@@ -72,7 +72,6 @@ impl FlushState {
     }
 
     /// Counts one write of `bytes` bytes by a caller that holds no write guard.
-    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     pub(crate) fn record_shared(&self, bytes: usize) {
         self.shared.bytes.fetch_add(bytes as u64, Relaxed);
         self.shared.writes.fetch_add(1, Relaxed);

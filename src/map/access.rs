@@ -108,7 +108,7 @@ impl MemoryMappedFile {
     /// Exclusive, writable view of `len` bytes at `offset`.
     ///
     /// The view holds the mapping's write lock until it is dropped. Its bytes count toward
-    /// [`pending_bytes`](Self::pending_bytes) when it is made; automatic policies other than
+    /// [`pending_bytes`](Self::pending_bytes) when it drops; automatic policies other than
     /// `EveryMillis` act on the next `update_region`.
     ///
     /// # Errors
@@ -128,9 +128,8 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn as_slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
-        let view = self.writable()?.slice_mut(offset, len)?;
-        self.record_write(view.len());
-        Ok(view)
+        let (guard, r) = self.writable()?.write_range(offset, len)?;
+        Ok(self.write_view(guard, r))
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`, on every mode.
@@ -192,6 +191,17 @@ impl MemoryMappedFile {
         }
         let (guard, r) = self.writable()?.write_range(offset, data.len() as u64)?;
         self.write_checked(guard, r, data)
+    }
+
+    /// A writable view of the range `r` that `write_range` checked for `guard`, counted
+    /// toward the flush policy when it drops.
+    #[inline]
+    fn write_view<'a>(&'a self, guard: WriteGuard<'a>, r: Range<usize>) -> MappedSliceMut<'a> {
+        let view = MappedSliceMut::guarded(guard, r);
+        match self.inner.mode {
+            MmapMode::ReadWrite => view.counted_in(&self.inner.flush),
+            _ => view,
+        }
     }
 
     /// Copies `data` to the range `r` that `write_range` checked for `guard`, then applies
@@ -266,9 +276,7 @@ impl MemoryMappedFile {
         let Some((guard, r)) = self.writable()?.try_write_range(offset, len)? else {
             return Ok(None);
         };
-        let view = MappedSliceMut::guarded(guard, r);
-        self.record_write(view.len());
-        Ok(Some(view))
+        Ok(Some(self.write_view(guard, r)))
     }
 
     /// Like [`update_region`](Self::update_region), but never waits: `Ok(false)`, with
@@ -381,8 +389,9 @@ impl MemoryMappedFile {
 
     /// Writable base address of the mapping.
     ///
-    /// Writes through the pointer are flushed by [`flush`](Self::flush) like any other, but
-    /// they do not count toward [`pending_bytes`](Self::pending_bytes).
+    /// Writes through the pointer are flushed by [`flush`](Self::flush) like any other. The
+    /// crate cannot see them, so each call counts the whole mapping toward
+    /// [`pending_bytes`](Self::pending_bytes) (and `EveryMillis` writes it back).
     ///
     /// # Safety
     ///
@@ -406,8 +415,14 @@ impl MemoryMappedFile {
     pub unsafe fn as_mut_ptr(&self) -> Result<*mut u8> {
         match &self.inner.map {
             Map::ReadOnly(_) => Err(self.read_only()),
-            // The pointer comes from the mapping itself, not from a borrow of its bytes.
-            Map::Writable(lock) => Ok(lock.write_base()),
+            Map::Writable(lock) => {
+                // Writes through the pointer cannot be seen: count the whole mapping.
+                if self.inner.mode == MmapMode::ReadWrite {
+                    self.inner.flush.record_shared(self.len() as usize);
+                }
+                // The pointer comes from the mapping itself, not from a borrow of its bytes.
+                Ok(lock.write_base())
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+const CREATE_NEW_NEEDS_RW: &str = "create_new maps read-write only";
+
 /// The options a mapping is made with.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -202,10 +204,58 @@ impl MemoryMappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create(self) -> Result<MemoryMappedFile> {
-        let size = self.nonzero_size()?;
-        let file = create_file(&self.path, size, self.options.preallocate)?
+        let size = self.checked_size()?;
+        super::open::check_mode_available(self.options.mode)?;
+        let (file, created) = create_file(&self.path, size, self.options.preallocate)?
             .map_err(|refusal| MmapIoError::ResizeFailed(refusal.message()))?;
-        MemoryMappedFile::map_file(file, self.path, &self.options)
+        self.map_created(file, created)
+    }
+
+    /// Maps a file this builder created or truncated; removes it again if it created it
+    /// and mapping fails, so a failed create leaves no file behind.
+    fn map_created(self, file: File, created: bool) -> Result<MemoryMappedFile> {
+        let path = self.path.clone();
+        MemoryMappedFile::map_file(file, self.path, &self.options).map_err(|e| {
+            if created {
+                let _ = std::fs::remove_file(&path);
+            }
+            e
+        })
+    }
+
+    /// Creates the file, which must not exist yet, sizes it to [`size`](Self::size) zero
+    /// bytes and maps it read-write. Unlike [`create`](Self::create) it never truncates: an
+    /// existing file is an error, and is left as it is.
+    ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) with `ErrorKind::AlreadyExists` if the
+    /// file exists; [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if the mode
+    /// is not [`MmapMode::ReadWrite`]; [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed)
+    /// if no size, a zero size or one above the size limit was set. Mode and size are
+    /// checked before the file system is touched, and a file this call created is removed
+    /// again if sizing or mapping it fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("fresh.bin");
+    /// let mmap = mmap_io::MemoryMappedFile::builder(&path).size(4096).create_new()?;
+    /// assert_eq!(mmap.len(), 4096);
+    /// let again = mmap_io::MemoryMappedFile::builder(&path).size(4096).create_new();
+    /// assert!(matches!(again, Err(mmap_io::MmapIoError::Io(e)) if e.kind() == ErrorKind::AlreadyExists));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_new(self) -> Result<MemoryMappedFile> {
+        if self.options.mode != MmapMode::ReadWrite {
+            return Err(crate::errors::invalid_mode(CREATE_NEW_NEEDS_RW));
+        }
+        let size = self.checked_size()?;
+        let file = create_exclusive(&self.path, size, self.options.preallocate)?;
+        self.map_created(file, true)
     }
 
     /// Maps the existing file in the builder's mode.
@@ -257,7 +307,7 @@ impl MemoryMappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_or_create(self) -> Result<MemoryMappedFile> {
-        let size = self.nonzero_size()?;
+        let size = self.checked_size()?;
         // Another process may create or delete the file between our attempts; each turn
         // of the loop makes progress unless it keeps doing so.
         let mut last_race = None;
@@ -267,8 +317,8 @@ impl MemoryMappedFileBuilder {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
-            match create_new(&self.path, size, self.options.preallocate) {
-                Ok(file) => return MemoryMappedFile::map_file(file, self.path, &self.options),
+            match create_exclusive(&self.path, size, self.options.preallocate) {
+                Ok(file) => return self.map_created(file, true),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_race = Some(e),
                 Err(e) => return Err(e.into()),
             }
@@ -278,17 +328,18 @@ impl MemoryMappedFileBuilder {
             .into())
     }
 
-    fn nonzero_size(&self) -> Result<u64> {
-        match self.options.size {
-            Some(size) if size > 0 => Ok(size),
-            _ => Err(zero_size()),
-        }
+    /// The size set, checked (non-zero, within the size limit) before any file is touched.
+    fn checked_size(&self) -> Result<u64> {
+        let size = self.options.size.ok_or_else(zero_size)?;
+        crate::range::mapping_len(size)?;
+        Ok(size)
     }
 
     /// Maps an existing file, first sizing it if it is empty and a size was set.
     fn map_existing(self, file: File) -> Result<MemoryMappedFile> {
         if let (MmapMode::ReadWrite, Some(size)) = (self.options.mode, self.options.size) {
             if size > 0 && file.metadata()?.len() == 0 {
+                crate::range::mapping_len(size)?;
                 size_file(&file, 0, size, self.options.preallocate)?;
             }
         }
@@ -332,7 +383,7 @@ pub(crate) fn size_file(file: &File, old: u64, new: u64, preallocate: bool) -> i
 
 /// Creates the file at `path` exclusively, sized to `size` zero bytes; removes it again if
 /// it cannot be sized.
-fn create_new(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
+fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -354,12 +405,14 @@ fn create_new(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
 /// While another handle in this process maps the file, it is never cut below what that
 /// handle maps (refused if `size` is smaller), and it is emptied by writing zeros instead of
 /// going through length 0.
+///
+/// Returns the file, and whether it was created (rather than truncated).
 fn create_file(
     path: &Path,
     size: u64,
     preallocate: bool,
-) -> io::Result<std::result::Result<File, Refusal>> {
-    match create_new(path, size, preallocate) {
+) -> io::Result<std::result::Result<(File, bool), Refusal>> {
+    match create_exclusive(path, size, preallocate) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
             let refused = crate::registry::truncate(&file, size, |mapped| {
@@ -379,9 +432,9 @@ fn create_file(
                     e
                 })
             })?;
-            Ok(refused.map(|()| file))
+            Ok(refused.map(|()| (file, false)))
         }
-        created => created.map(Ok),
+        created => created.map(|file| Ok((file, true))),
     }
 }
 

@@ -283,7 +283,7 @@ impl MemoryMappedFile {
 }
 
 /// Refuses modes that need a feature the crate was built without.
-fn check_mode_available(mode: MmapMode) -> Result<()> {
+pub(super) fn check_mode_available(mode: MmapMode) -> Result<()> {
     #[cfg(not(feature = "cow"))]
     if mode == MmapMode::CopyOnWrite {
         return Err(crate::errors::invalid_mode(COW_NEEDS_FEATURE));

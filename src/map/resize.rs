@@ -40,7 +40,7 @@ impl MemoryMappedFile {
             Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
             _ => return Err(invalid_mode(RESIZE_NEEDS_RW)),
         };
-        let new_len = range::mapping_len(new_size)?;
+        let new_len = range::resized_len(new_size)?;
         let mut guard = lock.resize()?;
         let old_len = guard.len();
         self.inner
