@@ -255,3 +255,134 @@ fn current_len_tracks_the_mapping() {
     assert_eq!(mmap.current_len().unwrap(), 300);
     assert_eq!(mmap.len(), 300);
 }
+
+// --- try_ accessors: the blocking calls' checks, without ever waiting ---
+
+#[test]
+fn try_accessors_succeed_when_nothing_holds_the_mapping() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "try.bin"), LEN).unwrap();
+    assert!(mmap.try_update_region(10, b"try").unwrap());
+    assert_eq!(mmap.try_as_slice(10, 3).unwrap().unwrap(), b"try");
+    mmap.try_as_slice_mut(20, 2)
+        .unwrap()
+        .unwrap()
+        .copy_from_slice(b"ok");
+    assert_eq!(mmap.as_slice(20, 2).unwrap(), b"ok");
+    assert!(mmap.try_update_region(u64::MAX, b"").unwrap());
+    assert!(mmap.try_as_slice(u64::MAX, 0).unwrap().unwrap().is_empty());
+    let ro = MemoryMappedFile::open_ro(mmap.path()).unwrap();
+    assert_eq!(ro.try_as_slice(0, 4).unwrap().unwrap().len(), 4);
+}
+
+#[test]
+fn try_accessors_refuse_what_the_blocking_calls_refuse_and_write_nothing() {
+    let dir = tempdir();
+    let bytes = pattern(LEN as usize, 3);
+    let p = file_with(&dir, "try_bad.bin", &bytes);
+    let mmap = MemoryMappedFile::open_rw(&p).unwrap();
+    let oob = |e: MmapIoError| matches!(e, MmapIoError::OutOfBounds { .. });
+    assert!(oob(mmap.try_update_region(LEN - 1, b"xy").unwrap_err()));
+    assert!(oob(mmap.try_update_region(u64::MAX, b"x").unwrap_err()));
+    assert!(oob(mmap.try_as_slice(LEN, 1).unwrap_err()));
+    assert!(oob(mmap.try_as_slice_mut(1, u64::MAX).unwrap_err()));
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let invalid = |e: MmapIoError| matches!(e, MmapIoError::InvalidMode(_));
+    assert!(invalid(ro.try_update_region(0, b"x").unwrap_err()));
+    assert!(invalid(ro.try_update_region(0, b"").unwrap_err()));
+    assert!(invalid(ro.try_as_slice_mut(0, 1).unwrap_err()));
+    assert!(oob(ro.try_as_slice(LEN, 1).unwrap_err()));
+    drop(mmap);
+    assert_eq!(read_file(&p), bytes);
+}
+
+#[test]
+fn try_accessors_on_a_thread_that_holds_views_return_none_instead_of_waiting() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "own.bin"), LEN).unwrap();
+    mmap.update_region(0, b"before").unwrap();
+    {
+        let view = mmap.as_slice(0, 6).unwrap();
+        // Another read view is always possible; a write is not.
+        assert_eq!(mmap.try_as_slice(0, 6).unwrap().unwrap(), b"before");
+        assert!(!mmap.try_update_region(0, b"after!").unwrap());
+        assert!(mmap.try_as_slice_mut(100, 1).unwrap().is_none());
+        assert_eq!(view, b"before");
+    }
+    {
+        let guard = mmap.as_slice_mut(0, 6).unwrap();
+        assert!(mmap.try_as_slice(100, 1).unwrap().is_none());
+        assert!(mmap.try_as_slice_mut(100, 1).unwrap().is_none());
+        assert!(!mmap.try_update_region(100, b"x").unwrap());
+        drop(guard);
+    }
+    assert_eq!(mmap.as_slice(0, 6).unwrap(), b"before");
+    assert_eq!(mmap.as_slice(100, 1).unwrap(), &[0]);
+    assert_eq!(mmap.pending_bytes(), 6 + 6, "refused tries count nothing");
+}
+
+#[test]
+fn try_accessors_do_not_wait_for_another_thread() {
+    use std::sync::mpsc;
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "other.bin"), LEN).unwrap();
+    let (held_tx, held_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        // Another thread holds a read view: reads go on, writes would wait.
+        let mmap = &mmap;
+        s.spawn(move || {
+            let _view = mmap.as_slice(0, 8).unwrap();
+            held_tx.send(()).unwrap();
+            done_rx.recv().unwrap();
+        });
+        held_rx.recv().unwrap();
+        assert!(mmap.try_as_slice(0, 8).unwrap().is_some());
+        assert!(!mmap.try_update_region(0, b"x").unwrap());
+        assert!(mmap.try_as_slice_mut(LEN - 1, 1).unwrap().is_none());
+        done_tx.send(()).unwrap();
+    });
+    let (held_tx, held_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        // Another thread holds a writable view: everything would wait.
+        let mmap = &mmap;
+        s.spawn(move || {
+            let _guard = mmap.as_slice_mut(0, 8).unwrap();
+            held_tx.send(()).unwrap();
+            done_rx.recv().unwrap();
+        });
+        held_rx.recv().unwrap();
+        assert!(mmap.try_as_slice(100, 8).unwrap().is_none());
+        assert!(!mmap.try_update_region(100, b"x").unwrap());
+        assert!(mmap.try_as_slice_mut(100, 1).unwrap().is_none());
+        done_tx.send(()).unwrap();
+    });
+    assert!(mmap.try_update_region(100, b"x").unwrap());
+}
+
+#[test]
+fn try_update_region_applies_the_flush_policy() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::builder(path(&dir, "policy.bin"))
+        .size(LEN)
+        .flush_policy(mmap_io::flush::FlushPolicy::Always)
+        .create()
+        .unwrap();
+    assert!(mmap.try_update_region(0, b"durable").unwrap());
+    assert_eq!(mmap.pending_bytes(), 0);
+    assert_eq!(common::dirty_kb(&mmap), 0);
+}
+
+#[cfg(feature = "atomic")]
+#[test]
+fn try_accessors_refuse_bytes_under_an_atomic_view() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "atomic.bin"), LEN).unwrap();
+    let _counter = mmap.atomic_u64(64).unwrap();
+    let invalid = |e: MmapIoError| matches!(e, MmapIoError::InvalidMode(_));
+    assert!(invalid(mmap.try_as_slice(60, 8).unwrap_err()));
+    assert!(invalid(mmap.try_update_region(70, b"x").unwrap_err()));
+    assert!(invalid(mmap.try_as_slice_mut(64, 8).unwrap_err()));
+    assert!(mmap.try_update_region(72, b"next door").unwrap());
+}

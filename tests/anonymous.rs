@@ -19,9 +19,20 @@ fn size_zero_is_refused() {
 }
 
 #[test]
-fn sizes_beyond_the_address_space_are_errors_not_panics() {
-    assert!(AnonymousMmap::new(u64::MAX).is_err());
-    assert!(AnonymousMmap::new(1 << 62).is_err());
+fn sizes_above_the_limit_get_the_published_message() {
+    let limit: u64 = if cfg!(target_pointer_width = "64") {
+        1 << 47
+    } else {
+        1 << 31
+    };
+    for size in [limit + 1, 1 << 62, u64::MAX] {
+        let err = AnonymousMmap::new(size).unwrap_err();
+        let expected = format!("Size {size} exceeds maximum safe limit of {limit} bytes");
+        assert!(
+            matches!(&err, MmapIoError::ResizeFailed(m) if *m == expected),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -78,4 +89,104 @@ fn an_anonymous_map_is_shared_between_threads() {
         t.join().unwrap();
     }
     assert!(format!("{map:?}").contains("AnonymousMmap"));
+}
+
+#[test]
+fn try_accessors_never_wait() {
+    let map = AnonymousMmap::new(4096).unwrap();
+    assert!(map.try_update_region(0, b"abc").unwrap());
+    assert!(map.try_update_region(u64::MAX, b"").unwrap());
+    assert_eq!(map.try_as_slice(0, 3).unwrap().unwrap(), b"abc");
+    map.try_as_mut_slice(3, 1)
+        .unwrap()
+        .unwrap()
+        .copy_from_slice(b"d");
+    {
+        let view = map.as_slice(0, 4).unwrap();
+        assert!(map.try_as_slice(0, 4).unwrap().is_some());
+        assert!(!map.try_update_region(0, b"x").unwrap());
+        assert!(map.try_as_mut_slice(100, 1).unwrap().is_none());
+        assert_eq!(view, b"abcd");
+    }
+    {
+        let _guard = map.as_mut_slice(0, 4).unwrap();
+        assert!(map.try_as_slice(100, 1).unwrap().is_none());
+        assert!(!map.try_update_region(100, b"x").unwrap());
+    }
+    let oob = |e: MmapIoError| matches!(e, MmapIoError::OutOfBounds { .. });
+    assert!(oob(map.try_update_region(4095, b"xy").unwrap_err()));
+    assert!(oob(map.try_as_slice(4096, 1).unwrap_err()));
+    assert!(oob(map.try_as_mut_slice(u64::MAX, 1).unwrap_err()));
+    assert_eq!(map.as_slice(0, 4).unwrap(), b"abcd");
+    assert!(map.as_slice(100, 1).unwrap().iter().all(|&b| b == 0));
+}
+
+#[cfg(feature = "atomic")]
+#[test]
+fn atomic_views_work_on_anonymous_memory_with_the_file_checks() {
+    use std::sync::atomic::Ordering;
+    let map = Arc::new(AnonymousMmap::new(4096).unwrap());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let counter = map.atomic_u64(0).unwrap();
+                for _ in 0..1000 {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    assert_eq!(map.atomic_u64(0).unwrap().load(Ordering::Relaxed), 4000);
+    assert!(matches!(
+        map.atomic_u64(4),
+        Err(MmapIoError::Misaligned {
+            required: 8,
+            offset: 4
+        })
+    ));
+    assert!(matches!(
+        map.atomic_u32_slice(2, 0),
+        Err(MmapIoError::Misaligned {
+            required: 4,
+            offset: 2
+        })
+    ));
+    assert!(matches!(
+        map.atomic_u64(4096),
+        Err(MmapIoError::OutOfBounds { .. })
+    ));
+    assert!(matches!(
+        map.atomic_u32_slice(4000, 25),
+        Err(MmapIoError::OutOfBounds { .. })
+    ));
+    let words = map.atomic_u32_slice(64, 4).unwrap();
+    words[3].store(7, Ordering::Relaxed);
+    // Plain views and writes of those bytes, and atomic views of the other width, are
+    // refused while the view lives; copies are not.
+    let invalid = |e: MmapIoError| matches!(e, MmapIoError::InvalidMode(_));
+    assert!(invalid(map.as_slice(76, 4).unwrap_err()));
+    assert!(invalid(map.update_region(70, b"xx").unwrap_err()));
+    assert!(invalid(map.atomic_u64(72).map(drop).unwrap_err()));
+    let mut copy = [0u8; 4];
+    map.read_into(76, &mut copy).unwrap();
+    assert_eq!(u32::from_ne_bytes(copy), 7);
+    drop(words);
+    {
+        let _plain = map.as_slice(64, 16).unwrap();
+        assert!(invalid(map.atomic_u32(68).map(drop).unwrap_err()));
+    }
+    assert_eq!(map.as_slice(76, 4).unwrap(), &7u32.to_ne_bytes());
+}
+
+#[test]
+fn is_hugepage_backed_is_known_on_linux() {
+    let map = AnonymousMmap::new(64 << 10).unwrap();
+    map.update_region(0, b"x").unwrap();
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            map.is_hugepage_backed(),
+            Some(false),
+            "64 KiB is too small for THP"
+        );
+    }
 }

@@ -37,3 +37,21 @@ fn bytes_outlive_the_view_they_came_from() {
     assert_eq!(by_ref, Bytes::from_static(b"hello"));
     assert_eq!(by_value, Bytes::from_static(b"world"));
 }
+
+#[cfg(feature = "atomic")]
+#[test]
+fn read_bytes_copies_bytes_under_an_atomic_view() {
+    use std::sync::atomic::Ordering;
+    let dir = tempdir();
+    let p = file_with(&dir, "atomic.bin", &[0u8; 64]);
+    let mmap = MemoryMappedFile::open_rw(&p).unwrap();
+    let counter = mmap.atomic_u64(8).unwrap();
+    counter.store(0x0102_0304_0506_0708, Ordering::Relaxed);
+    let body = mmap.read_bytes(0, 24).unwrap();
+    assert_eq!(&body[8..16], &0x0102_0304_0506_0708u64.to_ne_bytes());
+    assert!(matches!(
+        mmap.read_bytes(60, 5),
+        Err(MmapIoError::OutOfBounds { .. })
+    ));
+    assert!(mmap.read_bytes(u64::MAX, 0).unwrap().is_empty());
+}

@@ -99,3 +99,81 @@ fn is_hugepage_backed_agrees_with_smaps() {
     let empty = MemoryMappedFile::open_ro(&p).unwrap();
     assert_eq!(empty.is_hugepage_backed(), None);
 }
+
+#[test]
+fn the_huge_page_hint_survives_resize() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::builder(path(&dir, "grow.bin"))
+        .size(4 << 20)
+        .huge_pages(true)
+        .create()
+        .unwrap();
+    for size in [64 << 20, 2 << 20, 8 << 20] {
+        mmap.resize(size).unwrap();
+        assert!(
+            vm_flags(&mmap).iter().any(|f| f == "hg"),
+            "MADV_HUGEPAGE after resize to {size}"
+        );
+    }
+}
+
+// --- AnonymousMmap::with_huge_pages ---
+
+/// `vm.nr_hugepages`, if it can be read.
+fn huge_page_pool() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/vm/nr_hugepages")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[test]
+fn with_huge_pages_falls_back_to_an_ordinary_mapping_with_the_hint() {
+    // Sizes that are no multiple of a huge page never get MAP_HUGETLB (others may, if the
+    // pool test runs meanwhile). Either way the map works.
+    for size in [4097, 3 << 20, 4 << 20] {
+        let map = mmap_io::AnonymousMmap::with_huge_pages(size).unwrap();
+        assert_eq!(map.len(), size);
+        assert!(map.as_slice(0, size).unwrap().iter().all(|&b| b == 0));
+        map.update_region(size - 4, b"tail").unwrap();
+        assert_eq!(map.as_slice(size - 4, 4).unwrap(), b"tail");
+        if size % (2 << 20) != 0 {
+            // SAFETY: the address is only compared against /proc/self/smaps.
+            let addr = unsafe { map.as_ptr() } as usize;
+            let flags = common::smaps_field(addr, "VmFlags");
+            assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
+            assert!(!flags.split_whitespace().any(|f| f == "ht"), "{flags}");
+        }
+    }
+    assert!(mmap_io::AnonymousMmap::with_huge_pages(0).is_err());
+    assert!(mmap_io::AnonymousMmap::with_huge_pages(u64::MAX).is_err());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn with_huge_pages_uses_the_pool_when_there_is_one() {
+    // Needs root to give the kernel a pool of two huge pages for the test.
+    let Some(before) = huge_page_pool() else {
+        return println!("skipped: no /proc/sys/vm/nr_hugepages");
+    };
+    let set = |n: u64| std::fs::write("/proc/sys/vm/nr_hugepages", n.to_string()).is_ok();
+    if !set(before + 2) || huge_page_pool() < Some(before + 2) {
+        set(before);
+        return println!("skipped: cannot reserve huge pages here (needs root and free memory)");
+    }
+    let result = std::panic::catch_unwind(|| {
+        let map = mmap_io::AnonymousMmap::with_huge_pages(2 << 20).unwrap();
+        map.update_region(0, b"huge").unwrap();
+        assert_eq!(map.as_slice(0, 4).unwrap(), b"huge");
+        assert_eq!(map.is_hugepage_backed(), Some(true));
+        // SAFETY: the address is only compared against /proc/self/smaps.
+        let addr = unsafe { map.as_ptr() } as usize;
+        assert!(common::smaps_field(addr, "VmFlags").contains("ht"));
+        let plain = mmap_io::AnonymousMmap::new(64 << 10).unwrap(); // too small for THP
+        plain.update_region(0, b"small").unwrap();
+        assert_eq!(plain.is_hugepage_backed(), Some(false));
+    });
+    set(before);
+    result.unwrap();
+}

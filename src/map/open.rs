@@ -274,7 +274,7 @@ impl MemoryMappedFile {
     }
 
     /// Hints given at construction that belong to features (best effort: they cannot fail).
-    fn apply_page_hints(&self) {
+    pub(super) fn apply_page_hints(&self) {
         #[cfg(feature = "hugepages")]
         if self.inner.huge_pages {
             self.advise_huge_pages();

@@ -95,6 +95,11 @@ impl MemoryMappedFile {
         let len = guard.len();
         self.inner.len.store(len, Relaxed);
         self.inner.populated.fetch_min(len, Relaxed);
+        drop(guard);
+        if result.is_ok() {
+            // A remap may have made a new mapping, without the hints the old one had.
+            self.apply_page_hints();
+        }
         result.map_err(MmapIoError::from)
     }
 }
