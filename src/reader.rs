@@ -1,14 +1,24 @@
-//! [`MmapReader`]: `io::Read` and `io::Seek` over a mapping.
+//! [`MmapReader`]: `io::Read`, `io::BufRead` and `io::Seek` over a mapping.
 
 use crate::mmap::MemoryMappedFile;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::fmt;
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
-/// A cursor over a mapping, implementing [`io::Read`] and [`io::Seek`].
+/// How many bytes [`MmapReader::fill_buf`] copies at a time from a writable mapping.
+const BUF: usize = 4096;
+
+/// A cursor over a mapping, implementing [`io::Read`], [`io::BufRead`] and [`io::Seek`].
 ///
 /// It behaves like [`std::io::Cursor`]: the position may be set past the end, where reads
 /// return 0 bytes; seeking to a negative position is an error. Each `read` copies under one
 /// guard, so it sees a consistent mapping even while another thread resizes it; it holds
 /// nothing between calls.
+///
+/// [`BufRead`] works on the mapped memory itself where its bytes cannot change: on a
+/// read-only (or read-only copy-on-write) mapping, `fill_buf` returns the rest of the
+/// mapping without copying, so `lines()`, `read_until` and `split` run on mapped bytes. On a
+/// writable mapping, `fill_buf` copies up to 4 KiB into a buffer inside the reader (no lock
+/// is held between calls); a seek drops what is buffered.
 ///
 /// # Examples
 ///
@@ -26,14 +36,37 @@ use std::io::{self, Read, Seek, SeekFrom};
 /// assert_eq!(reader.position(), 14);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+///
+/// Reading a mapped log line by line, on the mapped bytes:
+///
+/// ```
+/// use std::io::BufRead;
+///
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("app.log");
+/// std::fs::write(&path, "start\nrequest 1\nrequest 2\n")?;
+/// let log = mmap_io::MemoryMappedFile::open_ro(&path)?;
+/// let requests = log
+///     .reader()
+///     .lines()
+///     .filter(|line| line.as_ref().is_ok_and(|l| l.starts_with("request")))
+///     .count();
+/// assert_eq!(requests, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct MmapReader<'a> {
     mmap: &'a MemoryMappedFile,
     pos: u64,
+    /// Bytes of a writable mapping copied by `fill_buf`: `buf[..buf_len]` are the bytes at
+    /// `buf_at..`. Inline, so that the reader has no drop glue.
+    buf: [u8; BUF],
+    buf_at: u64,
+    buf_len: usize,
 }
 
 impl MemoryMappedFile {
-    /// A reader over the mapping that implements [`io::Read`] and [`io::Seek`].
+    /// A reader over the mapping that implements [`io::Read`], [`io::BufRead`] and
+    /// [`io::Seek`].
     ///
     /// # Examples
     ///
@@ -55,7 +88,21 @@ impl MemoryMappedFile {
 
 impl<'a> MmapReader<'a> {
     pub(crate) fn new(mmap: &'a MemoryMappedFile) -> Self {
-        Self { mmap, pos: 0 }
+        Self {
+            mmap,
+            pos: 0,
+            buf: [0; BUF],
+            buf_at: 0,
+            buf_len: 0,
+        }
+    }
+
+    /// The buffered bytes from the current position on (empty if it is outside them).
+    fn buffered(&self) -> &[u8] {
+        match self.pos.checked_sub(self.buf_at) {
+            Some(skip) if skip < self.buf_len as u64 => &self.buf[skip as usize..self.buf_len],
+            _ => &[],
+        }
     }
 
     /// The current position, in bytes from the start of the mapping.
@@ -92,20 +139,64 @@ impl<'a> MmapReader<'a> {
     /// ```
     pub fn set_position(&mut self, pos: u64) {
         self.pos = pos;
+        self.buf_len = 0;
     }
 }
 
 impl Read for MmapReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let pos = self.pos;
-        let n = self.mmap.read_upto(pos, buf).map_err(io::Error::other)?;
+        let buffered = self.buffered();
+        let n = if buffered.is_empty() {
+            self.mmap
+                .read_upto(self.pos, buf)
+                .map_err(io::Error::other)?
+        } else {
+            let n = buffered.len().min(buf.len());
+            buf[..n].copy_from_slice(&buffered[..n]);
+            n
+        };
         self.pos += n as u64;
         Ok(n)
     }
 }
 
+impl BufRead for MmapReader<'_> {
+    /// The bytes from the position on: the rest of a read-only mapping, without copying, or
+    /// up to 4 KiB copied from a writable one. Empty at or past the end.
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if let Some(bytes) = self.mmap.ro_bytes() {
+            let start = usize::try_from(self.pos).map_or(bytes.len(), |p| p.min(bytes.len()));
+            return Ok(&bytes[start..]);
+        }
+        if self.buffered().is_empty() {
+            let n = self
+                .mmap
+                .read_upto(self.pos, &mut self.buf)
+                .map_err(io::Error::other)?;
+            self.buf_at = self.pos;
+            self.buf_len = n;
+        }
+        Ok(self.buffered())
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = self.pos.saturating_add(amt as u64);
+    }
+}
+
+impl fmt::Debug for MmapReader<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MmapReader")
+            .field("path", &self.mmap.path())
+            .field("position", &self.pos)
+            .field("len", &self.mmap.len())
+            .finish()
+    }
+}
+
 impl Seek for MmapReader<'_> {
     fn seek(&mut self, style: SeekFrom) -> io::Result<u64> {
+        self.buf_len = 0;
         let (base, delta) = match style {
             SeekFrom::Start(n) => {
                 self.pos = n;

@@ -95,3 +95,170 @@ fn a_reader_sees_the_mapping_after_a_shrink() {
     reader.set_position(48);
     assert_eq!(reader.read(&mut [0u8; 4]).unwrap(), 2);
 }
+
+// --- BufRead ---
+
+/// A log of `n` numbered lines.
+fn log_lines(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| format!("record {i} {}\n", "x".repeat(i % 97)).into_bytes())
+        .collect()
+}
+
+#[test]
+fn lines_read_until_and_split_run_on_every_mode() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let log = log_lines(2000);
+    let p = file_with(&dir, "log.txt", &log);
+    let expected: Vec<String> = Cursor::new(&log).lines().map(Result::unwrap).collect();
+    let mut maps = vec![
+        MemoryMappedFile::open_ro(&p).unwrap(),
+        MemoryMappedFile::open_rw(&p).unwrap(),
+    ];
+    #[cfg(feature = "cow")]
+    maps.extend([
+        MemoryMappedFile::open_cow(&p).unwrap(),
+        MemoryMappedFile::open_cow_writable(&p).unwrap(),
+    ]);
+    for mmap in &maps {
+        let lines: Vec<String> = mmap.reader().lines().map(Result::unwrap).collect();
+        assert_eq!(lines, expected, "{:?}", mmap.mode());
+        let split: Vec<Vec<u8>> = mmap.reader().split(b' ').map(Result::unwrap).collect();
+        let want: Vec<Vec<u8>> = Cursor::new(&log).split(b' ').map(Result::unwrap).collect();
+        assert_eq!(split, want);
+        let mut reader = mmap.reader();
+        reader.seek(SeekFrom::Start(5000)).unwrap();
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line).unwrap();
+        let mut cursor = Cursor::new(&log);
+        cursor.seek(SeekFrom::Start(5000)).unwrap();
+        let mut want = Vec::new();
+        cursor.read_until(b'\n', &mut want).unwrap();
+        assert_eq!(line, want);
+        assert_eq!(reader.position(), cursor.position());
+    }
+}
+
+#[test]
+fn fill_buf_on_a_read_only_mapping_lends_the_mapped_bytes() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let bytes = pattern(3 * 4096 + 7, 2);
+    let p = file_with(&dir, "zero_copy.bin", &bytes);
+    let mmap = MemoryMappedFile::open_ro(&p).unwrap();
+    // SAFETY: the address is only compared.
+    let base = unsafe { mmap.as_ptr() };
+    let mut reader = mmap.reader();
+    reader.consume(100);
+    let rest = reader.fill_buf().unwrap();
+    assert_eq!(rest.as_ptr(), base.wrapping_add(100), "no copy was made");
+    assert_eq!(rest, &bytes[100..]);
+    reader.set_position(u64::MAX);
+    assert!(reader.fill_buf().unwrap().is_empty());
+}
+
+#[test]
+fn fill_buf_on_a_writable_mapping_holds_no_lock_between_calls() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let bytes = pattern(10_000, 4);
+    let p = file_with(&dir, "rw.bin", &bytes);
+    let mmap = MemoryMappedFile::open_rw(&p).unwrap();
+    let mut reader = mmap.reader();
+    let first = reader.fill_buf().unwrap();
+    assert_eq!(first, &bytes[..4096], "at most 4 KiB at a time");
+    reader.consume(4000);
+    // A write between calls neither waits nor is refused: the reader holds nothing.
+    mmap.update_region(9000, b"new").unwrap();
+    assert_eq!(reader.fill_buf().unwrap(), &bytes[4000..4096]);
+    reader.consume(96);
+    assert_eq!(reader.fill_buf().unwrap(), &bytes[4096..8192]);
+    reader.seek(SeekFrom::Start(9000)).unwrap();
+    assert_eq!(&reader.fill_buf().unwrap()[..3], b"new");
+    reader.seek(SeekFrom::End(0)).unwrap();
+    assert!(reader.fill_buf().unwrap().is_empty());
+}
+
+#[test]
+fn a_reader_has_no_drop_glue() {
+    assert!(!std::mem::needs_drop::<mmap_io::mmap::MmapReader<'static>>());
+    // So the mapping may go once the reader is no longer used.
+    let dir = tempdir();
+    let p = file_with(&dir, "glue.bin", b"abc");
+    let mmap = MemoryMappedFile::open_ro(&p).unwrap();
+    let mut reader = mmap.reader();
+    let mut byte = [0u8];
+    reader.read_exact(&mut byte).unwrap();
+    drop(mmap);
+    assert_eq!(byte, *b"a");
+}
+
+mod buf_read_model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::BufRead;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Read(usize),
+        FillConsume(usize),
+        Seek(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0usize..6000).prop_map(Op::Read),
+            (0usize..6000).prop_map(Op::FillConsume),
+            (0u64..12_000).prop_map(Op::Seek),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn reads_fills_and_seeks_agree_with_a_cursor(
+            len in 1usize..10_000,
+            writable in any::<bool>(),
+            ops in prop::collection::vec(op(), 1..30),
+        ) {
+            let dir = tempdir();
+            let bytes = pattern(len, 9);
+            let p = file_with(&dir, "model.bin", &bytes);
+            let mmap = if writable {
+                MemoryMappedFile::open_rw(&p).unwrap()
+            } else {
+                MemoryMappedFile::open_ro(&p).unwrap()
+            };
+            let mut reader = mmap.reader();
+            let mut cursor = Cursor::new(bytes.clone());
+            for op in ops {
+                match op {
+                    Op::Read(n) => {
+                        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+                        let got = reader.read(&mut a).unwrap();
+                        prop_assert!(got > 0 || n == 0 || cursor.position() >= len as u64);
+                        cursor.read_exact(&mut b[..got]).unwrap();
+                        prop_assert_eq!(&a[..got], &b[..got]);
+                    }
+                    Op::FillConsume(n) => {
+                        let want = cursor.fill_buf().unwrap().to_vec();
+                        let got = reader.fill_buf().unwrap().to_vec();
+                        prop_assert!(want.starts_with(&got));
+                        prop_assert_eq!(got.is_empty(), want.is_empty());
+                        let amt = n.min(got.len());
+                        reader.consume(amt);
+                        cursor.consume(amt);
+                    }
+                    Op::Seek(pos) => {
+                        prop_assert_eq!(
+                            reader.seek(SeekFrom::Start(pos)).unwrap(),
+                            cursor.seek(SeekFrom::Start(pos)).unwrap()
+                        );
+                    }
+                }
+                prop_assert_eq!(reader.position(), cursor.position());
+            }
+        }
+    }
+}

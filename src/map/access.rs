@@ -63,7 +63,7 @@ impl MemoryMappedFile {
 
     /// The bytes of a read-only mapping, reached without going through `inner`.
     #[inline(always)]
-    fn ro_bytes(&self) -> Option<&[u8]> {
+    pub(crate) fn ro_bytes(&self) -> Option<&[u8]> {
         self.ro.map(|ro| {
             // SAFETY: `ro` describes the read-only mapping `self.inner` owns, which lives as
             // long as `self` and is never written, moved or resized.
