@@ -295,6 +295,10 @@ impl AnonymousMmap {
     }
 }
 
+// As for `MemoryMappedFile`: a panic leaves nothing of the crate's half done.
+impl std::panic::UnwindSafe for AnonymousMmap {}
+impl std::panic::RefUnwindSafe for AnonymousMmap {}
+
 impl fmt::Debug for AnonymousMmap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AnonymousMmap")

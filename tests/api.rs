@@ -1,5 +1,6 @@
-//! The 1.0 API, item by item: each function is coerced to the exact signature API-1.0.md
-//! lists, so a signature that drifts stops this file from compiling.
+//! The 1.0 and 1.1 API, item by item: each function is coerced to the exact signature the
+//! published crate has, and each auto trait is asserted, so a signature or trait that drifts
+//! stops this file from compiling.
 #![allow(clippy::type_complexity, clippy::extra_unused_lifetimes)]
 
 use mmap_io::errors::Result;
@@ -307,4 +308,161 @@ fn bytes_signatures() {
         (bytes::Bytes::from(&s), bytes::Bytes::from(s))
     }
     let _ = conversions;
+}
+
+// --- 1.1 ---
+
+mod glob_import {
+    // `use mmap_io::*;` must leave std's two-parameter `Result` usable: the crate root does
+    // not re-export `Result`.
+    #[allow(unused_imports)]
+    use mmap_io::*;
+
+    #[test]
+    fn a_glob_import_leaves_std_result_alone() {
+        let parsed: Result<u8, std::num::ParseIntError> = "7".parse();
+        assert_eq!(parsed, Ok(7));
+        let _: fn(&std::path::Path, u64) -> Result<MemoryMappedFile, MmapIoError> =
+            |p, n| create_mmap(p, n);
+        let _: fn(&std::path::Path, MmapMode) -> Result<MemoryMappedFile, MmapIoError> =
+            |p, m| load_mmap(p, m);
+        let _: fn(&MemoryMappedFile, u64, &[u8]) -> Result<(), MmapIoError> = update_region;
+        let _: fn(&MemoryMappedFile) -> Result<(), MmapIoError> = flush;
+        let _: fn(&std::path::Path, &std::path::Path) -> Result<(), MmapIoError> =
+            |a, b| copy_mmap(a, b);
+        let _: fn(&std::path::Path) -> Result<(), MmapIoError> = |p| delete_mmap(p);
+        let _: Option<(
+            TouchHint,
+            MappedSlice<'_>,
+            MappedSliceMut<'_>,
+            AnonymousMmap,
+        )> = None;
+        #[cfg(feature = "iterator")]
+        let _: Option<(ChunkIterator<'_>, PageIterator<'_>)> = None;
+        #[cfg(feature = "advise")]
+        let _: Option<MmapAdvice> = None;
+        #[cfg(feature = "watch")]
+        let _: Option<(ChangeEvent, ChangeKind, WatchHandle)> = None;
+    }
+}
+
+#[test]
+fn memory_mapped_file_1_1_signatures() {
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, u64) -> Result<Option<MappedSlice<'a>>> =
+        MemoryMappedFile::try_as_slice;
+    let _: for<'a> fn(&'a MemoryMappedFile, u64, u64) -> Result<Option<MappedSliceMut<'a>>> =
+        MemoryMappedFile::try_as_slice_mut;
+    let _: fn(&MemoryMappedFile, u64, &[u8]) -> Result<bool> = MemoryMappedFile::try_update_region;
+    let _: fn(&MemoryMappedFile) -> Result<()> = MemoryMappedFile::schedule_flush;
+    let _: fn(&MemoryMappedFile, u64, u64) -> Result<()> = MemoryMappedFile::schedule_flush_range;
+    let _: fn(MemoryMappedFileBuilder) -> Result<MemoryMappedFile> =
+        MemoryMappedFileBuilder::create_new;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, u64) -> Result<Option<MappedSlice<'a>>> =
+        AnonymousMmap::try_as_slice;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, u64) -> Result<Option<MappedSliceMut<'a>>> =
+        AnonymousMmap::try_as_mut_slice;
+    let _: fn(&AnonymousMmap, u64, &[u8]) -> Result<bool> = AnonymousMmap::try_update_region;
+    let _: fn(&AnonymousMmap) -> Option<bool> = AnonymousMmap::is_hugepage_backed;
+    fn buf_read<'a>() {
+        fn is_buf_read<R: std::io::BufRead>() {}
+        is_buf_read::<MmapReader<'a>>();
+        let _: for<'b> fn(&'b mut MmapReader<'a>) -> std::io::Result<&'b [u8]> =
+            <MmapReader<'a> as std::io::BufRead>::fill_buf;
+        let _: fn(&mut MmapReader<'a>, usize) = <MmapReader<'a> as std::io::BufRead>::consume;
+    }
+    let _ = buf_read;
+    fn debug<T: std::fmt::Debug>() {}
+    debug::<MappedSliceMut<'_>>();
+    assert!(!std::mem::needs_drop::<MmapReader<'_>>());
+}
+
+#[cfg(feature = "cow")]
+#[test]
+fn cow_1_1_signatures() {
+    let _: fn(P) -> Result<MemoryMappedFile> = MemoryMappedFile::open_cow_writable::<P>;
+    let _: fn(&MemoryMappedFile) -> bool = MemoryMappedFile::is_cow_writable;
+    let _: fn(MemoryMappedFileBuilder, bool) -> MemoryMappedFileBuilder =
+        MemoryMappedFileBuilder::cow_writable;
+}
+
+#[cfg(feature = "hugepages")]
+#[test]
+fn hugepages_1_1_signatures() {
+    let _: fn(u64) -> Result<AnonymousMmap> = AnonymousMmap::with_huge_pages;
+}
+
+#[cfg(feature = "atomic")]
+#[test]
+fn anonymous_atomic_signatures() {
+    use mmap_io::atomic::{AtomicSliceView, AtomicView};
+    use std::sync::atomic::{AtomicU32, AtomicU64};
+    let _: for<'a> fn(&'a AnonymousMmap, u64) -> Result<AtomicView<'a, AtomicU32>> =
+        AnonymousMmap::atomic_u32;
+    let _: for<'a> fn(&'a AnonymousMmap, u64) -> Result<AtomicView<'a, AtomicU64>> =
+        AnonymousMmap::atomic_u64;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, usize) -> Result<AtomicSliceView<'a, AtomicU32>> =
+        AnonymousMmap::atomic_u32_slice;
+    let _: for<'a> fn(&'a AnonymousMmap, u64, usize) -> Result<AtomicSliceView<'a, AtomicU64>> =
+        AnonymousMmap::atomic_u64_slice;
+    fn derefs<V: std::ops::Deref<Target = AtomicU32>, S: std::ops::Deref<Target = [AtomicU64]>>() {}
+    derefs::<AtomicView<'_, AtomicU32>, AtomicSliceView<'_, AtomicU64>>();
+}
+
+#[cfg(feature = "watch")]
+#[test]
+fn watch_takes_an_fn_mut() {
+    fn watch(m: &MemoryMappedFile) -> Result<mmap_io::WatchHandle> {
+        let mut seen = 0u64;
+        m.watch(move |_| seen += 1)
+    }
+    let _ = watch;
+}
+
+/// Auto traits as the published 1.1 has them: values move into `thread::scope`, rayon
+/// pools and async tasks, and guards may be released on another thread.
+#[test]
+fn auto_traits_match() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn send_sync<T: Send + Sync>() {}
+    fn unpin<T: Unpin>() {}
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    send_sync::<MemoryMappedFile>();
+    send_sync::<AnonymousMmap>();
+    send_sync::<MappedSlice<'_>>();
+    send_sync::<MappedSliceMut<'_>>();
+    send_sync::<MmapReader<'_>>();
+    send_sync::<MemoryMappedFileBuilder>();
+    send_sync::<Segment>();
+    send_sync::<SegmentMut>();
+    send_sync::<MmapIoError>();
+    unpin::<MemoryMappedFile>();
+    unpin::<MappedSlice<'_>>();
+    unpin::<MappedSliceMut<'_>>();
+    unpin::<MmapReader<'_>>();
+    unwind_safe::<MemoryMappedFileBuilder>();
+    unwind_safe::<MmapMode>();
+    unwind_safe::<MemoryMappedFile>();
+    unwind_safe::<AnonymousMmap>();
+    #[cfg(feature = "iterator")]
+    {
+        use mmap_io::iterator::{
+            ChunkIterator, ChunkIteratorMut, ChunkIteratorOwned, PageIterator, PageIteratorOwned,
+        };
+        send_sync::<ChunkIterator<'_>>();
+        send_sync::<ChunkIteratorMut<'_>>();
+        send_sync::<ChunkIteratorOwned<'_>>();
+        send_sync::<PageIterator<'_>>();
+        send_sync::<PageIteratorOwned<'_>>();
+    }
+    #[cfg(feature = "atomic")]
+    {
+        use mmap_io::atomic::{AtomicSliceView, AtomicView};
+        use std::sync::atomic::{AtomicU32, AtomicU64};
+        send_sync::<AtomicView<'_, AtomicU64>>();
+        send_sync::<AtomicView<'_, AtomicU32>>();
+        send_sync::<AtomicSliceView<'_, AtomicU64>>();
+        send_sync::<AtomicSliceView<'_, AtomicU32>>();
+    }
+    #[cfg(feature = "watch")]
+    send_sync::<mmap_io::WatchHandle>();
 }

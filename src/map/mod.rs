@@ -187,6 +187,13 @@ unsafe impl Send for MemoryMappedFile {}
 // SAFETY: as above; shared access only reads the mapping.
 unsafe impl Sync for MemoryMappedFile {}
 
+// A panic that unwinds through a user's closure leaves the handle's own state consistent:
+// guards release on drop, no invariant of the crate spans user code, and the mapped bytes
+// are plain data (a write cut short leaves bytes half written, as for any buffer). So a
+// handle may cross `catch_unwind`.
+impl std::panic::UnwindSafe for MemoryMappedFile {}
+impl std::panic::RefUnwindSafe for MemoryMappedFile {}
+
 impl MemoryMappedFile {
     /// Length of the mapping in bytes.
     ///
