@@ -67,6 +67,17 @@ impl MapLock {
         checked_write(self.write()?, offset, len)
     }
 
+    /// Checks `len` bytes at `offset` against the mapping `guard` (from this lock) holds
+    /// and its atomic views, as [`write_range`](Self::write_range) does.
+    pub(crate) fn checked_write<'a>(
+        &'a self,
+        guard: WriteGuard<'a>,
+        offset: u64,
+        len: u64,
+    ) -> Result<(WriteGuard<'a>, Range<usize>)> {
+        checked_write(guard, offset, len)
+    }
+
     /// Like [`write_range`](Self::write_range), but `None` where it would wait.
     pub(crate) fn try_write_range(
         &self,

@@ -2,7 +2,6 @@
 
 use crate::errors::{out_of_bounds, Result};
 use crate::mmap::{MappedSlice, MappedSliceMut, MemoryMappedFile};
-use crate::utils::ensure_in_bounds;
 use std::sync::Arc;
 
 /// A read-only window of `len` bytes at `offset` into a shared mapping.
@@ -81,7 +80,7 @@ macro_rules! segment_common {
             /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the window
             /// does not fit in the mapping.
             pub fn new(parent: Arc<MemoryMappedFile>, offset: u64, len: u64) -> Result<Self> {
-                ensure_in_bounds(offset, len, parent.len())?;
+                crate::range::checked(offset, len, parent.len() as usize)?;
                 Ok(Self {
                     parent,
                     offset,
@@ -111,7 +110,7 @@ macro_rules! segment_common {
 
             /// Whether the window still fits in the mapping (it may not after a shrink). See [`new`](Self::new) for an example.
             pub fn is_valid(&self) -> bool {
-                ensure_in_bounds(self.offset, self.len, self.parent.len()).is_ok()
+                crate::range::checked(self.offset, self.len, self.parent.len() as usize).is_ok()
             }
         }
     };
@@ -186,16 +185,16 @@ impl SegmentMut {
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `data` is longer
-    /// than the window (`offset` 0 and `total` the window's length, relative to the window)
-    /// or the mapping shrank below it: nothing is written. Otherwise as
+    /// than the window, or if the mapping shrank below the window (even when `data` alone
+    /// would still fit): nothing is written. Its fields are relative to the window: `offset`
+    /// 0, `len` the data's length, `total` the window's length, or the bytes of it the
+    /// mapping still has. The window is checked under the write lock, so a concurrent
+    /// `resize` cannot slip between the check and the write. Otherwise as
     /// [`MemoryMappedFile::update_region`].
     pub fn write(&self, data: &[u8]) -> Result<()> {
         if data.len() as u64 > self.len {
             return Err(out_of_bounds(0, data.len() as u64, self.len));
         }
-        if !self.is_valid() {
-            return Err(out_of_bounds(self.offset, self.len, self.parent.len()));
-        }
-        self.parent.update_region(self.offset, data)
+        self.parent.update_window(self.offset, self.len, data)
     }
 }

@@ -207,6 +207,60 @@ fn segments_that_no_longer_fit_report_invalid_and_out_of_bounds() {
 }
 
 #[test]
+fn a_segment_cut_short_refuses_writes_that_would_still_fit_with_window_relative_errors() {
+    let dir = tempdir();
+    let mmap = Arc::new(MemoryMappedFile::create_rw(path(&dir, "cut.bin"), 8192).unwrap());
+    let seg = SegmentMut::new(Arc::clone(&mmap), 4000, 200).unwrap();
+    let zero = SegmentMut::new(Arc::clone(&mmap), 8192, 0).unwrap();
+    mmap.resize(4096).unwrap();
+    // 96 bytes of the window are left: a 10-byte write would fit the mapping, but the
+    // window no longer does.
+    let err = seg.write(&[1; 10]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MmapIoError::OutOfBounds {
+                offset: 0,
+                len: 10,
+                total: 96
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        seg.write(b""),
+        Err(MmapIoError::OutOfBounds {
+            offset: 0,
+            len: 0,
+            total: 96
+        })
+    ));
+    let err = seg.write(&[1; 300]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MmapIoError::OutOfBounds {
+                offset: 0,
+                len: 300,
+                total: 200
+            }
+        ),
+        "{err}"
+    );
+    zero.write(b"").unwrap();
+    assert!(mmap.as_slice(4000, 96).unwrap().iter().all(|&b| b == 0));
+    mmap.resize(3000).unwrap();
+    assert!(matches!(
+        seg.write(&[1; 10]),
+        Err(MmapIoError::OutOfBounds {
+            offset: 0,
+            len: 10,
+            total: 0
+        })
+    ));
+}
+
+#[test]
 fn concurrent_readers_writers_and_resizers_stay_consistent() {
     // Each record is 64 bytes of one value; readers check they never see a torn or
     // out-of-range record while another thread grows and shrinks the mapping.

@@ -204,6 +204,32 @@ impl MemoryMappedFile {
         }
     }
 
+    /// [`update_region`](Self::update_region) of `data` (at most `window` bytes) at the start
+    /// of a window of `window` bytes at `offset`, which must lie in the mapping as it is
+    /// under the write guard: a segment's write. Errors are relative to the window.
+    pub(crate) fn update_window(&self, offset: u64, window: u64, data: &[u8]) -> Result<()> {
+        let lock = self.writable()?;
+        let fits = |len: usize| {
+            let available = (len as u64).saturating_sub(offset).min(window);
+            if available == window {
+                Ok(())
+            } else {
+                Err(crate::errors::out_of_bounds(
+                    0,
+                    data.len() as u64,
+                    available,
+                ))
+            }
+        };
+        if data.is_empty() {
+            return fits(self.len() as usize);
+        }
+        let guard = lock.write()?;
+        fits(guard.len())?;
+        let (guard, r) = lock.checked_write(guard, offset, data.len() as u64)?;
+        self.write_checked(guard, r, data)
+    }
+
     /// Copies `data` to the range `r` that `write_range` checked for `guard`, then applies
     /// the flush policy.
     #[inline(always)]
