@@ -1,9 +1,11 @@
-//! Access-pattern hints for the kernel: [`MmapAdvice`] and
-//! [`MemoryMappedFile::advise`].
+//! Access-pattern hints for the kernel: [`MmapAdvice`], [`MemoryMappedFile::advise`], and
+//! `advise` / `advise_range` on the [raw maps](crate::raw).
 
 use crate::errors::{MmapIoError, Result};
 use crate::mmap::MemoryMappedFile;
 use crate::os::Advice;
+use crate::raw::{self, Backing, RawMmap, RawMmapMut};
+use std::io;
 
 /// How a range of a mapping is going to be used (`madvise`).
 ///
@@ -99,4 +101,120 @@ impl MemoryMappedFile {
         unsafe { crate::os::advise(guard.base(), r.start, r.len(), Advice::DontNeed) }
             .map_err(|e| MmapIoError::AdviceFailed(e.to_string()))
     }
+}
+
+impl RawMmap {
+    /// Tells the kernel how the whole window will be used (`madvise`); see
+    /// [`advise_range`](Self::advise_range).
+    ///
+    /// # Errors
+    ///
+    /// As for [`advise_range`](Self::advise_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MmapAdvice;
+    ///
+    /// let map = mmap_io::raw::RawMmapMut::map_anon(8192)?.make_read_only()?;
+    /// map.advise(MmapAdvice::Sequential)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn advise(&self, advice: MmapAdvice) -> io::Result<()> {
+        advise_raw(self, self.backing, advice, 0, self.len())
+    }
+
+    /// Tells the kernel how `len` bytes at `offset` will be used (`madvise`). Any offset
+    /// works: the range is widened to whole pages. An empty range is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] if the range is not within the window (checked
+    /// without overflow), or for [`MmapAdvice::DontNeed`] on a copy-on-write or anonymous
+    /// map, where it would throw written bytes away; the OS error if the kernel refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MmapAdvice;
+    ///
+    /// let map = mmap_io::raw::RawMmapMut::map_anon(8192)?.make_read_only()?;
+    /// map.advise_range(MmapAdvice::WillNeed, 100, 5000)?;
+    /// assert!(map.advise_range(MmapAdvice::DontNeed, 0, 8192).is_err()); // anonymous
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn advise_range(&self, advice: MmapAdvice, offset: usize, len: usize) -> io::Result<()> {
+        advise_raw(self, self.backing, advice, offset, len)
+    }
+}
+
+impl RawMmapMut {
+    /// Tells the kernel how the whole map will be used (`madvise`); see
+    /// [`advise_range`](Self::advise_range).
+    ///
+    /// # Errors
+    ///
+    /// As for [`advise_range`](Self::advise_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MmapAdvice;
+    ///
+    /// mmap_io::raw::RawMmapMut::map_anon(8192)?.advise(MmapAdvice::Random)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn advise(&self, advice: MmapAdvice) -> io::Result<()> {
+        advise_raw(self, self.backing, advice, 0, self.len())
+    }
+
+    /// Tells the kernel how `len` bytes at `offset` will be used (`madvise`). Any offset
+    /// works: the range is widened to whole pages. An empty range is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] if the range is not within the map (checked without
+    /// overflow), or for [`MmapAdvice::DontNeed`] on a copy-on-write or anonymous map, where
+    /// it would throw written bytes away; the OS error if the kernel refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mmap_io::MmapAdvice;
+    ///
+    /// let map = mmap_io::raw::RawMmapMut::map_anon(8192)?;
+    /// map.advise_range(MmapAdvice::WillNeed, 4095, 2)?;
+    /// assert!(map.advise_range(MmapAdvice::DontNeed, 0, 8192).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn advise_range(&self, advice: MmapAdvice, offset: usize, len: usize) -> io::Result<()> {
+        advise_raw(self, self.backing, advice, offset, len)
+    }
+}
+
+/// Checks `offset..offset + len` of `bytes`, a whole raw map, and whether `advice` is safe
+/// for its `backing`, then gives the advice for the pages covering the range.
+fn advise_raw(
+    bytes: &[u8],
+    backing: Backing,
+    advice: MmapAdvice,
+    offset: usize,
+    len: usize,
+) -> io::Result<()> {
+    raw::check_range(offset, len, bytes.len())?;
+    if advice == MmapAdvice::DontNeed && backing != Backing::SharedFile {
+        return Err(raw::invalid_input(
+            "DontNeed would discard the written pages of a copy-on-write or anonymous map"
+                .to_owned(),
+        ));
+    }
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: the range was checked to lie within `bytes`, which borrows a live map. The
+    // facade widens it to whole pages, which stay within the OS mapping: it starts at the
+    // page below the first byte and ends on a page boundary. The one destructive hint,
+    // DontNeed, reaches only a shared file mapping here, whose pages are the file's page
+    // cache: dropping them loses nothing, and the next access reads the same bytes back.
+    unsafe { crate::os::advise(bytes.as_ptr(), offset, len, Advice::from(advice)) }
 }

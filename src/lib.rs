@@ -78,6 +78,7 @@ pub mod iterator;
 pub mod lock;
 pub mod manager;
 pub mod mmap;
+pub mod raw;
 pub mod segment;
 pub mod utils;
 #[cfg(feature = "watch")]

@@ -1,7 +1,10 @@
-//! Keeping pages in RAM: [`MemoryMappedFile::lock`] and friends (`mlock`).
+//! Keeping pages in RAM: [`MemoryMappedFile::lock`] and friends (`mlock`), and `lock` /
+//! `unlock` on the [raw maps](crate::raw).
 
 use crate::errors::{MmapIoError, Result};
 use crate::mmap::MemoryMappedFile;
+use crate::raw::{RawMmap, RawMmapMut};
+use std::io;
 
 impl MemoryMappedFile {
     /// Locks the pages covering `len` bytes at `offset` in RAM, so they are never swapped
@@ -101,5 +104,102 @@ impl MemoryMappedFile {
             unsafe { crate::os::unlock(base, start, len) }
         })
         .map_err(|e| e.into_error(|e| MmapIoError::UnlockFailed(e.to_string())))
+    }
+}
+
+impl RawMmap {
+    /// Locks every page of the window in RAM (`mlock`) until [`unlock`](Self::unlock) or
+    /// the map is dropped. A no-op for an empty window.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the kernel refuses, typically because the process lacks
+    /// `CAP_IPC_LOCK` and the map exceeds `RLIMIT_MEMLOCK`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = mmap_io::raw::RawMmapMut::map_anon(4096)?.make_read_only()?;
+    /// if map.lock().is_ok() {
+    ///     map.unlock()?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lock(&self) -> io::Result<()> {
+        lock_raw(self, true)
+    }
+
+    /// Unlocks every page of the window (`munlock`); unlocking pages that are not locked is
+    /// not an error.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the kernel refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// mmap_io::raw::RawMmapMut::map_anon(4096)?.make_read_only()?.unlock()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unlock(&self) -> io::Result<()> {
+        lock_raw(self, false)
+    }
+}
+
+impl RawMmapMut {
+    /// Locks every page of the map in RAM (`mlock`) until [`unlock`](Self::unlock) or the
+    /// map is dropped. A no-op for an empty map.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the kernel refuses, typically because the process lacks
+    /// `CAP_IPC_LOCK` and the map exceeds `RLIMIT_MEMLOCK`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = mmap_io::raw::RawMmapMut::map_anon(4096)?;
+    /// if map.lock().is_ok() {
+    ///     map.unlock()?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lock(&self) -> io::Result<()> {
+        lock_raw(self, true)
+    }
+
+    /// Unlocks every page of the map (`munlock`); unlocking pages that are not locked is
+    /// not an error.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the kernel refuses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// mmap_io::raw::RawMmapMut::map_anon(4096)?.unlock()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unlock(&self) -> io::Result<()> {
+        lock_raw(self, false)
+    }
+}
+
+/// Locks (or unlocks) the pages covering `bytes`, a whole raw map.
+fn lock_raw(bytes: &[u8], lock: bool) -> io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let (ptr, len) = (bytes.as_ptr(), bytes.len());
+    // SAFETY: `bytes` borrows a live map; the facade widens it to the whole pages of its OS
+    // mapping. Locking or unlocking pages does not change what they hold.
+    unsafe {
+        if lock {
+            crate::os::lock(ptr, 0, len)
+        } else {
+            crate::os::unlock(ptr, 0, len)
+        }
     }
 }

@@ -7,6 +7,21 @@ pub(crate) fn page_size() -> usize {
     4096
 }
 
+/// The alignment the OS mapping of a file window starts at: Windows' allocation
+/// granularity, 64 KiB on every Windows version; unknown elsewhere.
+pub(crate) fn offset_granularity() -> io::Result<usize> {
+    if cfg!(windows) {
+        Ok(64 * 1024)
+    } else {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Unknown on this platform.
+pub(crate) fn huge_page_size() -> Option<usize> {
+    None
+}
+
 /// See the Unix back end.
 ///
 /// # Safety

@@ -9,6 +9,35 @@ pub(crate) fn page_size() -> usize {
     *PAGE_SIZE.get_or_init(rustix::param::page_size)
 }
 
+/// The alignment the OS mapping of a file window starts at: the page size (memmap2 maps
+/// from the offset rounded down to it and hides the leading bytes).
+pub(crate) fn offset_granularity() -> io::Result<usize> {
+    Ok(page_size())
+}
+
+/// The default huge page size (`Hugepagesize` in `/proc/meminfo`), where the kernel has one.
+pub(crate) fn huge_page_size() -> Option<usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        static HUGE_PAGE_SIZE: OnceLock<Option<usize>> = OnceLock::new();
+        *HUGE_PAGE_SIZE.get_or_init(|| {
+            let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+            let line = meminfo
+                .lines()
+                .find_map(|l| l.strip_prefix("Hugepagesize:"))?;
+            let kb = line
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse::<usize>()
+                .ok()?;
+            kb.checked_mul(1024).filter(|&n| n > 0)
+        })
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    None
+}
+
 /// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough.
 ///
 /// # Safety
