@@ -2,6 +2,7 @@
 
 use crate::errors::{out_of_bounds, Result};
 use crate::mmap::{MappedSlice, MappedSliceMut, MemoryMappedFile};
+use crate::utils::ensure_in_bounds;
 use std::sync::Arc;
 
 /// A read-only window of `len` bytes at `offset` into a shared mapping.
@@ -80,7 +81,7 @@ macro_rules! segment_common {
             /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the window
             /// does not fit in the mapping.
             pub fn new(parent: Arc<MemoryMappedFile>, offset: u64, len: u64) -> Result<Self> {
-                crate::range::checked(offset, len, parent.len() as usize)?;
+                ensure_in_bounds(offset, len, parent.len())?;
                 Ok(Self {
                     parent,
                     offset,
@@ -110,7 +111,7 @@ macro_rules! segment_common {
 
             /// Whether the window still fits in the mapping (it may not after a shrink). See [`new`](Self::new) for an example.
             pub fn is_valid(&self) -> bool {
-                crate::range::checked(self.offset, self.len, self.parent.len() as usize).is_ok()
+                ensure_in_bounds(self.offset, self.len, self.parent.len()).is_ok()
             }
         }
     };

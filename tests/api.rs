@@ -412,8 +412,11 @@ fn anonymous_atomic_signatures() {
 #[test]
 fn watch_takes_an_fn_mut() {
     fn watch(m: &MemoryMappedFile) -> Result<mmap_io::WatchHandle> {
-        let mut seen = 0u64;
-        m.watch(move |_| seen += 1)
+        let mut seen = Vec::new();
+        m.watch(move |e| {
+            seen.push(e.kind);
+            assert!(!seen.is_empty());
+        })
     }
     let _ = watch;
 }

@@ -211,7 +211,7 @@ fn a_segment_cut_short_refuses_writes_that_would_still_fit_with_window_relative_
     let dir = tempdir();
     let mmap = Arc::new(MemoryMappedFile::create_rw(path(&dir, "cut.bin"), 8192).unwrap());
     let seg = SegmentMut::new(Arc::clone(&mmap), 4000, 200).unwrap();
-    let zero = SegmentMut::new(Arc::clone(&mmap), 8192, 0).unwrap();
+    let zero = SegmentMut::new(Arc::clone(&mmap), 4096, 0).unwrap();
     mmap.resize(4096).unwrap();
     // 96 bytes of the window are left: a 10-byte write would fit the mapping, but the
     // window no longer does.

@@ -209,11 +209,11 @@ impl MemoryMappedFile {
     /// under the write guard: a segment's write. Errors are relative to the window.
     pub(crate) fn update_window(&self, offset: u64, window: u64, data: &[u8]) -> Result<()> {
         let lock = self.writable()?;
-        let fits = |len: usize| {
-            let available = (len as u64).saturating_sub(offset).min(window);
-            if available == window {
-                Ok(())
-            } else {
+        // As `Segment::is_valid`: the whole window, `offset` included, lies in the mapping.
+        let fits = |len: usize| match offset.checked_add(window) {
+            Some(end) if end <= len as u64 => Ok(()),
+            _ => {
+                let available = (len as u64).saturating_sub(offset).min(window);
                 Err(crate::errors::out_of_bounds(
                     0,
                     data.len() as u64,

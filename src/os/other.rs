@@ -68,12 +68,6 @@ pub(crate) unsafe fn unlock(_base: *const u8, _offset: usize, _len: usize) -> io
     Err(io::ErrorKind::Unsupported.into())
 }
 
-/// No `MAP_HUGETLB` here.
-#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
-pub(crate) fn huge_page_size() -> Option<usize> {
-    None
-}
-
 /// Unknown on this platform.
 pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
     None

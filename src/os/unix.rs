@@ -155,20 +155,6 @@ pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
     Some(huge_kb > 0)
 }
 
-/// The default size of `MAP_HUGETLB` pages (`Hugepagesize` in `/proc/meminfo`), if any.
-#[cfg_attr(not(feature = "hugepages"), allow(dead_code))]
-pub(crate) fn huge_page_size() -> Option<usize> {
-    if !cfg!(any(target_os = "linux", target_os = "android")) {
-        return None;
-    }
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("Hugepagesize:"))?;
-    let kb: usize = line.trim().trim_end_matches("kB").trim().parse().ok()?;
-    kb.checked_mul(1024)
-}
-
 /// The address range of an smaps entry header line (`start-end perms ...`).
 fn smaps_range(line: &str) -> Option<(usize, usize)> {
     let (lo, hi) = line.split_whitespace().next()?.split_once('-')?;
