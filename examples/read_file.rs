@@ -3,7 +3,7 @@
 //! `cargo run --example read_file`
 
 use mmap_io::MemoryMappedFile;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
@@ -20,8 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::str::from_utf8(&first_line)?
     );
 
-    // As an io::Read, for code that wants a reader.
-    for line in BufReader::new(mmap.reader()).lines() {
+    // As an io::BufRead: `lines()` runs on the mapped bytes, with no buffer in between.
+    for line in mmap.reader().lines() {
         println!("  line: {}", line?);
     }
 

@@ -228,7 +228,7 @@ impl AnonymousMmap {
     }
 
     /// Whether any part of the mapping is backed by huge pages (transparent huge pages in
-    /// use, or `MAP_HUGETLB` pages from [`with_huge_pages`](Self::with_huge_pages)), as the
+    /// use, or `MAP_HUGETLB` pages from `with_huge_pages`), as the
     /// kernel reports it in `/proc/self/smaps`; `None` where that cannot be known.
     ///
     /// # Examples

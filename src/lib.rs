@@ -5,6 +5,10 @@
 //! are guarded so that no view ever outlives the pages it borrows, even across
 //! [`resize`](MemoryMappedFile::resize). [`flush`](MemoryMappedFile::flush) is durable on
 //! every call, and a [`FlushPolicy`](flush::FlushPolicy) adds automatic flushing.
+//! [`raw`] has memmap2's shapes with checked windows, for code that wants a plain map.
+//!
+//! The API is that of `mmap-io` 1.1, item for item, so code written for it compiles
+//! unchanged.
 //!
 //! ```
 //! use mmap_io::MemoryMappedFile;
@@ -29,8 +33,8 @@
 //! | `iterator` (default) | `chunks`, `pages`, `chunks_mut` iterators |
 //! | `atomic` | `AtomicU32`/`AtomicU64` views into a mapping |
 //! | `locking` | `lock`/`unlock` pages in RAM |
-//! | `cow` | copy-on-write mappings (`open_cow`, `MmapMode::CopyOnWrite`) |
-//! | `hugepages` | best-effort transparent huge pages |
+//! | `cow` | copy-on-write mappings (`open_cow`, `open_cow_writable`, `MmapMode::CopyOnWrite`) |
+//! | `hugepages` | best-effort transparent huge pages, `AnonymousMmap::with_huge_pages` |
 //! | `watch` | file change notifications |
 //! | `async` | executor-agnostic async helpers |
 //! | `bytes` | `bytes::Bytes` conversions |

@@ -74,7 +74,7 @@ impl MemoryMappedFile {
     /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
     ///
     /// Available where the bytes can never change through the mapping: read-only mappings
-    /// and read-only copy-on-write mappings ([`open_cow`](Self::open_cow)). Writable mappings
+    /// and read-only copy-on-write mappings (`open_cow`). Writable mappings
     /// refuse it; use [`as_slice`](Self::as_slice) for a guarded view there.
     ///
     /// # Errors

@@ -127,7 +127,7 @@ pub(crate) const COW_READ_ONLY: &str =
 /// starved by new readers. A thread may hold several read views at once; a call that would
 /// wait for a view the calling thread made returns [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once
 /// instead of deadlocking. Atomic views never hold writers back, but no plain view or write
-/// of their bytes may live with them (see [`atomic`](crate::atomic)). Handles of one file in
+/// of their bytes may live with them (see the `atomic` module). Handles of one file in
 /// the process never shrink it under each other: [`resize`](Self::resize) and truncating
 /// creates return [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) instead.
 ///
