@@ -373,6 +373,7 @@ impl MemoryMappedFile {
     }
 
     /// Whether this is a copy-on-write mapping whose private pages accept writes.
+    #[cfg_attr(not(any(feature = "cow", feature = "advise")), allow(dead_code))]
     #[inline]
     pub(crate) fn is_private_writable(&self) -> bool {
         self.inner.mode == MmapMode::CopyOnWrite && matches!(self.inner.map, Map::Writable(_))
