@@ -224,10 +224,12 @@ impl ChunkIteratorMut<'_> {
     where
         F: FnMut(u64, &mut [u8]) -> std::result::Result<(), E>,
     {
-        let (guard, whole) = self.mmap.writable()?.write_range(0, self.mmap.len())?;
+        let lock = self.mmap.writable()?;
         if self.chunk == 0 {
+            // Nothing to visit: the mode is the only thing to check.
             return Ok(Ok(()));
         }
+        let (guard, whole) = lock.write_range(0, self.mmap.len())?;
         // SAFETY: the write guard holds the whole mapping exclusively (checked against it,
         // and against atomic views), and `guard` outlives the borrow.
         let bytes = unsafe { std::slice::from_raw_parts_mut(guard.base(), whole.end) };
@@ -255,6 +257,9 @@ impl MemoryMappedFile {
     ///
     /// Each item is a [`MappedSlice`] holding its own lock; a `chunk_size` of 0 yields
     /// nothing. See the [module docs](crate::iterator) for how items and `resize` interact.
+    /// An item cannot be made while the calling thread holds a
+    /// [`MappedSliceMut`](crate::MappedSliceMut) of the mapping (it would wait for it):
+    /// iteration ends there, as it does at the end of a mapping that `resize` shrank.
     ///
     /// # Examples
     ///

@@ -55,6 +55,20 @@ fn chunks_of_zero_yield_nothing() {
     }
 }
 
+#[cfg(feature = "atomic")]
+#[test]
+fn chunks_mut_of_zero_is_a_no_op_beside_a_live_atomic_view() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(dir.path().join("zero.bin"), 4096).unwrap();
+    let _counter = mmap.atomic_u64(0).unwrap();
+    mmap.chunks_mut(0).for_each_mut(|_, _| Ok(())).unwrap();
+    // Chunks that would cover the counter are refused, as any write over it.
+    assert!(matches!(
+        mmap.chunks_mut(64).for_each_mut(|_, _| Ok(())),
+        Err(MmapIoError::InvalidMode(_))
+    ));
+}
+
 #[test]
 fn pages_are_page_sized_views() {
     let dir = tempdir();
