@@ -446,3 +446,17 @@ impl std::os::fd::AsRawFd for MemoryMappedFile {
         self.inner.file.as_raw_fd()
     }
 }
+
+#[cfg(windows)]
+impl std::os::windows::io::AsHandle for MemoryMappedFile {
+    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
+        self.inner.file.as_handle()
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawHandle for MemoryMappedFile {
+    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
+        self.inner.file.as_raw_handle()
+    }
+}

@@ -1,13 +1,27 @@
 //! The platform facade: every system call the crate makes that memmap2 does not make for it.
 //!
-//! One back end is compiled per target. Linux is the tested platform; the fallback back end
-//! returns [`std::io::ErrorKind::Unsupported`] where a call has no portable meaning.
+//! One back end per family, chosen here and nowhere else: `linux.rs` (Linux and Android),
+//! `unix.rs` (macOS and the BSDs; Linux shares the parts that are the same),
+//! `windows.rs`, and `other.rs`, whose calls return
+//! [`std::io::ErrorKind::Unsupported`] where they have no portable meaning.
 
-#[cfg_attr(unix, path = "unix.rs")]
-#[cfg_attr(not(unix), path = "other.rs")]
-mod imp;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod linux;
+#[cfg(not(any(unix, windows)))]
+mod other;
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
 
-pub(crate) use imp::*;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use linux::*;
+#[cfg(not(any(unix, windows)))]
+pub(crate) use other::*;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+pub(crate) use unix::*;
+#[cfg(windows)]
+pub(crate) use windows::*;
 
 /// Access-pattern hints, as `madvise` takes them.
 #[allow(dead_code)] // which hints are used depends on the enabled features

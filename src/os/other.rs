@@ -7,14 +7,9 @@ pub(crate) fn page_size() -> usize {
     4096
 }
 
-/// The alignment the OS mapping of a file window starts at: Windows' allocation
-/// granularity, 64 KiB on every Windows version; unknown elsewhere.
+/// No memory maps here.
 pub(crate) fn offset_granularity() -> io::Result<usize> {
-    if cfg!(windows) {
-        Ok(64 * 1024)
-    } else {
-        Err(io::ErrorKind::Unsupported.into())
-    }
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 /// Unknown on this platform.

@@ -1,3 +1,8 @@
+//! The portable Unix back end (macOS, the BSDs): POSIX calls through rustix. Linux uses the
+//! calls of this file that are the same there and replaces the rest (`linux.rs`).
+// On Linux only the shared part of this file is used.
+#![cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+
 use super::{page_span, Advice};
 use memmap2::MmapMut;
 use std::fs::File;
@@ -15,49 +20,22 @@ pub(crate) fn offset_granularity() -> io::Result<usize> {
     Ok(page_size())
 }
 
-/// The default huge page size (`Hugepagesize` in `/proc/meminfo`), where the kernel has one.
+/// No `MAP_HUGETLB` pool to size here.
 pub(crate) fn huge_page_size() -> Option<usize> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        static HUGE_PAGE_SIZE: OnceLock<Option<usize>> = OnceLock::new();
-        *HUGE_PAGE_SIZE.get_or_init(|| {
-            let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-            let line = meminfo
-                .lines()
-                .find_map(|l| l.strip_prefix("Hugepagesize:"))?;
-            let kb = line
-                .trim()
-                .strip_suffix("kB")?
-                .trim()
-                .parse::<usize>()
-                .ok()?;
-            kb.checked_mul(1024).filter(|&n| n > 0)
-        })
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     None
 }
 
-/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough.
+/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough:
+/// a new mapping replaces the old one (there is no `mremap`).
 ///
 /// # Safety
 ///
-/// No reference into `map` may be alive: the mapping may move.
+/// No reference into `map` may be alive: the mapping moves.
 pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let _ = file;
-        // SAFETY: the caller guarantees that nothing borrows the mapping, so it may move;
-        // mremap keeps the page tables, so hot pages stay hot.
-        unsafe { map.remap(new_len, memmap2::RemapOptions::new().may_move(true)) }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file
-        // is at least `new_len` bytes long.
-        *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
-        Ok(())
-    }
+    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
+    // at least `new_len` bytes long.
+    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    Ok(())
 }
 
 /// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
@@ -66,7 +44,7 @@ pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io
 ///
 /// `offset..offset + len` must lie within a live mapping that starts at `base`. For
 /// [`Advice::DontNeed`] on a private mapping, the caller must also ensure that nothing
-/// observes the discarded modifications (they are replaced by the file's contents).
+/// observes the discarded modifications.
 pub(crate) unsafe fn advise(
     base: *const u8,
     offset: usize,
@@ -79,10 +57,8 @@ pub(crate) unsafe fn advise(
         Advice::Random => A::Random,
         Advice::Sequential => A::Sequential,
         Advice::WillNeed => A::WillNeed,
-        Advice::DontNeed => A::LinuxDontNeed,
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        Advice::HugePage => A::LinuxHugepage,
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        Advice::DontNeed => A::DontNeed,
+        // Transparent huge pages are a Linux notion.
         Advice::HugePage => return Ok(()),
     };
     let (start, len) = page_span(base, offset, len);
@@ -116,182 +92,74 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
 }
 
-/// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`:
-/// transparent huge pages in use, or a `hugetlbfs` mapping (`MAP_HUGETLB`).
-pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
-    if !cfg!(any(target_os = "linux", target_os = "android")) || len == 0 {
-        return None;
-    }
-    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-    let (start, end) = (base as usize, base as usize + len);
-    let mut huge_kb = 0u64;
-    let mut inside = false;
-    for line in smaps.lines() {
-        if let Some((lo, hi)) = smaps_range(line) {
-            // A mapping may be split into several entries; count every one that overlaps.
-            inside = lo < end && start < hi;
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        if let Some(v) = line.strip_prefix("KernelPageSize:") {
-            let kb = v.trim().trim_end_matches("kB").trim().parse::<usize>();
-            if kb.is_ok_and(|kb| kb * 1024 > page_size()) {
-                return Some(true);
-            }
-        }
-        for field in ["AnonHugePages:", "ShmemPmdMapped:", "FilePmdMapped:"] {
-            if let Some(v) = line.strip_prefix(field) {
-                huge_kb += v
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .unwrap_or(0);
-            }
-        }
-    }
-    Some(huge_kb > 0)
+/// Unknown here: no portable way to ask how a mapping is backed.
+pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
+    None
 }
 
-/// The address range of an smaps entry header line (`start-end perms ...`).
-fn smaps_range(line: &str) -> Option<(usize, usize)> {
-    let (lo, hi) = line.split_whitespace().next()?.split_once('-')?;
-    Some((
-        usize::from_str_radix(lo, 16).ok()?,
-        usize::from_str_radix(hi, 16).ok()?,
-    ))
-}
-
-/// Faults in every page that `len` bytes at `ptr` cover for reading, without dirtying
-/// any and without reading them through the program.
-///
-/// Uses `MADV_POPULATE_READ` where the kernel has it (Linux 5.14+), and reads one byte per
-/// page otherwise.
+/// Faults in every page that `len` bytes at `ptr` cover for reading, one byte per page.
 ///
 /// # Safety
 ///
-/// The range lies in a live mapping.
+/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
 pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
-    if len == 0 {
-        return;
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        // SAFETY: the caller guarantees the range lies in a live mapping; populating does
-        // not change what the pages hold.
-        let populated = unsafe {
-            rustix::mm::madvise(ptr as *mut _, len, rustix::mm::Advice::LinuxPopulateRead)
-        };
-        if populated.is_ok() {
-            return;
-        }
-    }
-    // SAFETY: as above.
+    // SAFETY: the caller's contract.
     unsafe { super::touch_pages(ptr, len) };
 }
 
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
-/// durable; `msync` does it through the mapping where that is needed.
-///
-/// On Linux, a page written through a shared mapping is marked dirty in the page cache at
-/// the write (the kernel keeps clean pages write-protected to catch it), so `fdatasync` on
-/// the file writes it back and write-protects it again: what `msync(MS_SYNC)` does for a
-/// shared mapping, without needing the mapping, so no lock on it is held meanwhile.
+/// durable: `msync(MS_SYNC)` through the mapping, then `fsync` (on Apple platforms std
+/// makes it `F_FULLFSYNC`, which also empties the drive's cache).
 pub(crate) fn sync_shared_mapping(
     file: &File,
     msync: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let _ = msync;
-        file.sync_data()
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let _ = file;
-        msync()
-    }
+    msync()?;
+    file.sync_all()
 }
 
-/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
-/// `file` (mapped from the file's start), without waiting for them.
-///
-/// Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file (a page written through the
-/// mapping is dirty in the page cache, see [`sync_shared_mapping`]); elsewhere
-/// `msync(MS_ASYNC)` through the mapping.
+/// Starts writing back dirty pages of a shared mapping of `file`: `msync(MS_ASYNC)`
+/// through the mapping.
 pub(crate) fn start_writeback(
-    file: &File,
-    offset: usize,
-    len: usize,
+    _file: &File,
+    _offset: usize,
+    _len: usize,
     msync_async: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let _ = msync_async;
-        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-            return Err(io::ErrorKind::InvalidInput.into());
-        };
-        // SAFETY: a plain system call on an open descriptor, with no memory passed to it.
-        let rc = unsafe {
-            libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (file, offset, len);
-        msync_async()
-    }
+    msync_async()
 }
 
 /// Allocates disk blocks for `offset..offset + len` of `file`, growing it if needed, so that
-/// later writes through a mapping cannot run out of space.
+/// later writes through a mapping cannot run out of space (`posix_fallocate`; Apple
+/// platforms have no such call).
 pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     if len == 0 {
         return Ok(());
     }
-    rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), offset, len)
-        .map_err(io::Error::from)
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    {
+        rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), offset, len)
+            .map_err(io::Error::from)
+    }
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    {
+        let _ = (file, offset);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "preallocation is not available on this platform",
+        ))
+    }
 }
 
-/// Whether [`process_fence`] is available: Linux 4.14+ `membarrier`, registered once for
-/// the process here.
+/// No process-wide fence here: readers always queue on the fair lock.
 #[cfg_attr(mmap_io_loom, allow(dead_code))]
 pub(crate) fn process_fence_available() -> bool {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::thread::{membarrier, membarrier_query, MembarrierCommand as Cmd};
-        static READY: OnceLock<bool> = OnceLock::new();
-        *READY.get_or_init(|| {
-            membarrier_query().contains_command(Cmd::PrivateExpedited)
-                && membarrier(Cmd::RegisterPrivateExpedited).is_ok()
-        })
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     false
 }
 
-/// A full memory barrier on every running thread of the process (`membarrier`
-/// `PRIVATE_EXPEDITED`). Only called once [`process_fence_available`] returned `true`.
+/// Never called: [`process_fence_available`] is `false`.
 #[cfg_attr(mmap_io_loom, allow(dead_code))]
-pub(crate) fn process_fence() {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::thread::{membarrier, MembarrierCommand as Cmd};
-        // Registration is for the life of the process (and kept across fork), so this
-        // cannot fail; if it ever did, readers could be racing a writer unseen, and
-        // stopping is the only sound way out.
-        if membarrier(Cmd::PrivateExpedited).is_err() {
-            std::process::abort();
-        }
-    }
-}
+pub(crate) fn process_fence() {}
 
 /// The file's identity (device and inode), as the registry of live mappings keys it.
 pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
@@ -305,71 +173,7 @@ pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<(
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
 
-/// Whether the page at `ptr`, which must be faulted in, is mapped with a huge (2 MiB) entry,
-/// as `PAGEMAP_SCAN` (Linux 6.7+) reports it; `None` where the kernel cannot tell.
-pub(crate) fn maps_huge(ptr: *const u8) -> Option<bool> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::ioctl::{ioctl, opcode, Updater};
-        /// `struct page_region` of `linux/fs.h`.
-        #[repr(C)]
-        struct PageRegion {
-            start: u64,
-            end: u64,
-            categories: u64,
-        }
-        /// `struct pm_scan_arg` of `linux/fs.h`.
-        #[repr(C)]
-        struct PmScanArg {
-            size: u64,
-            flags: u64,
-            start: u64,
-            end: u64,
-            walk_end: u64,
-            vec: u64,
-            vec_len: u64,
-            max_pages: u64,
-            category_inverted: u64,
-            category_mask: u64,
-            category_anyof_mask: u64,
-            return_mask: u64,
-        }
-        const PAGE_IS_PRESENT: u64 = 1 << 3;
-        const PAGE_IS_HUGE: u64 = 1 << 6;
-        const PAGEMAP_SCAN: rustix::ioctl::Opcode = opcode::read_write::<PmScanArg>(b'f', 16);
-        static PAGEMAP: OnceLock<Option<File>> = OnceLock::new();
-        let pagemap = PAGEMAP
-            .get_or_init(|| File::open("/proc/self/pagemap").ok())
-            .as_ref()?;
-        let page = page_size() as u64;
-        let start = ptr as u64 / page * page;
-        let mut region = PageRegion {
-            start: 0,
-            end: 0,
-            categories: 0,
-        };
-        let mut arg = PmScanArg {
-            size: std::mem::size_of::<PmScanArg>() as u64,
-            flags: 0,
-            start,
-            end: start + page,
-            walk_end: 0,
-            vec: std::ptr::addr_of_mut!(region) as u64,
-            vec_len: 1,
-            max_pages: 0,
-            category_inverted: 0,
-            category_mask: PAGE_IS_PRESENT,
-            category_anyof_mask: 0,
-            return_mask: PAGE_IS_PRESENT | PAGE_IS_HUGE,
-        };
-        // SAFETY: `arg` is a `pm_scan_arg` whose `vec` points to one live `page_region` the
-        // kernel may fill; the scan only reads this process's page tables.
-        unsafe { ioctl(pagemap, Updater::<PAGEMAP_SCAN, PmScanArg>::new(&mut arg)) }.ok()?;
-        (region.end > region.start).then_some(region.categories & PAGE_IS_HUGE != 0)
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let _ = ptr;
-        None
-    }
+/// Unknown here.
+pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
+    None
 }

@@ -1,0 +1,271 @@
+//! The Linux (and Android) back end: the portable Unix one, with what only Linux has in
+//! place of its fallbacks: `mremap`, `MADV_POPULATE_READ`, `MADV_HUGEPAGE`, `fdatasync` as
+//! the sync of a shared mapping, `sync_file_range`, `/proc/self/smaps`, `PAGEMAP_SCAN` and
+//! `membarrier`.
+
+use super::{page_span, Advice};
+use memmap2::MmapMut;
+use std::fs::File;
+use std::io;
+use std::sync::OnceLock;
+
+pub(crate) use super::unix::{
+    allocate, file_id, lock, offset_granularity, page_size, unlock, write_all_at,
+};
+
+/// The default huge page size (`Hugepagesize` in `/proc/meminfo`), where the kernel has one.
+pub(crate) fn huge_page_size() -> Option<usize> {
+    static HUGE_PAGE_SIZE: OnceLock<Option<usize>> = OnceLock::new();
+    *HUGE_PAGE_SIZE.get_or_init(|| {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("Hugepagesize:"))?;
+        let kb = line
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse::<usize>()
+            .ok()?;
+        kb.checked_mul(1024).filter(|&n| n > 0)
+    })
+}
+
+/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough.
+///
+/// # Safety
+///
+/// No reference into `map` may be alive: the mapping may move.
+pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    let _ = file;
+    // SAFETY: the caller guarantees that nothing borrows the mapping, so it may move;
+    // mremap keeps the page tables, so hot pages stay hot.
+    unsafe { map.remap(new_len, memmap2::RemapOptions::new().may_move(true)) }
+}
+
+/// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
+///
+/// # Safety
+///
+/// `offset..offset + len` must lie within a live mapping that starts at `base`. For
+/// [`Advice::DontNeed`] on a private mapping, the caller must also ensure that nothing
+/// observes the discarded modifications (they are replaced by the file's contents).
+pub(crate) unsafe fn advise(
+    base: *const u8,
+    offset: usize,
+    len: usize,
+    advice: Advice,
+) -> io::Result<()> {
+    use rustix::mm::Advice as A;
+    let advice = match advice {
+        Advice::Normal => A::Normal,
+        Advice::Random => A::Random,
+        Advice::Sequential => A::Sequential,
+        Advice::WillNeed => A::WillNeed,
+        Advice::DontNeed => A::LinuxDontNeed,
+        Advice::HugePage => A::LinuxHugepage,
+    };
+    let (start, len) = page_span(base, offset, len);
+    // SAFETY: the caller guarantees the range lies within a live mapping; widening it to
+    // page boundaries stays within the same mapping, which is page-aligned at both ends.
+    unsafe { rustix::mm::madvise(start.cast(), len, advice) }.map_err(io::Error::from)
+}
+
+/// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`:
+/// transparent huge pages in use, or a `hugetlbfs` mapping (`MAP_HUGETLB`).
+pub(crate) fn huge_page_backed(base: *const u8, len: usize) -> Option<bool> {
+    if len == 0 {
+        return None;
+    }
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let (start, end) = (base as usize, base as usize + len);
+    let mut huge_kb = 0u64;
+    let mut inside = false;
+    for line in smaps.lines() {
+        if let Some((lo, hi)) = smaps_range(line) {
+            // A mapping may be split into several entries; count every one that overlaps.
+            inside = lo < end && start < hi;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(v) = line.strip_prefix("KernelPageSize:") {
+            let kb = v.trim().trim_end_matches("kB").trim().parse::<usize>();
+            if kb.is_ok_and(|kb| kb * 1024 > page_size()) {
+                return Some(true);
+            }
+        }
+        for field in ["AnonHugePages:", "ShmemPmdMapped:", "FilePmdMapped:"] {
+            if let Some(v) = line.strip_prefix(field) {
+                huge_kb += v
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or(0);
+            }
+        }
+    }
+    Some(huge_kb > 0)
+}
+
+/// The address range of an smaps entry header line (`start-end perms ...`).
+fn smaps_range(line: &str) -> Option<(usize, usize)> {
+    let (lo, hi) = line.split_whitespace().next()?.split_once('-')?;
+    Some((
+        usize::from_str_radix(lo, 16).ok()?,
+        usize::from_str_radix(hi, 16).ok()?,
+    ))
+}
+
+/// Faults in every page that `len` bytes at `ptr` cover for reading, without dirtying
+/// any and without reading them through the program.
+///
+/// Uses `MADV_POPULATE_READ` where the kernel has it (Linux 5.14+), and reads one byte per
+/// page otherwise.
+///
+/// # Safety
+///
+/// The range lies in a live mapping.
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: the caller guarantees the range lies in a live mapping; populating does not
+    // change what the pages hold.
+    let populated =
+        unsafe { rustix::mm::madvise(ptr as *mut _, len, rustix::mm::Advice::LinuxPopulateRead) };
+    if populated.is_ok() {
+        return;
+    }
+    // SAFETY: as above.
+    unsafe { super::touch_pages(ptr, len) };
+}
+
+/// Writes back every dirty page of a shared mapping of `file` and waits until they are
+/// durable.
+///
+/// On Linux, a page written through a shared mapping is marked dirty in the page cache at
+/// the write (the kernel keeps clean pages write-protected to catch it), so `fdatasync` on
+/// the file writes it back and write-protects it again: what `msync(MS_SYNC)` does for a
+/// shared mapping, without needing the mapping, so no lock on it is held meanwhile.
+pub(crate) fn sync_shared_mapping(
+    file: &File,
+    msync: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    let _ = msync;
+    file.sync_data()
+}
+
+/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
+/// `file` (mapped from the file's start), without waiting for them.
+///
+/// `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file: a page written through the mapping
+/// is dirty in the page cache (see [`sync_shared_mapping`]).
+pub(crate) fn start_writeback(
+    file: &File,
+    offset: usize,
+    len: usize,
+    msync_async: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let _ = msync_async;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    // SAFETY: a plain system call on an open descriptor, with no memory passed to it.
+    let rc = unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether [`process_fence`] is available: Linux 4.14+ `membarrier`, registered once for
+/// the process here.
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence_available() -> bool {
+    use rustix::thread::{membarrier, membarrier_query, MembarrierCommand as Cmd};
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        membarrier_query().contains_command(Cmd::PrivateExpedited)
+            && membarrier(Cmd::RegisterPrivateExpedited).is_ok()
+    })
+}
+
+/// A full memory barrier on every running thread of the process (`membarrier`
+/// `PRIVATE_EXPEDITED`). Only called once [`process_fence_available`] returned `true`.
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence() {
+    use rustix::thread::{membarrier, MembarrierCommand as Cmd};
+    // Registration is for the life of the process (and kept across fork), so this cannot
+    // fail; if it ever did, readers could be racing a writer unseen, and stopping is the
+    // only sound way out.
+    if membarrier(Cmd::PrivateExpedited).is_err() {
+        std::process::abort();
+    }
+}
+
+/// Whether the page at `ptr`, which must be faulted in, is mapped with a huge (2 MiB) entry,
+/// as `PAGEMAP_SCAN` (Linux 6.7+) reports it; `None` where the kernel cannot tell.
+pub(crate) fn maps_huge(ptr: *const u8) -> Option<bool> {
+    use rustix::ioctl::{ioctl, opcode, Updater};
+    /// `struct page_region` of `linux/fs.h`.
+    #[repr(C)]
+    struct PageRegion {
+        start: u64,
+        end: u64,
+        categories: u64,
+    }
+    /// `struct pm_scan_arg` of `linux/fs.h`.
+    #[repr(C)]
+    struct PmScanArg {
+        size: u64,
+        flags: u64,
+        start: u64,
+        end: u64,
+        walk_end: u64,
+        vec: u64,
+        vec_len: u64,
+        max_pages: u64,
+        category_inverted: u64,
+        category_mask: u64,
+        category_anyof_mask: u64,
+        return_mask: u64,
+    }
+    const PAGE_IS_PRESENT: u64 = 1 << 3;
+    const PAGE_IS_HUGE: u64 = 1 << 6;
+    const PAGEMAP_SCAN: rustix::ioctl::Opcode = opcode::read_write::<PmScanArg>(b'f', 16);
+    static PAGEMAP: OnceLock<Option<File>> = OnceLock::new();
+    let pagemap = PAGEMAP
+        .get_or_init(|| File::open("/proc/self/pagemap").ok())
+        .as_ref()?;
+    let page = page_size() as u64;
+    let start = ptr as u64 / page * page;
+    let mut region = PageRegion {
+        start: 0,
+        end: 0,
+        categories: 0,
+    };
+    let mut arg = PmScanArg {
+        size: std::mem::size_of::<PmScanArg>() as u64,
+        flags: 0,
+        start,
+        end: start + page,
+        walk_end: 0,
+        vec: std::ptr::addr_of_mut!(region) as u64,
+        vec_len: 1,
+        max_pages: 0,
+        category_inverted: 0,
+        category_mask: PAGE_IS_PRESENT,
+        category_anyof_mask: 0,
+        return_mask: PAGE_IS_PRESENT | PAGE_IS_HUGE,
+    };
+    // SAFETY: `arg` is a `pm_scan_arg` whose `vec` points to one live `page_region` the
+    // kernel may fill; the scan only reads this process's page tables.
+    unsafe { ioctl(pagemap, Updater::<PAGEMAP_SCAN, PmScanArg>::new(&mut arg)) }.ok()?;
+    (region.end > region.start).then_some(region.categories & PAGE_IS_HUGE != 0)
+}

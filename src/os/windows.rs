@@ -1,0 +1,250 @@
+//! The Windows back end: memmap2 where it has the call (mapping, `FlushViewOfFile` and
+//! `FlushFileBuffers`), `windows-sys` for the rest (`VirtualLock`, `PrefetchVirtualMemory`,
+//! `FlushProcessWriteBuffers`, file identity).
+
+use super::Advice;
+use memmap2::MmapMut;
+use std::fs::File;
+use std::io;
+use std::os::windows::io::AsRawHandle;
+use std::sync::OnceLock;
+use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::Win32::Storage::FileSystem::{
+    GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+};
+use windows_sys::Win32::System::Memory::{
+    PrefetchVirtualMemory, VirtualLock, VirtualUnlock, WIN32_MEMORY_RANGE_ENTRY,
+};
+use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
+use windows_sys::Win32::System::Threading::{FlushProcessWriteBuffers, GetCurrentProcess};
+
+/// The page size and the allocation granularity, asked once.
+fn system_info() -> &'static (usize, usize) {
+    static INFO: OnceLock<(usize, usize)> = OnceLock::new();
+    INFO.get_or_init(|| {
+        // SAFETY: `SYSTEM_INFO` is plain data, and all zeros is a valid value of it.
+        let mut info: SYSTEM_INFO = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a valid, writable `SYSTEM_INFO`; the call only fills it in.
+        unsafe { GetSystemInfo(&mut info) };
+        (
+            info.dwPageSize as usize,
+            info.dwAllocationGranularity as usize,
+        )
+    })
+}
+
+pub(crate) fn page_size() -> usize {
+    system_info().0
+}
+
+/// The alignment the OS mapping of a file window starts at: the allocation granularity
+/// (64 KiB on every Windows version).
+pub(crate) fn offset_granularity() -> io::Result<usize> {
+    Ok(system_info().1)
+}
+
+/// Large pages need a privilege and are not offered here.
+pub(crate) fn huge_page_size() -> Option<usize> {
+    None
+}
+
+/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be at least that
+/// long: a new view replaces the old one, which is unmapped first, so that a shrink of the
+/// file that follows finds no view larger than the new size.
+///
+/// # Safety
+///
+/// No reference into `map` may be alive: the mapping moves.
+pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    // The old view goes first: Windows refuses to shrink a file below a mapped view
+    // (ERROR_USER_MAPPED_FILE), including our own. A small anonymous map holds its place.
+    let old_len = map.len();
+    *map = MmapMut::map_anon(1)?;
+    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
+    // at least `new_len` bytes long.
+    match unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file) } {
+        Ok(new) => {
+            *map = new;
+            Ok(())
+        }
+        Err(e) => {
+            // Put the old view back, so the mapping stays usable at its old length.
+            // SAFETY: as above; the file still holds the old length.
+            *map = unsafe { memmap2::MmapOptions::new().len(old_len).map_mut(file)? };
+            Err(e)
+        }
+    }
+}
+
+/// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`:
+/// `WillNeed` starts reading them in (`PrefetchVirtualMemory`); the other hints have no
+/// Windows counterpart and succeed without effect.
+///
+/// # Safety
+///
+/// `offset..offset + len` must lie within a live mapping that starts at `base`.
+pub(crate) unsafe fn advise(
+    base: *const u8,
+    offset: usize,
+    len: usize,
+    advice: Advice,
+) -> io::Result<()> {
+    match advice {
+        // SAFETY: the caller's contract.
+        Advice::WillNeed => unsafe { prefetch(base, offset, len) },
+        _ => Ok(()),
+    }
+}
+
+/// `PrefetchVirtualMemory` over the range.
+///
+/// # Safety
+///
+/// As for [`advise`].
+unsafe fn prefetch(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let range = WIN32_MEMORY_RANGE_ENTRY {
+        VirtualAddress: base.wrapping_add(offset).cast_mut().cast(),
+        NumberOfBytes: len,
+    };
+    // SAFETY: one entry, describing a range of a live mapping (the caller's contract); the
+    // call only schedules reads of those pages.
+    let ok = unsafe { PrefetchVirtualMemory(GetCurrentProcess(), 1, &range, 0) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Locks the pages covering `offset..offset + len` of the mapping at `base` in RAM
+/// (`VirtualLock`, which widens the range to whole pages itself).
+///
+/// # Safety
+///
+/// `offset..offset + len` must lie within a live mapping that starts at `base`.
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
+pub(crate) unsafe fn lock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
+    // SAFETY: the caller guarantees the range lies within a live mapping; locking does not
+    // change what the pages hold.
+    let ok = unsafe { VirtualLock(base.wrapping_add(offset).cast_mut().cast(), len) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Unlocks the pages covering `offset..offset + len` of the mapping at `base`
+/// (`VirtualUnlock`).
+///
+/// # Safety
+///
+/// As for [`lock`].
+#[cfg_attr(not(feature = "locking"), allow(dead_code))]
+pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::Result<()> {
+    // SAFETY: as in `lock`.
+    let ok = unsafe { VirtualUnlock(base.wrapping_add(offset).cast_mut().cast(), len) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Not known on Windows.
+pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
+    None
+}
+
+/// Faults in every page that `len` bytes at `ptr` cover for reading, one byte per page.
+///
+/// # Safety
+///
+/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { super::touch_pages(ptr, len) };
+}
+
+/// Writes back every dirty page of a shared mapping and waits until they are durable:
+/// memmap2's flush is `FlushViewOfFile` then `FlushFileBuffers` on the handle it keeps
+/// (which has write access: read-write mappings are made from a read-write handle).
+pub(crate) fn sync_shared_mapping(
+    _file: &File,
+    flush: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    flush()
+}
+
+/// Starts writing back dirty pages of a shared mapping: `FlushViewOfFile` alone (memmap2's
+/// `flush_async`), which queues the writes and returns.
+pub(crate) fn start_writeback(
+    _file: &File,
+    _offset: usize,
+    _len: usize,
+    flush_async: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    flush_async()
+}
+
+/// Allocates `offset..offset + len` of `file`: a file that is not sparse (the default on
+/// Windows) gets its clusters when `SetEndOfFile` grows it.
+pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    let end = offset
+        .checked_add(len)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    if file.metadata()?.len() < end {
+        file.set_len(end)?;
+    }
+    Ok(())
+}
+
+/// `FlushProcessWriteBuffers` is on every supported Windows version.
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence_available() -> bool {
+    true
+}
+
+/// A full memory barrier on every running thread of the process
+/// (`FlushProcessWriteBuffers`, which interrupts each processor running one of them).
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+pub(crate) fn process_fence() {
+    // SAFETY: no arguments, no failure.
+    unsafe { FlushProcessWriteBuffers() };
+}
+
+/// The file's identity (volume serial number and file index), as the registry of live
+/// mappings keys it.
+pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
+    // SAFETY: plain data, and all zeros is a valid value of it.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for as long as `file`; `info` is valid and writable.
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle() as HANDLE, &mut info) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    Ok(Some((u64::from(info.dwVolumeSerialNumber), index)))
+}
+
+/// Writes all of `buf` at `offset` of `file`.
+pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_write(buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Unknown on Windows.
+pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
+    None
+}
