@@ -1,6 +1,9 @@
 //! Faults the operating system raises, surfaced as errors: the call fails, the process
 //! lives, the file stays consistent. Cases that need a limit or privilege change run in a
 //! child process and skip, with a printed reason, where the wrapper is not available.
+//! Linux only: the faults are provoked with Linux tools (prlimit, setpriv, unshare, tmpfs,
+//! dm-error style write-back failures); `tests/windows.rs` has the Windows ones.
+#![cfg(target_os = "linux")]
 mod common;
 
 use common::{file_with, path, pattern, read_file, run_child_test, tempdir};

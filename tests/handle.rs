@@ -2,7 +2,6 @@ mod common;
 
 use common::{path, tempdir};
 use mmap_io::MemoryMappedFile;
-use std::os::fd::{AsFd, AsRawFd};
 
 #[test]
 fn a_handle_is_send_sync_clone_and_debug() {
@@ -40,9 +39,9 @@ fn unmap_waits_for_the_last_handle_and_returns_the_file() {
         "the handle comes back usable"
     );
     drop(clone);
-    let file = mmap.unmap().expect("last handle");
+    let mut file = mmap.unmap().expect("last handle");
     let mut bytes = [0u8; 4];
-    std::os::unix::fs::FileExt::read_exact_at(&file, &mut bytes, 0).unwrap();
+    std::io::Read::read_exact(&mut file, &mut bytes).unwrap();
     assert_eq!(&bytes, b"kept");
 }
 
@@ -56,8 +55,10 @@ fn debug_shows_path_mode_and_length() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_file_descriptor_is_the_mapped_file() {
+    use std::os::fd::{AsFd, AsRawFd};
     let dir = tempdir();
     let p = path(&dir, "fd.bin");
     let mmap = MemoryMappedFile::create_rw(&p, 777).unwrap();
@@ -65,6 +66,20 @@ fn the_file_descriptor_is_the_mapped_file() {
     assert_eq!(fd, mmap.as_fd().as_raw_fd());
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
     assert_eq!(target, std::fs::canonicalize(&p).unwrap());
+}
+
+#[cfg(windows)]
+#[test]
+fn the_handle_is_the_mapped_file() {
+    use std::os::windows::io::{AsHandle, AsRawHandle, FromRawHandle, IntoRawHandle};
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "h.bin"), 777).unwrap();
+    assert_eq!(mmap.as_raw_handle(), mmap.as_handle().as_raw_handle());
+    // A duplicate of the handle reads the file's length.
+    let dup = mmap.as_handle().try_clone_to_owned().unwrap();
+    // SAFETY: `dup` is an owned, open file handle, handed over to the `File`.
+    let file = unsafe { std::fs::File::from_raw_handle(dup.into_raw_handle()) };
+    assert_eq!(file.metadata().unwrap().len(), 777);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 #![cfg(feature = "hugepages")]
 mod common;
 
-use common::{path, resident_kb, tempdir};
+use common::{path, tempdir};
+#[cfg(target_os = "linux")]
 use mmap_io::MemoryMappedFile;
-use std::os::unix::fs::MetadataExt;
 
 /// The `VmFlags` of the smaps entry of `mmap` (`hg` marks `MADV_HUGEPAGE`).
+#[cfg(target_os = "linux")]
 fn vm_flags(mmap: &MemoryMappedFile) -> Vec<String> {
     // SAFETY: the address is only compared against /proc/self/smaps.
     let addr = unsafe { mmap.as_ptr() } as usize;
@@ -15,6 +16,7 @@ fn vm_flags(mmap: &MemoryMappedFile) -> Vec<String> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn huge_pages_true_asks_the_kernel_for_huge_pages() {
     let dir = tempdir();
@@ -37,6 +39,7 @@ fn huge_pages_true_asks_the_kernel_for_huge_pages() {
     assert_eq!(with.as_slice((4 << 20) - 5, 5).unwrap(), b"works");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn huge_pages_are_honoured_by_open_and_open_or_create() {
     let dir = tempdir();
@@ -55,6 +58,7 @@ fn huge_pages_are_honoured_by_open_and_open_or_create() {
     assert!(vm_flags(&either).contains(&"hg".to_owned()));
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_sparse_file_is_not_pre_faulted() {
     let dir = tempdir();
@@ -66,10 +70,11 @@ fn a_sparse_file_is_not_pre_faulted() {
         .create()
         .unwrap();
     assert!(
-        resident_kb(&mmap) < 4096,
+        common::resident_kb(&mmap) < 4096,
         "pages were faulted in: {} kB",
-        resident_kb(&mmap)
+        common::resident_kb(&mmap)
     );
+    use std::os::unix::fs::MetadataExt;
     let allocated = std::fs::metadata(&p).unwrap().blocks() * 512;
     assert!(
         allocated < 4 << 20,
@@ -78,6 +83,7 @@ fn a_sparse_file_is_not_pre_faulted() {
     assert_eq!(mmap.pending_bytes(), 0);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn is_hugepage_backed_agrees_with_smaps() {
     let dir = tempdir();
@@ -100,6 +106,7 @@ fn is_hugepage_backed_agrees_with_smaps() {
     assert_eq!(empty.is_hugepage_backed(), None);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_huge_page_hint_survives_resize() {
     let dir = tempdir();
@@ -120,6 +127,7 @@ fn the_huge_page_hint_survives_resize() {
 // --- AnonymousMmap::with_huge_pages ---
 
 /// `vm.nr_hugepages`, if it can be read.
+#[cfg(target_os = "linux")]
 fn huge_page_pool() -> Option<u64> {
     std::fs::read_to_string("/proc/sys/vm/nr_hugepages")
         .ok()?
@@ -138,7 +146,7 @@ fn with_huge_pages_falls_back_to_an_ordinary_mapping_with_the_hint() {
         assert!(map.as_slice(0, size).unwrap().iter().all(|&b| b == 0));
         map.update_region(size - 4, b"tail").unwrap();
         assert_eq!(map.as_slice(size - 4, 4).unwrap(), b"tail");
-        if size % (2 << 20) != 0 {
+        if cfg!(target_os = "linux") && size % (2 << 20) != 0 {
             // SAFETY: the address is only compared against /proc/self/smaps.
             let addr = unsafe { map.as_ptr() } as usize;
             let flags = common::smaps_field(addr, "VmFlags");
@@ -176,4 +184,14 @@ fn with_huge_pages_uses_the_pool_when_there_is_one() {
     });
     set(before);
     result.unwrap();
+}
+
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn is_hugepage_backed_is_unknown_off_linux() {
+    let dir = tempdir();
+    let mmap = mmap_io::create_mmap(path(&dir, "u.bin"), 4096).unwrap();
+    assert_eq!(mmap.is_hugepage_backed(), None);
+    let map = mmap_io::AnonymousMmap::with_huge_pages(2 << 20).unwrap();
+    assert_eq!(map.is_hugepage_backed(), None);
 }

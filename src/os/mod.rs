@@ -39,6 +39,7 @@ pub(crate) enum Advice {
 /// Widens `offset..offset + len` of a mapping starting at `base` to whole pages.
 ///
 /// Returns the page-aligned start address and the widened length.
+#[cfg(unix)]
 fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
     let start = base as usize + offset;
     let aligned = start - start % page_size();
