@@ -72,6 +72,7 @@ impl MemoryMappedFile {
     ///
     /// ```
     /// use mmap_io::{ChangeEvent, ChangeKind};
+    /// use std::io::Write;
     /// use std::sync::mpsc;
     ///
     /// # let dir = tempfile::tempdir()?;
@@ -81,7 +82,8 @@ impl MemoryMappedFile {
     /// let handle = mmap.watch(move |event: ChangeEvent| {
     ///     let _ = tx.send(event.kind);
     /// })?;
-    /// std::fs::write(&path, [1u8; 1024])?; // another writer
+    /// let mut other = std::fs::OpenOptions::new().write(true).open(&path)?;
+    /// other.write_all(&[1u8; 1024])?; // another writer
     /// let kind = rx.recv_timeout(std::time::Duration::from_secs(10))?;
     /// assert_eq!(kind, ChangeKind::Modified);
     /// drop(handle);

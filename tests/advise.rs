@@ -68,7 +68,7 @@ fn out_of_range_advice_is_refused() {
     }
 }
 
-#[cfg(feature = "locking")]
+#[cfg(all(feature = "locking", target_os = "linux"))]
 #[test]
 fn advice_the_kernel_refuses_is_advice_failed() {
     // The kernel refuses MADV_DONTNEED on locked pages (EINVAL).

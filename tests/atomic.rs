@@ -158,6 +158,7 @@ fn copy_on_write_views_stay_private_and_need_a_writable_mapping() {
     ));
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn views_count_toward_pending_bytes_and_flush_cleans_their_pages() {
     let dir = tempdir();

@@ -368,6 +368,7 @@ fn builder_honours_the_flush_policy_on_every_path() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn builder_honours_eager_touch_on_every_path() {
     let dir = tempdir();

@@ -216,11 +216,14 @@ fn dont_need_on_a_writable_copy_on_write_mapping_discards_private_bytes_but_not_
     ));
     assert_eq!(cow.as_slice(0, 7).unwrap(), b"private");
     cow.advise(1, 10, MmapAdvice::DontNeed).unwrap();
-    assert_eq!(
-        cow.as_slice(0, 7).unwrap(),
-        &bytes[..7],
-        "the private copy is gone: the page reads the file again"
-    );
+    // Windows has no way to drop private pages: the hint is a no-op there.
+    if cfg!(unix) {
+        assert_eq!(
+            cow.as_slice(0, 7).unwrap(),
+            &bytes[..7],
+            "the private copy is gone: the page reads the file again"
+        );
+    }
     assert_eq!(read_file(&p), bytes);
     // On a read-only copy-on-write mapping there are no private bytes to lose.
     let ro = MemoryMappedFile::open_cow(&p).unwrap();

@@ -17,12 +17,14 @@ fn rw(dir: &tempfile::TempDir, name: &str, policy: FlushPolicy) -> MemoryMappedF
         .unwrap()
 }
 
+#[cfg(target_os = "linux")]
 /// Dirties one byte in every page of `mmap` through `write`, checks that the pages are
 /// dirty, flushes, and checks that none is left dirty and that the file holds the bytes.
 fn assert_flush_cleans(mmap: &MemoryMappedFile, write: impl Fn(u64, u8)) {
     dirty_then_flush(mmap, write, true);
 }
 
+#[cfg(target_os = "linux")]
 /// As [`assert_flush_cleans`]; `check_dirty` false skips the check that the writes left
 /// dirty pages (a background flusher may already have cleaned some).
 fn dirty_then_flush(mmap: &MemoryMappedFile, write: impl Fn(u64, u8), check_dirty: bool) {
@@ -43,6 +45,7 @@ fn dirty_then_flush(mmap: &MemoryMappedFile, write: impl Fn(u64, u8), check_dirt
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_update_region() {
     let dir = tempdir();
@@ -50,6 +53,7 @@ fn flush_leaves_no_dirty_page_after_update_region() {
     assert_flush_cleans(&mmap, |off, b| mmap.update_region(off, &[b]).unwrap());
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_as_slice_mut() {
     let dir = tempdir();
@@ -57,6 +61,7 @@ fn flush_leaves_no_dirty_page_after_as_slice_mut() {
     assert_flush_cleans(&mmap, |off, b| mmap.as_slice_mut(off, 1).unwrap()[0] = b);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_segment_writes() {
     let dir = tempdir();
@@ -71,6 +76,7 @@ fn flush_leaves_no_dirty_page_after_segment_writes() {
     });
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_raw_pointer_writes() {
     let dir = tempdir();
@@ -80,6 +86,7 @@ fn flush_leaves_no_dirty_page_after_raw_pointer_writes() {
     assert_flush_cleans(&mmap, |off, b| unsafe { base.add(off as usize).write(b) });
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_range_cleans_the_range_it_covers() {
     let dir = tempdir();
@@ -116,6 +123,7 @@ fn flushed_bytes_are_seen_by_a_fresh_read_only_mapping() {
     assert_eq!(ro.as_slice(60_000, 6).unwrap(), b"second");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn flush_is_durable_even_when_nothing_was_counted() {
     // A second flush, with the counter already at zero, must still write back pages
@@ -184,6 +192,7 @@ fn pending_bytes_counts_every_write_path() {
     assert_eq!(mmap.pending_bytes(), 0);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn always_flushes_after_every_write() {
     let dir = tempdir();
@@ -195,6 +204,7 @@ fn always_flushes_after_every_write() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn every_bytes_flushes_once_the_threshold_is_reached() {
     let dir = tempdir();
@@ -207,6 +217,7 @@ fn every_bytes_flushes_once_the_threshold_is_reached() {
     assert_eq!(dirty_kb(&mmap), 0);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn every_writes_flushes_on_the_nth_write() {
     let dir = tempdir();
@@ -225,6 +236,7 @@ fn every_writes_flushes_on_the_nth_write() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn every_millis_flushes_in_the_background() {
     let dir = tempdir();
@@ -242,6 +254,7 @@ fn every_millis_flushes_in_the_background() {
     assert_eq!(&read_file(mmap.path())[..10], b"background");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_zero_count_policy_behaves_as_manual() {
     let dir = tempdir();
@@ -286,6 +299,7 @@ fn read_only_flush_is_a_no_op() {
     assert_eq!(read_file(&p), bytes);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn under_every_millis_flush_still_cleans_every_write_path() {
     let dir = tempdir();
@@ -308,6 +322,7 @@ fn under_every_millis_flush_still_cleans_every_write_path() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn an_every_millis_flusher_writes_back_raw_pointer_stores() {
     let dir = tempdir();

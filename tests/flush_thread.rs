@@ -1,5 +1,7 @@
 //! One test in its own binary: it counts this process's flusher threads, which other tests
-//! running in parallel would disturb.
+//! running in parallel would disturb. Linux only: it reads `/proc/self/task` and
+//! `/proc/self/maps`.
+#![cfg(target_os = "linux")]
 mod common;
 
 use common::{eventually, path, tempdir, threads_named};

@@ -70,15 +70,8 @@ impl MemoryMappedFile {
             })
         } else if new_len < old_len {
             let mut shrink = || {
-                // Shrink the mapping first, so it never reaches past the end of the file.
                 // SAFETY: as above.
-                unsafe { crate::os::remap(guard.map_mut(), file, new_len) }.and_then(|()| {
-                    file.set_len(new_size).map_err(|e| {
-                        // SAFETY: as above; the file still has its old length.
-                        let _ = unsafe { crate::os::remap(guard.map_mut(), file, old_len) };
-                        e
-                    })
-                })
+                unsafe { crate::os::shrink(guard.map_mut(), file, new_len) }
             };
             match registration {
                 Some(r) => match r.shrink(new_size, shrink) {

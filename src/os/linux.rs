@@ -10,7 +10,7 @@ use std::io;
 use std::sync::OnceLock;
 
 pub(crate) use super::unix::{
-    allocate, file_id, lock, offset_granularity, page_size, unlock, write_all_at,
+    allocate, file_id, lock, offset_granularity, page_size, shrink, unlock, write_all_at,
 };
 
 /// The default huge page size (`Hugepagesize` in `/proc/meminfo`), where the kernel has one.

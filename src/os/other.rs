@@ -29,6 +29,17 @@ pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io
     Ok(())
 }
 
+/// Shrinks `map` and `file` to `new_len` bytes, the mapping first.
+///
+/// # Safety
+///
+/// As for [`remap`].
+pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    // SAFETY: the caller's contract.
+    unsafe { remap(map, file, new_len) }?;
+    file.set_len(new_len as u64)
+}
+
 /// Hints have no portable meaning here.
 ///
 /// # Safety

@@ -38,6 +38,23 @@ pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io
     Ok(())
 }
 
+/// Shrinks `map` and `file` to `new_len` bytes: the mapping first, so that it never reaches
+/// past the end of the file; on failure both keep their old length.
+///
+/// # Safety
+///
+/// As for [`remap`].
+pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    let old_len = map.len();
+    // SAFETY: the caller's contract; the file is longer than `new_len`.
+    unsafe { super::remap(map, file, new_len) }?;
+    file.set_len(new_len as u64).map_err(|e| {
+        // SAFETY: as above; the file still has its old length.
+        let _ = unsafe { super::remap(map, file, old_len) };
+        e
+    })
+}
+
 /// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
 ///
 /// # Safety

@@ -48,32 +48,41 @@ pub(crate) fn huge_page_size() -> Option<usize> {
     None
 }
 
-/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be at least that
-/// long: a new view replaces the old one, which is unmapped first, so that a shrink of the
-/// file that follows finds no view larger than the new size.
+/// Grows `map` to `new_len` bytes of `file`, which must already be that long: a new view
+/// replaces the old one.
 ///
 /// # Safety
 ///
 /// No reference into `map` may be alive: the mapping moves.
 pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
-    // The old view goes first: Windows refuses to shrink a file below a mapped view
-    // (ERROR_USER_MAPPED_FILE), including our own. A small anonymous map holds its place.
-    let old_len = map.len();
-    *map = MmapMut::map_anon(1)?;
     // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
     // at least `new_len` bytes long.
-    match unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file) } {
-        Ok(new) => {
-            *map = new;
-            Ok(())
-        }
+    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    Ok(())
+}
+
+/// Shrinks `map` and `file` to `new_len` bytes. Windows refuses to shorten a file while
+/// any view of it is mapped (`ERROR_USER_MAPPED_FILE`), so the view goes first, then the
+/// file is cut (`SetEndOfFile`), then the view is made again. If another mapping of the
+/// file is open the cut fails, and the view is made again at its old length.
+///
+/// # Safety
+///
+/// As for [`remap`].
+pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    let old_len = map.len();
+    // A one-byte anonymous map holds the place of the view meanwhile.
+    *map = MmapMut::map_anon(1)?;
+    let len = match file.set_len(new_len as u64) {
+        Ok(()) => new_len,
         Err(e) => {
-            // Put the old view back, so the mapping stays usable at its old length.
-            // SAFETY: as above; the file still holds the old length.
-            *map = unsafe { memmap2::MmapOptions::new().len(old_len).map_mut(file)? };
-            Err(e)
+            // SAFETY: the caller's contract; the file still has its old length.
+            unsafe { remap(map, file, old_len) }?;
+            return Err(e);
         }
-    }
+    };
+    // SAFETY: as above; the file is now `len` bytes long.
+    unsafe { remap(map, file, len) }
 }
 
 /// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`:
