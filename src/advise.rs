@@ -52,14 +52,17 @@ impl MemoryMappedFile {
     ///
     /// Any offset works: the range is widened to page boundaries. A zero-length range is a
     /// no-op. [`MmapAdvice::DontNeed`] on a writable copy-on-write mapping throws away the
-    /// range's private modifications (its bytes read the file again); it waits for the views
-    /// of the mapping like a write, and refuses a range under a live atomic view.
+    /// private modifications of every page the range touches (their bytes read the file
+    /// again); it waits for the views of the mapping like a write, and refuses pages under a
+    /// live atomic view. (Windows has no such call: there every hint but `WillNeed` is a
+    /// no-op.)
     ///
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`] if the range is past the end;
     /// [`MmapIoError::InvalidMode`] for `DontNeed` on a writable copy-on-write mapping if the
-    /// range overlaps a live atomic view or this thread holds a view of the mapping;
+    /// pages of the range hold a live atomic view, or this thread holds a view of the
+    /// mapping;
     /// [`MmapIoError::AdviceFailed`] if the kernel refuses the hint.
     ///
     /// # Examples
@@ -87,18 +90,24 @@ impl MemoryMappedFile {
         .map_err(|e| e.into_error(|e| MmapIoError::AdviceFailed(e.to_string())))
     }
 
-    /// `DontNeed` on a writable copy-on-write mapping: throws the range's private copies
-    /// away (the pages read the file again), under the write guard, so no view of those
-    /// bytes is alive while they change.
+    /// `DontNeed` on a writable copy-on-write mapping: throws the private copies of the pages
+    /// the range touches away (the pages read the file again), under the write guard, so no
+    /// view of those bytes is alive while they change. The check for atomic views covers the
+    /// whole pages, since all their bytes change.
     fn discard_private(&self, offset: u64, len: u64) -> Result<()> {
         let lock = self.writable()?;
         if len == 0 {
             return Ok(());
         }
-        let (guard, r) = lock.write_range(offset, len)?;
-        // SAFETY: `r` is in bounds of the mapping the write guard holds exclusively, with no
-        // view or atomic view of it alive; the bytes change, as for a write.
-        unsafe { crate::os::advise(guard.base(), r.start, r.len(), Advice::DontNeed) }
+        let guard = lock.write()?;
+        let r = crate::range::checked(offset, len, guard.len())?;
+        let page = crate::os::page_size();
+        let start = r.start - r.start % page;
+        let end = r.end.div_ceil(page).saturating_mul(page).min(guard.len());
+        guard.check_atomics(start, end)?;
+        // SAFETY: `start..end` is in bounds of the mapping the write guard holds exclusively,
+        // with no view or atomic view of it alive; the bytes change, as for a write.
+        unsafe { crate::os::advise(guard.base(), start, end - start, Advice::DontNeed) }
             .map_err(|e| MmapIoError::AdviceFailed(e.to_string()))
     }
 }

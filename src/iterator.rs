@@ -233,22 +233,39 @@ impl ChunkIteratorMut<'_> {
         // SAFETY: the write guard holds the whole mapping exclusively (checked against it,
         // and against atomic views), and `guard` outlives the borrow.
         let bytes = unsafe { std::slice::from_raw_parts_mut(guard.base(), whole.end) };
-        let mut visited = 0;
+        // Counted when it drops, under the guard still (it is declared after it), so the
+        // chunks handed out count even if `f` panics.
+        let mut visited = Visited {
+            mmap: self.mmap,
+            bytes: 0,
+        };
         let mut outcome = Ok(());
         for chunk in bytes.chunks_mut(self.chunk) {
-            let offset = visited as u64;
-            visited += chunk.len();
+            let offset = visited.bytes as u64;
+            visited.bytes += chunk.len();
             if let Err(e) = f(offset, chunk) {
                 outcome = Err(e);
                 break;
             }
         }
-        self.mmap.record_write(visited);
+        drop(visited);
         drop(guard);
         if outcome.is_ok() {
             self.mmap.after_write()?;
         }
         Ok(outcome)
+    }
+}
+
+/// The bytes `chunks_mut` handed out, counted as written when it drops.
+struct Visited<'a> {
+    mmap: &'a MemoryMappedFile,
+    bytes: usize,
+}
+
+impl Drop for Visited<'_> {
+    fn drop(&mut self) {
+        self.mmap.record_write(self.bytes);
     }
 }
 

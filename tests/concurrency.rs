@@ -500,3 +500,50 @@ fn sent_view_child() {
     });
     assert_eq!(mmap.as_slice(100, 7).unwrap(), b"written");
 }
+
+#[test]
+fn a_try_update_region_under_a_flush_policy_never_waits_for_another_threads_writer() {
+    assert_child_passed(&run_child_test_within("try_policy_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_try_update_region_under_a_flush_policy_never_waits_for_another_threads_writer"]
+fn try_policy_child() {
+    // Another thread keeps taking the write guard for 250 ms at a time. A try call that won
+    // the lock copies 4 MiB, long enough for that thread to queue behind it and take the
+    // guard next; the policy flush after the copy must then not wait for it. The bound is
+    // generous (a sync of 4 MiB fits in it many times over): a waiting call takes the whole
+    // 250 ms hold.
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::builder(path(&dir, "try_policy.bin"))
+        .size(8 << 20)
+        .flush_policy(mmap_io::flush::FlushPolicy::EveryBytes(1))
+        .create()
+        .unwrap();
+    let data = vec![1u8; 4 << 20];
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..8 {
+                let guard = mmap.as_slice_mut(6 << 20, 8).unwrap();
+                std::thread::sleep(Duration::from_millis(250));
+                drop(guard);
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        let mut written = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let start = Instant::now();
+            if mmap.try_update_region(0, &data).unwrap() {
+                written += 1;
+            }
+            let took = start.elapsed();
+            assert!(
+                took < Duration::from_millis(150),
+                "a try call waited {took:?}"
+            );
+        }
+        println!("{written} tries written");
+    });
+}

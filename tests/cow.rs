@@ -203,10 +203,17 @@ fn dont_need_on_a_writable_copy_on_write_mapping_discards_private_bytes_but_not_
     #[cfg(feature = "atomic")]
     {
         let counter = cow.atomic_u64(4096).unwrap();
+        counter.store(42, std::sync::atomic::Ordering::Relaxed);
         assert!(matches!(
             cow.advise(4096, 8, MmapAdvice::DontNeed),
             Err(MmapIoError::InvalidMode(_))
         ));
+        // Elsewhere in the counter's page: the whole page would be discarded, so refused too.
+        assert!(matches!(
+            cow.advise(4096 + 100, 10, MmapAdvice::DontNeed),
+            Err(MmapIoError::InvalidMode(_))
+        ));
+        assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 42);
         drop(counter);
     }
     cow.advise(0, 0, MmapAdvice::DontNeed).unwrap();

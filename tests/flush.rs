@@ -394,3 +394,23 @@ fn schedule_flush_validates_ranges_on_every_mode_and_is_a_no_op_where_nothing_is
     ));
     drop(guard);
 }
+
+#[test]
+fn a_zero_length_schedule_is_a_no_op_at_any_offset() {
+    // Only observable where write-back can be watched: nothing may start.
+    let dir = tempdir();
+    let mmap = rw(&dir, "sched_zero.bin", FlushPolicy::Manual);
+    mmap.update_region(4096, b"dirty").unwrap();
+    for offset in [4096 + 3, 4096, SIZE, 0] {
+        mmap.schedule_flush_range(offset, 0).unwrap();
+    }
+    #[cfg(target_os = "linux")]
+    {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            dirty_kb(&mmap) >= 4,
+            "a zero-length schedule started write-back"
+        );
+    }
+    assert_eq!(mmap.pending_bytes(), 5);
+}

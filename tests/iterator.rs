@@ -231,3 +231,27 @@ fn items_from_several_iterators_can_be_alive_at_once() {
     assert_eq!(a.len() + b.len(), 8 + 2);
     assert!(a.iter().chain(b.iter()).all(|s| s.iter().all(|&x| x == 0)));
 }
+
+#[test]
+fn a_panic_in_chunks_mut_still_counts_the_chunks_handed_out() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "panic.bin"), 4 * 4096).unwrap();
+    let panicked = std::panic::catch_unwind(|| {
+        mmap.chunks_mut(4096)
+            .for_each_mut(|offset, chunk| {
+                chunk.fill(1);
+                assert!(offset < 8192, "stop in the third chunk");
+                Ok(())
+            })
+            .unwrap();
+    });
+    assert!(panicked.is_err());
+    assert_eq!(
+        mmap.pending_bytes(),
+        3 * 4096,
+        "three chunks were handed out"
+    );
+    mmap.update_region(0, b"still usable").unwrap();
+    mmap.flush().unwrap();
+    assert_eq!(mmap.pending_bytes(), 0);
+}

@@ -190,7 +190,7 @@ impl MemoryMappedFile {
             };
         }
         let (guard, r) = self.writable()?.write_range(offset, data.len() as u64)?;
-        self.write_checked(guard, r, data)
+        self.write_checked(guard, r, data, true)
     }
 
     /// A writable view of the range `r` that `write_range` checked for `guard`, counted
@@ -227,19 +227,32 @@ impl MemoryMappedFile {
         let guard = lock.write()?;
         fits(guard.len())?;
         let (guard, r) = lock.checked_write(guard, offset, data.len() as u64)?;
-        self.write_checked(guard, r, data)
+        self.write_checked(guard, r, data, true)
     }
 
     /// Copies `data` to the range `r` that `write_range` checked for `guard`, then applies
     /// the flush policy.
     #[inline(always)]
-    fn write_checked(&self, guard: WriteGuard<'_>, r: Range<usize>, data: &[u8]) -> Result<()> {
+    fn write_checked(
+        &self,
+        guard: WriteGuard<'_>,
+        r: Range<usize>,
+        data: &[u8],
+        wait: bool,
+    ) -> Result<()> {
         // SAFETY: the callers pass the guard and range `write_range` (or its `try_` form)
         // returned for `data.len()` bytes.
         unsafe { guard.copy_to(r, data) };
         self.record_write(data.len());
         drop(guard);
-        self.after_write()
+        if wait {
+            return self.after_write();
+        }
+        // The policy flush of a `try_` write never waits for another thread's guard.
+        if self.inner.mode == MmapMode::ReadWrite && self.inner.flush.due() {
+            self.inner.sync(true, false)?;
+        }
+        Ok(())
     }
 
     /// Like [`as_slice`](Self::as_slice), but never waits: `Ok(None)` where `as_slice`
@@ -335,7 +348,7 @@ impl MemoryMappedFile {
         else {
             return Ok(false);
         };
-        self.write_checked(guard, r, data).map(|()| true)
+        self.write_checked(guard, r, data, false).map(|()| true)
     }
 
     /// Applies the flush policy after a write; the caller holds no guard.

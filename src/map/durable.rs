@@ -37,7 +37,7 @@ impl MemoryMappedFile {
         if self.inner.mode != MmapMode::ReadWrite {
             return Ok(());
         }
-        self.inner.sync(true)
+        self.inner.sync(true, true)
     }
 
     /// Like [`flush`](Self::flush) for the pages covering `len` bytes at `offset` (the range
@@ -162,12 +162,12 @@ impl MemoryMappedFile {
             _ => return self.with_range(range, |_, _, _| ()),
         };
         let r = self.with_range(range, |_, r, _| r)?;
+        if r.is_empty() {
+            return Ok(());
+        }
         let page = crate::os::page_size();
         let start = r.start - r.start % page;
         let len = r.end - start;
-        if len == 0 {
-            return Ok(());
-        }
         self.inner
             .check_not_truncated(r.end)
             .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
@@ -186,29 +186,46 @@ impl MemoryMappedFile {
 impl Inner {
     /// Writes back every dirty page of a read-write mapping and waits for it to be
     /// durable; on success, marks what was written before as flushed. `caller` is false
-    /// for the background flusher (its errors are kept for the next caller).
-    pub(crate) fn sync(&self, caller: bool) -> Result<()> {
+    /// for the background flusher (its errors are kept for the next caller). With `wait`
+    /// false (the policy flush of a `try_` write) it never waits for a guard another thread
+    /// holds: where it would, nothing is synced or marked, and the flush is left for later.
+    pub(crate) fn sync(&self, caller: bool, wait: bool) -> Result<()> {
         let Map::Writable(lock) = &self.map else {
             return Ok(());
+        };
+        let read = || match wait {
+            true => lock.read_copy(0, 0).map(|(guard, _)| Some(guard)),
+            false => match lock.try_read(0, 0) {
+                Err(crate::sync::WOULD_BLOCK) => Ok(None),
+                other => other.map(Some),
+            },
         };
         let done = self.flush.snapshot();
         {
             // Under a guard, so that a resize in progress cannot look like a truncation.
-            let (guard, _) = lock.read_copy(0, 0)?;
+            let Some(guard) = read()? else {
+                return Ok(());
+            };
             self.check_not_truncated(guard.len())
                 .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
         }
+        let skipped = std::cell::Cell::new(false);
         self.flush
             .sync(caller, || {
                 crate::os::sync_shared_mapping(&self.file, || {
-                    let (guard, _) = lock
-                        .read_copy(0, 0)
-                        .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
-                    guard.flush()
+                    match read().map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))? {
+                        Some(guard) => guard.flush(),
+                        None => {
+                            skipped.set(true);
+                            Ok(())
+                        }
+                    }
                 })
             })
             .map_err(MmapIoError::FlushFailed)?;
-        self.flush.debit(done);
+        if !skipped.get() {
+            self.flush.debit(done);
+        }
         Ok(())
     }
 }

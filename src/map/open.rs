@@ -249,7 +249,7 @@ impl MemoryMappedFile {
                 let task = move || {
                     if inner.flush.pending() > 0 || inner.has_atomic_views() {
                         // Kept for the next flush call if it fails.
-                        let _ = inner.sync(false);
+                        let _ = inner.sync(false, true);
                     }
                 };
                 Some(Arc::new(Flusher::start(interval, task)?))

@@ -10,8 +10,10 @@ use std::io;
 use std::sync::OnceLock;
 
 pub(crate) use super::unix::{
-    allocate, file_id, lock, offset_granularity, page_size, shrink, unlock, write_all_at,
+    allocate, file_id, offset_granularity, page_size, shrink, write_all_at,
 };
+#[cfg(feature = "locking")]
+pub(crate) use super::unix::{lock, unlock};
 
 /// The default huge page size (`Hugepagesize` in `/proc/meminfo`), where the kernel has one.
 pub(crate) fn huge_page_size() -> Option<usize> {

@@ -352,12 +352,14 @@ impl ViewLock {
         }
         if !TRY {
             self.fair.lock_exclusive();
-        } else if !self.fair.try_lock_exclusive() {
+        } else if self.readers_live() || !self.fair.try_lock_exclusive() {
+            // A view seen already fails the try before it revokes the bias (a try that keeps
+            // failing must not keep readers off their fast path). A view missed here is
+            // seen below, after the fence.
             return Err(WOULD_BLOCK);
         }
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
-        self.quiet.store(0, Relaxed);
         if self.bias.load(Relaxed) == BIASED {
             self.revoke_locked();
         }
@@ -377,6 +379,8 @@ impl ViewLock {
             self.writer_in.store(true, Relaxed);
             fence(SeqCst);
             if !self.readers_live() {
+                // A write: the quiet period starts again (a try only counts once it wins).
+                self.quiet.store(0, Relaxed);
                 return Ok(WriteTicket { lock: self });
             }
             self.writer_in.store(false, Relaxed);
