@@ -1,4 +1,6 @@
 #![cfg(feature = "atomic")]
+// Some imports serve only the Linux-only tests.
+#![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 mod common;
 
 use common::{child_test_command, dirty_kb, file_with, path, pattern, read_file, tempdir};

@@ -2,6 +2,8 @@
 //! views of the same bytes never live together, a thread never deadlocks on its own views,
 //! writers are not starved, and views may cross threads. Cases that could die by a signal
 //! or hang run in a child process with a deadline.
+// Some imports serve only the Linux-only tests.
+#![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 
 mod common;
 

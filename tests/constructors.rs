@@ -1,3 +1,5 @@
+// Some imports serve only the Linux-only tests.
+#![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 mod common;
 
 use common::{file_with, path, pattern, read_file, resident_kb, tempdir};

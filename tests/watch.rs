@@ -1,4 +1,6 @@
 #![cfg(feature = "watch")]
+// Some imports serve only the Linux-only tests.
+#![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 mod common;
 
 use common::{path, tempdir};
