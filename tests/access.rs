@@ -361,6 +361,7 @@ fn try_accessors_do_not_wait_for_another_thread() {
     assert!(mmap.try_update_region(100, b"x").unwrap());
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn try_update_region_applies_the_flush_policy() {

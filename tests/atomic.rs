@@ -160,6 +160,7 @@ fn copy_on_write_views_stay_private_and_need_a_writable_mapping() {
     ));
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn views_count_toward_pending_bytes_and_flush_cleans_their_pages() {

@@ -427,6 +427,7 @@ fn starvation_child() {
 
 // --- write accounting ---
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_range_never_forgets_writes_outside_its_range() {

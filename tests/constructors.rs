@@ -386,6 +386,7 @@ fn builder_honours_the_flush_policy_on_every_path() {
     }
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn builder_honours_eager_touch_on_every_path() {

@@ -267,6 +267,7 @@ fn open_cow_of_a_missing_file_is_not_found() {
     assert!(matches!(err, MmapIoError::Io(e) if e.kind() == std::io::ErrorKind::NotFound));
 }
 
+// Linux only: reads page state from /proc/self/smaps.
 #[cfg(target_os = "linux")]
 #[test]
 fn eager_touch_of_a_copy_on_write_mapping_copies_nothing() {

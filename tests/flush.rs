@@ -47,6 +47,7 @@ fn dirty_then_flush(mmap: &MemoryMappedFile, write: impl Fn(u64, u8), check_dirt
     }
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_update_region() {
@@ -55,6 +56,7 @@ fn flush_leaves_no_dirty_page_after_update_region() {
     assert_flush_cleans(&mmap, |off, b| mmap.update_region(off, &[b]).unwrap());
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_as_slice_mut() {
@@ -63,6 +65,7 @@ fn flush_leaves_no_dirty_page_after_as_slice_mut() {
     assert_flush_cleans(&mmap, |off, b| mmap.as_slice_mut(off, 1).unwrap()[0] = b);
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_segment_writes() {
@@ -78,6 +81,7 @@ fn flush_leaves_no_dirty_page_after_segment_writes() {
     });
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_leaves_no_dirty_page_after_raw_pointer_writes() {
@@ -88,6 +92,7 @@ fn flush_leaves_no_dirty_page_after_raw_pointer_writes() {
     assert_flush_cleans(&mmap, |off, b| unsafe { base.add(off as usize).write(b) });
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_range_cleans_the_range_it_covers() {
@@ -125,6 +130,7 @@ fn flushed_bytes_are_seen_by_a_fresh_read_only_mapping() {
     assert_eq!(ro.as_slice(60_000, 6).unwrap(), b"second");
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn flush_is_durable_even_when_nothing_was_counted() {
@@ -194,6 +200,7 @@ fn pending_bytes_counts_every_write_path() {
     assert_eq!(mmap.pending_bytes(), 0);
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn always_flushes_after_every_write() {
@@ -206,6 +213,7 @@ fn always_flushes_after_every_write() {
     }
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn every_bytes_flushes_once_the_threshold_is_reached() {
@@ -219,6 +227,7 @@ fn every_bytes_flushes_once_the_threshold_is_reached() {
     assert_eq!(dirty_kb(&mmap), 0);
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn every_writes_flushes_on_the_nth_write() {
@@ -238,6 +247,7 @@ fn every_writes_flushes_on_the_nth_write() {
     );
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn every_millis_flushes_in_the_background() {
@@ -256,6 +266,7 @@ fn every_millis_flushes_in_the_background() {
     assert_eq!(&read_file(mmap.path())[..10], b"background");
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_zero_count_policy_behaves_as_manual() {
@@ -301,6 +312,7 @@ fn read_only_flush_is_a_no_op() {
     assert_eq!(read_file(&p), bytes);
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn under_every_millis_flush_still_cleans_every_write_path() {
@@ -324,6 +336,7 @@ fn under_every_millis_flush_still_cleans_every_write_path() {
     }
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn an_every_millis_flusher_writes_back_raw_pointer_stores() {
@@ -339,6 +352,7 @@ fn an_every_millis_flusher_writes_back_raw_pointer_stores() {
     assert_eq!(read_file(mmap.path())[5 * PAGE as usize], 9);
 }
 
+// Linux only: watches dirty pages through /proc/self/smaps (Wine does not model write-back).
 #[cfg(target_os = "linux")]
 #[test]
 fn schedule_flush_starts_write_back_without_touching_pending_bytes() {

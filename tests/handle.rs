@@ -55,6 +55,7 @@ fn debug_shows_path_mode_and_length() {
     }
 }
 
+// Linux only: uses Linux-only facilities.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_file_descriptor_is_the_mapped_file() {

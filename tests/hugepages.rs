@@ -16,6 +16,7 @@ fn vm_flags(mmap: &MemoryMappedFile) -> Vec<String> {
         .collect()
 }
 
+// Linux only: transparent huge pages and their smaps flags are a Linux notion.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_pages_true_asks_the_kernel_for_huge_pages() {
@@ -39,6 +40,7 @@ fn huge_pages_true_asks_the_kernel_for_huge_pages() {
     assert_eq!(with.as_slice((4 << 20) - 5, 5).unwrap(), b"works");
 }
 
+// Linux only: transparent huge pages and their smaps flags are a Linux notion.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_pages_are_honoured_by_open_and_open_or_create() {
@@ -58,6 +60,7 @@ fn huge_pages_are_honoured_by_open_and_open_or_create() {
     assert!(vm_flags(&either).contains(&"hg".to_owned()));
 }
 
+// Linux only: reads page state from /proc/self/smaps.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_sparse_file_is_not_pre_faulted() {
@@ -83,6 +86,7 @@ fn a_sparse_file_is_not_pre_faulted() {
     assert_eq!(mmap.pending_bytes(), 0);
 }
 
+// Linux only: reads page state from /proc/self/smaps.
 #[cfg(target_os = "linux")]
 #[test]
 fn is_hugepage_backed_agrees_with_smaps() {
@@ -106,6 +110,7 @@ fn is_hugepage_backed_agrees_with_smaps() {
     assert_eq!(empty.is_hugepage_backed(), None);
 }
 
+// Linux only: transparent huge pages and their smaps flags are a Linux notion.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_huge_page_hint_survives_resize() {
@@ -158,6 +163,7 @@ fn with_huge_pages_falls_back_to_an_ordinary_mapping_with_the_hint() {
     assert!(mmap_io::AnonymousMmap::with_huge_pages(u64::MAX).is_err());
 }
 
+// Linux only: reads page state from /proc/self/smaps.
 #[cfg(target_os = "linux")]
 #[test]
 fn with_huge_pages_uses_the_pool_when_there_is_one() {

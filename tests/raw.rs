@@ -137,6 +137,7 @@ fn zero_length_windows_are_empty() {
     assert_eq!(read_file(&path), pattern(5000, 4));
 }
 
+// Linux only: uses Linux-only facilities.
 #[cfg(target_os = "linux")]
 #[test]
 fn zero_length_windows_make_no_os_mapping() {
@@ -307,6 +308,7 @@ fn offset_granularity_is_the_page_size_or_the_allocation_granularity() {
     assert_eq!(granularity, expected);
 }
 
+// Linux only: uses Linux-only facilities.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_anonymous_maps_work_or_fail_with_the_os_error() {
@@ -320,6 +322,7 @@ fn huge_anonymous_maps_work_or_fail_with_the_os_error() {
     }
 }
 
+// Linux only: uses Linux-only facilities.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_anonymous_maps_must_be_whole_huge_pages() {
