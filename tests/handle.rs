@@ -55,7 +55,7 @@ fn debug_shows_path_mode_and_length() {
     }
 }
 
-// Linux only: uses Linux-only facilities.
+// Linux only: resolves the descriptor through /proc/self/fd (Windows: see the next test).
 #[cfg(target_os = "linux")]
 #[test]
 fn the_file_descriptor_is_the_mapped_file() {

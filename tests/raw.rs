@@ -137,7 +137,7 @@ fn zero_length_windows_are_empty() {
     assert_eq!(read_file(&path), pattern(5000, 4));
 }
 
-// Linux only: uses Linux-only facilities.
+// Linux only: looks for the mapping in /proc/self/maps.
 #[cfg(target_os = "linux")]
 #[test]
 fn zero_length_windows_make_no_os_mapping() {
@@ -308,7 +308,7 @@ fn offset_granularity_is_the_page_size_or_the_allocation_granularity() {
     assert_eq!(granularity, expected);
 }
 
-// Linux only: uses Linux-only facilities.
+// Linux only: MAP_HUGETLB and its pool are Linux's.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_anonymous_maps_work_or_fail_with_the_os_error() {
@@ -322,7 +322,7 @@ fn huge_anonymous_maps_work_or_fail_with_the_os_error() {
     }
 }
 
-// Linux only: uses Linux-only facilities.
+// Linux only: MAP_HUGETLB and its pool are Linux's.
 #[cfg(target_os = "linux")]
 #[test]
 fn huge_anonymous_maps_must_be_whole_huge_pages() {
