@@ -5,6 +5,7 @@
 //! `windows.rs`, and `other.rs`, whose calls return
 //! [`std::io::ErrorKind::Unsupported`] where they have no portable meaning.
 
+mod fallback;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux;
 #[cfg(not(any(unix, windows)))]

@@ -1,13 +1,19 @@
 //! The portable Unix back end (macOS, the BSDs): POSIX calls through rustix. Linux uses the
 //! calls of this file that are the same there and replaces the rest (`linux.rs`).
 // On Linux only the shared part of this file is used.
-#![cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+#![cfg_attr(
+    any(target_os = "linux", target_os = "android"),
+    allow(dead_code, unused_imports)
+)]
 
 use super::{page_span, Advice};
-use memmap2::MmapMut;
 use std::fs::File;
 use std::io;
 use std::sync::OnceLock;
+
+pub(crate) use super::fallback::{
+    huge_page_backed, huge_page_size, maps_huge, populate_read, remap, shrink, start_writeback,
+};
 
 pub(crate) fn page_size() -> usize {
     static PAGE_SIZE: OnceLock<usize> = OnceLock::new();
@@ -18,41 +24,6 @@ pub(crate) fn page_size() -> usize {
 /// from the offset rounded down to it and hides the leading bytes).
 pub(crate) fn offset_granularity() -> io::Result<usize> {
     Ok(page_size())
-}
-
-/// No `MAP_HUGETLB` pool to size here.
-pub(crate) fn huge_page_size() -> Option<usize> {
-    None
-}
-
-/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough:
-/// a new mapping replaces the old one (there is no `mremap`).
-///
-/// # Safety
-///
-/// No reference into `map` may be alive: the mapping moves.
-pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
-    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
-    // at least `new_len` bytes long.
-    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
-    Ok(())
-}
-
-/// Shrinks `map` and `file` to `new_len` bytes: the mapping first, so that it never reaches
-/// past the end of the file; on failure both keep their old length.
-///
-/// # Safety
-///
-/// As for [`remap`].
-pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
-    let old_len = map.len();
-    // SAFETY: the caller's contract; the file is longer than `new_len`.
-    unsafe { super::remap(map, file, new_len) }?;
-    file.set_len(new_len as u64).map_err(|e| {
-        // SAFETY: as above; the file still has its old length.
-        let _ = unsafe { super::remap(map, file, old_len) };
-        e
-    })
 }
 
 /// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
@@ -109,21 +80,6 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
 }
 
-/// Unknown here: no portable way to ask how a mapping is backed.
-pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
-    None
-}
-
-/// Faults in every page that `len` bytes at `ptr` cover for reading, one byte per page.
-///
-/// # Safety
-///
-/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
-pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
-    // SAFETY: the caller's contract.
-    unsafe { super::touch_pages(ptr, len) };
-}
-
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
 /// durable: `msync(MS_SYNC)` through the mapping, then `fsync` (on Apple platforms std
 /// makes it `F_FULLFSYNC`, which also empties the drive's cache).
@@ -133,17 +89,6 @@ pub(crate) fn sync_shared_mapping(
 ) -> io::Result<()> {
     msync()?;
     file.sync_all()
-}
-
-/// Starts writing back dirty pages of a shared mapping of `file`: `msync(MS_ASYNC)`
-/// through the mapping.
-pub(crate) fn start_writeback(
-    _file: &File,
-    _offset: usize,
-    _len: usize,
-    msync_async: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
-    msync_async()
 }
 
 /// Allocates disk blocks for `offset..offset + len` of `file`, growing it if needed, so that
@@ -188,9 +133,4 @@ pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
 /// Writes all of `buf` at `offset` of `file`.
 pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
-}
-
-/// Unknown here.
-pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
-    None
 }

@@ -9,6 +9,14 @@ use std::io;
 use std::os::windows::io::AsRawHandle;
 use std::sync::OnceLock;
 use windows_sys::Win32::Foundation::HANDLE;
+
+// Windows has no huge pages to report (large pages need a privilege and are not offered)
+// and no call to populate a range; `FlushViewOfFile` starts write-back, and memmap2's flush
+// (`FlushViewOfFile` then `FlushFileBuffers` on the read-write handle it keeps) is durable.
+pub(crate) use super::fallback::{
+    huge_page_backed, huge_page_size, maps_huge, populate_read, start_writeback,
+    sync_shared_mapping,
+};
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
 };
@@ -41,11 +49,6 @@ pub(crate) fn page_size() -> usize {
 /// (64 KiB on every Windows version).
 pub(crate) fn offset_granularity() -> io::Result<usize> {
     Ok(system_info().1)
-}
-
-/// Large pages need a privilege and are not offered here.
-pub(crate) fn huge_page_size() -> Option<usize> {
-    None
 }
 
 /// Grows `map` to `new_len` bytes of `file`, which must already be that long: a new view
@@ -160,42 +163,6 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     Ok(())
 }
 
-/// Not known on Windows.
-pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
-    None
-}
-
-/// Faults in every page that `len` bytes at `ptr` cover for reading, one byte per page.
-///
-/// # Safety
-///
-/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
-pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
-    // SAFETY: the caller's contract.
-    unsafe { super::touch_pages(ptr, len) };
-}
-
-/// Writes back every dirty page of a shared mapping and waits until they are durable:
-/// memmap2's flush is `FlushViewOfFile` then `FlushFileBuffers` on the handle it keeps
-/// (which has write access: read-write mappings are made from a read-write handle).
-pub(crate) fn sync_shared_mapping(
-    _file: &File,
-    flush: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
-    flush()
-}
-
-/// Starts writing back dirty pages of a shared mapping: `FlushViewOfFile` alone (memmap2's
-/// `flush_async`), which queues the writes and returns.
-pub(crate) fn start_writeback(
-    _file: &File,
-    _offset: usize,
-    _len: usize,
-    flush_async: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
-    flush_async()
-}
-
 /// Allocates `offset..offset + len` of `file`: a file that is not sparse (the default on
 /// Windows) gets its clusters when `SetEndOfFile` grows it.
 pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
@@ -251,9 +218,4 @@ pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::
         }
     }
     Ok(())
-}
-
-/// Unknown on Windows.
-pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
-    None
 }

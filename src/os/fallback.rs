@@ -1,0 +1,85 @@
+//! What a back end does where its platform has no call of its own: shared by the back ends
+//! that lack one (each names what it takes from here).
+// Each back end takes only what it lacks, so on every platform some of these go unused.
+#![allow(dead_code)]
+
+use memmap2::MmapMut;
+use std::fs::File;
+use std::io;
+
+/// No `MAP_HUGETLB` pool to size.
+pub(crate) fn huge_page_size() -> Option<usize> {
+    None
+}
+
+/// How a mapping is backed cannot be asked.
+pub(crate) fn huge_page_backed(_base: *const u8, _len: usize) -> Option<bool> {
+    None
+}
+
+/// Whether a page is mapped with a huge entry cannot be asked.
+pub(crate) fn maps_huge(_ptr: *const u8) -> Option<bool> {
+    None
+}
+
+/// Faults in every page that `len` bytes at `ptr` cover for reading, one byte per page.
+///
+/// # Safety
+///
+/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { super::touch_pages(ptr, len) };
+}
+
+/// Starts writing back dirty pages of a shared mapping through the mapping itself
+/// (`msync(MS_ASYNC)`, `FlushViewOfFile`): memmap2's `flush_async_range`, which the caller
+/// passes in.
+pub(crate) fn start_writeback(
+    _file: &File,
+    _offset: usize,
+    _len: usize,
+    flush_async: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    flush_async()
+}
+
+/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough:
+/// a new mapping replaces the old one (there is no `mremap`).
+///
+/// # Safety
+///
+/// No reference into `map` may be alive: the mapping moves.
+pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
+    // at least `new_len` bytes long.
+    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    Ok(())
+}
+
+/// Shrinks `map` and `file` to `new_len` bytes: the mapping first, so that it never reaches
+/// past the end of the file; on failure both keep their old length.
+///
+/// # Safety
+///
+/// As for [`remap`].
+pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+    let old_len = map.len();
+    // SAFETY: the caller's contract; the file is longer than `new_len`.
+    unsafe { remap(map, file, new_len) }?;
+    file.set_len(new_len as u64).map_err(|e| {
+        // SAFETY: as above; the file still has its old length.
+        let _ = unsafe { remap(map, file, old_len) };
+        e
+    })
+}
+
+/// Writes back every dirty page of a shared mapping and waits until they are durable,
+/// through the mapping itself: memmap2's flush (`FlushViewOfFile` then `FlushFileBuffers`
+/// on the read-write handle it keeps, on Windows), which the caller passes in.
+pub(crate) fn sync_shared_mapping(
+    _file: &File,
+    flush: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    flush()
+}
