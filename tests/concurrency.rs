@@ -4,6 +4,8 @@
 //! or hang run in a child process with a deadline.
 // Some imports serve only the Linux-only tests.
 #![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
+// Some helpers serve only the tests of optional features.
+#![cfg_attr(not(feature = "atomic"), allow(unused_imports, dead_code))]
 
 mod common;
 

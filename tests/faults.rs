@@ -400,13 +400,9 @@ fn full_disk_child() {
     );
     assert_eq!(small.as_slice(0, 4).unwrap(), b"kept");
     // Every page of a preallocated mapping can be written: no SIGBUS is possible.
-    small
-        .chunks_mut(4096)
-        .for_each_mut(|_, c| {
-            c.fill(1);
-            Ok(())
-        })
-        .unwrap();
+    for page in 0..small.len() / 4096 {
+        small.update_region(page * 4096, &[1; 4096]).unwrap();
+    }
     small.flush().unwrap();
     drop(small);
     std::fs::remove_file(mnt.join("small.bin")).unwrap();
@@ -478,12 +474,7 @@ fn writeback_failure_child() {
 
     // 24 MiB of dirty pages cannot be written back through an 8 MiB backing store.
     let mmap = MemoryMappedFile::create_rw(fs.join("data.bin"), 24 << 20).unwrap();
-    mmap.chunks_mut(4096)
-        .for_each_mut(|_, c| {
-            c.fill(0xAB);
-            Ok(())
-        })
-        .unwrap();
+    fill(&mmap, 0xAB);
     // Two flushes at once: the kernel reports the error to one sync only, and the other
     // still returns it (it was in progress, or it is the next one).
     let results = std::thread::scope(|s| {
@@ -504,12 +495,7 @@ fn writeback_failure_child() {
         .flush_policy(FlushPolicy::EveryMillis(5))
         .create()
         .unwrap();
-    bg.chunks_mut(4096)
-        .for_each_mut(|_, c| {
-            c.fill(0xCD);
-            Ok(())
-        })
-        .unwrap();
+    fill(&bg, 0xCD);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let r = bg.flush();
     assert!(
@@ -524,4 +510,11 @@ fn writeback_failure_child() {
     drop((mmap, bg));
     let _ = run_quiet("umount", &[fs.as_os_str()]);
     println!("{DONE}");
+}
+
+/// Writes `byte` over every page of `mmap`.
+fn fill(mmap: &MemoryMappedFile, byte: u8) {
+    for page in 0..mmap.len() / 4096 {
+        mmap.update_region(page * 4096, &[byte; 4096]).unwrap();
+    }
 }

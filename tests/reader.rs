@@ -112,6 +112,7 @@ fn lines_read_until_and_split_run_on_every_mode() {
     let log = log_lines(2000);
     let p = file_with(&dir, "log.txt", &log);
     let expected: Vec<String> = Cursor::new(&log).lines().map(Result::unwrap).collect();
+    #[allow(unused_mut)] // extended with the `cow` feature
     let mut maps = vec![
         MemoryMappedFile::open_ro(&p).unwrap(),
         MemoryMappedFile::open_rw(&p).unwrap(),

@@ -3,6 +3,8 @@
 //! grows and shrinks, and the background flusher. Records carry checksums, so a torn or
 //! foreign read is caught; counters must add up exactly; a watchdog turns a deadlock into a
 //! failure instead of a hang.
+// Some helpers serve only the tests of optional features.
+#![cfg_attr(not(feature = "atomic"), allow(unused_imports, dead_code))]
 mod common;
 
 use common::{path, tempdir};
