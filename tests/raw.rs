@@ -318,7 +318,8 @@ fn huge_anonymous_maps_work_or_fail_with_the_os_error() {
             assert_eq!(map.len(), len);
             map[len - 1] = 1;
         }
-        Err(e) => assert!(e.raw_os_error().is_some(), "not an OS error: {e}"),
+        // No huge page free in the pool (the default: an empty pool).
+        Err(e) => assert_eq!(e.raw_os_error(), Some(libc::ENOMEM), "{e}"),
     }
 }
 
@@ -412,17 +413,40 @@ mod advise {
     }
 }
 
-#[cfg(all(feature = "locking", unix))]
+// Linux only: the locked size is read from /proc/self/smaps.
+#[cfg(all(feature = "locking", target_os = "linux"))]
 #[test]
-fn lock_and_unlock_work_or_fail_with_the_os_error() {
+fn lock_and_unlock_pin_and_release_the_pages() {
+    fn locked_kb(ptr: *const u8) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if let Some((lo, hi)) = first.split_once('-') {
+                let (lo, hi) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16));
+                if let (Ok(lo), Ok(hi)) = (lo, hi) {
+                    inside = (lo..hi).contains(&(ptr as usize));
+                    continue;
+                }
+            }
+            if let Some(v) = line.strip_prefix("Locked:").filter(|_| inside) {
+                return v.trim().trim_end_matches("kB").trim().parse().unwrap();
+            }
+        }
+        panic!("no smaps entry for {ptr:?}");
+    }
     let map = RawMmapMut::map_anon(3 * 4096).unwrap();
     match map.lock() {
-        Ok(()) => map.unlock().unwrap(),
-        Err(e) => assert!(e.raw_os_error().is_some(), "not an OS error: {e}"),
-    }
-    let map = map.make_read_only().unwrap();
-    if map.lock().is_ok() {
-        map.unlock().unwrap();
+        Ok(()) => {
+            assert_eq!(locked_kb(map.as_ptr()), 12);
+            map.unlock().unwrap();
+            assert_eq!(locked_kb(map.as_ptr()), 0);
+        }
+        // Only a process that may not lock memory gets here.
+        Err(e) => assert!(
+            matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOMEM)),
+            "{e}"
+        ),
     }
 }
 
