@@ -552,3 +552,74 @@ fn try_policy_child() {
         println!("{written} tries written");
     });
 }
+
+#[test]
+fn two_handles_growing_and_shrinking_one_file_at_once_never_cut_each_other() {
+    assert_child_passed(&run_child_test_within("two_resizers_child", 120));
+}
+
+#[test]
+#[ignore = "run in a child process by two_handles_growing_and_shrinking_one_file_at_once_never_cut_each_other"]
+fn two_resizers_child() {
+    // Two read-write handles of one file resize it at the same time, each to sizes of its
+    // own, while readers touch the last page of each mapping. A shrink that cut the other
+    // handle's mapping would kill the process with SIGBUS; the registry refuses it instead.
+    let dir = tempdir();
+    let p = path(&dir, "two_resizers.bin");
+    let a = MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap();
+    let b = MemoryMappedFile::open_rw(&p).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for m in [&a, &b] {
+            let stop = &stop;
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    // The last byte, read under the view's guard, for whatever length the
+                    // mapping has now.
+                    let len = m.len();
+                    if let Ok(last) = m.as_slice(len - 1, 1) {
+                        std::hint::black_box(last[0]);
+                    }
+                }
+            });
+        }
+        let resizer = move |m: &MemoryMappedFile, seed: u64| {
+            let (mut x, mut refused) = (seed, 0);
+            for _ in 0..300 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let size = 4096 * (1 + x % 64);
+                match m.resize(size) {
+                    Ok(()) => assert_eq!(m.len(), size),
+                    Err(MmapIoError::ResizeFailed(msg)) => {
+                        assert!(msg.contains("another handle"), "{msg}");
+                        refused += 1;
+                    }
+                    Err(e) => panic!("unexpected: {e}"),
+                }
+                // The file always covers both mappings.
+                let on_disk = std::fs::metadata(m.path()).unwrap().len();
+                assert!(on_disk >= m.len(), "{on_disk} < {}", m.len());
+            }
+            refused
+        };
+        let (a, b) = (&a, &b);
+        let (ra, rb) = (
+            s.spawn(move || resizer(a, 7)),
+            s.spawn(move || resizer(b, 11)),
+        );
+        let refused = ra.join().unwrap() + rb.join().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        // Both outcomes happen: shrinks below the other mapping are refused, others pass.
+        assert!(
+            refused > 0 && refused < 600,
+            "{refused} of 600 resizes refused"
+        );
+    });
+    let on_disk = std::fs::metadata(&p).unwrap().len();
+    assert!(on_disk >= a.len().max(b.len()));
+    drop(b);
+    a.resize(4096).unwrap();
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 4096);
+}
