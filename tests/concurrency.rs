@@ -89,6 +89,36 @@ fn an_atomic_view_can_be_dropped_on_another_thread() {
 mod atomic_and_plain {
     use super::*;
 
+    #[test]
+    fn many_views_on_one_thread_still_leave_disjoint_bytes_to_atomic_views() {
+        // More views than a thread's slot has entries: the rest are counted with bounds,
+        // which atomic views of other bytes stay clear of.
+        let dir = tempdir();
+        let mmap = MemoryMappedFile::create_rw(path(&dir, "many.bin"), 64 * 1024).unwrap();
+        let views: Vec<MappedSlice<'_>> = (0..12)
+            .map(|i| mmap.as_slice(i * 64, 64).unwrap())
+            .collect();
+        let far = mmap
+            .atomic_u64(32 * 1024)
+            .expect("disjoint from every view");
+        far.store(5, Ordering::Relaxed);
+        for offset in [0, 8 * 64, 11 * 64 + 56] {
+            assert!(
+                is_invalid_mode(mmap.atomic_u64(offset)),
+                "{offset} is under a view"
+            );
+        }
+        // On another thread too.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(mmap.atomic_u64(40 * 1024).is_ok());
+                assert!(is_invalid_mode(mmap.atomic_u64(10 * 64)));
+            });
+        });
+        drop(views);
+        assert!(mmap.atomic_u64(10 * 64).is_ok(), "the views are gone");
+    }
+
     fn mapping(name: &str) -> (tempfile::TempDir, MemoryMappedFile) {
         let dir = tempdir();
         let mmap = MemoryMappedFile::create_rw(path(&dir, name), 4096).unwrap();

@@ -488,7 +488,12 @@ impl ViewLock {
         loop {
             let mut wait = self.writer_in.load(Acquire);
             for slot in self.slots.iter() {
-                if slot.wide().load(Acquire) > 0 {
+                // Views counted beyond a slot's entries are taken as plain views of their
+                // bounds.
+                if slot
+                    .wide_span()
+                    .is_some_and(|span| overlaps(span, (start, end)))
+                {
                     return Err(OVERLAPS_PLAIN);
                 }
                 for (kind, s, e) in slot.views(None) {
@@ -545,7 +550,7 @@ impl<'a> ReadTicket<'a> {
                 Held::Entry(entry)
             }
             None => {
-                slot.wide().fetch_add(1, Relaxed);
+                slot.publish_wide(start, end);
                 Held::Wide(slot.wide())
             }
         };

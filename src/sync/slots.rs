@@ -15,7 +15,7 @@ pub(crate) const PLAIN: usize = 1;
 pub(crate) const COPY: usize = 2;
 
 /// Entries per slot: five fill a 128-byte slot. A thread that holds more views at once
-/// counts the rest in [`Slot::wide`].
+/// counts the rest in [`Slot::wide`], with bounds that cover them all.
 const ENTRIES: usize = 5;
 
 /// One published view: its kind and the byte range it covers.
@@ -63,9 +63,13 @@ impl Entry {
 #[repr(align(128))]
 pub(crate) struct Slot {
     entries: [Entry; ENTRIES],
-    /// Live views this thread published beyond its entries; their range is unknown, so
-    /// they count as covering the whole mapping. Updated with read-modify-writes.
+    /// Live views this thread published beyond its entries, counted with read-modify-writes
+    /// (a view may be dropped on another thread).
     wide: AtomicUsize,
+    /// A range that covers every view counted in `wide` (written by the owning thread only,
+    /// before it counts a view).
+    wide_start: AtomicUsize,
+    wide_end: AtomicUsize,
     /// The next slot of the lock's list of slots.
     #[cfg(not(mmap_io_loom))]
     next: std::sync::atomic::AtomicPtr<Slot>,
@@ -80,6 +84,8 @@ impl Default for Slot {
         Self {
             entries: std::array::from_fn(|_| Entry::new()),
             wide: AtomicUsize::new(0),
+            wide_start: AtomicUsize::new(0),
+            wide_end: AtomicUsize::new(0),
             #[cfg(not(mmap_io_loom))]
             next: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             #[cfg(not(mmap_io_loom))]
@@ -98,6 +104,28 @@ impl Slot {
     /// The counter of views published beyond the entries.
     pub(crate) fn wide(&self) -> &AtomicUsize {
         &self.wide
+    }
+
+    /// Counts a view of `start..end` that found no free entry, widening the bounds of the
+    /// counted views to cover it first. Only the thread that owns the slot calls this.
+    pub(crate) fn publish_wide(&self, start: usize, end: usize) {
+        if self.wide.load(Acquire) == 0 {
+            // None counted is alive (their drops are seen): the bounds start afresh.
+            self.wide_start.store(start, Relaxed);
+            self.wide_end.store(end, Relaxed);
+        } else {
+            let (lo, hi) = (self.wide_start.load(Relaxed), self.wide_end.load(Relaxed));
+            self.wide_start.store(lo.min(start), Relaxed);
+            self.wide_end.store(hi.max(end), Relaxed);
+        }
+        // Publishes the bounds with the count.
+        self.wide.fetch_add(1, Release);
+    }
+
+    /// A range covering every counted view, while one is alive.
+    pub(crate) fn wide_span(&self) -> Option<(usize, usize)> {
+        (self.wide.load(Acquire) > 0)
+            .then(|| (self.wide_start.load(Relaxed), self.wide_end.load(Relaxed)))
     }
 
     /// The views in use in this slot, other than `except`.

@@ -340,3 +340,27 @@ fn try_reads_and_try_writes_never_wait_for_each_other() {
         reader.join().unwrap();
     });
 }
+
+#[test]
+fn a_view_counted_beyond_the_entries_still_excludes_atomic_views_of_its_bytes() {
+    model(|| {
+        let s = shared();
+        let plain = thread::spawn(move || {
+            // Fill the thread's entries with views of other bytes, so the next one is
+            // counted with bounds instead.
+            let others: Vec<_> = (1..=5)
+                .map(|i| s.lock.read(i * 64, i * 64 + 8).unwrap())
+                .collect();
+            if let Ok(ticket) = s.lock.read(0, 8) {
+                s.read_data();
+                drop(ticket);
+            }
+            drop(others);
+        });
+        if let Ok(atomic) = s.lock.atomic(0, 8, Width::U64) {
+            s.write_data();
+            drop(atomic);
+        }
+        plain.join().unwrap();
+    });
+}
