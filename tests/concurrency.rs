@@ -599,7 +599,16 @@ fn two_resizers_child() {
     let a = MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap();
     let b = MemoryMappedFile::open_rw(&p).unwrap();
     let stop = AtomicBool::new(false);
+    /// Stops the readers when the scope ends, also by a panic (else the scope would wait
+    /// for them forever).
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     std::thread::scope(|s| {
+        let _stop_readers = StopOnDrop(&stop);
         for m in [&a, &b] {
             let stop = &stop;
             s.spawn(move || {
