@@ -360,6 +360,11 @@ impl ViewLock {
         }
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
+        if !TRY {
+            // A writer that will get in: the quiet period starts again now, so readers it
+            // lets in while it waits do not bring the bias back meanwhile.
+            self.quiet.store(0, Relaxed);
+        }
         if self.bias.load(Relaxed) == BIASED {
             self.revoke_locked();
         }

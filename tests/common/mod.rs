@@ -206,8 +206,9 @@ pub fn run_child_test_within(name: &str, secs: u64) -> std::process::Output {
             let _ = child.kill();
             let out = child.wait_with_output().expect("reap the child test");
             panic!(
-                "child test {name} hung: killed after {secs} s\n{}",
-                String::from_utf8_lossy(&out.stdout)
+                "child test {name} hung: killed after {secs} s\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
             );
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
