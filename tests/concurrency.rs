@@ -638,6 +638,11 @@ fn two_resizers_child() {
                         assert!(msg.contains("another handle"), "{msg}");
                         refused += 1;
                     }
+                    // Windows refuses any shrink while another mapping of the file is open
+                    // (ERROR_USER_MAPPED_FILE), and the mapping keeps its length.
+                    Err(MmapIoError::Io(e)) if cfg!(windows) && e.raw_os_error() == Some(1224) => {
+                        refused += 1;
+                    }
                     Err(e) => panic!("unexpected: {e}"),
                 }
                 // The file always covers both mappings.
@@ -655,8 +660,8 @@ fn two_resizers_child() {
         stop.store(true, Ordering::Relaxed);
         // Both outcomes happen: shrinks below the other mapping are refused, others pass.
         assert!(
-            refused > 0 && refused < 600,
-            "{refused} of 600 resizes refused"
+            refused > 0 && refused < 300,
+            "{refused} of 300 resizes refused"
         );
     });
     let on_disk = std::fs::metadata(&p).unwrap().len();
