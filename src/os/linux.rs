@@ -3,14 +3,13 @@
 //! the sync of a shared mapping, `sync_file_range`, `/proc/self/smaps`, `PAGEMAP_SCAN` and
 //! `membarrier`.
 
-use super::{page_span, Advice};
 use memmap2::MmapMut;
 use std::fs::File;
 use std::io;
 use std::sync::OnceLock;
 
 pub(crate) use super::unix::{
-    allocate, file_id, offset_granularity, page_size, shrink, write_all_at,
+    advise, allocate, file_id, offset_granularity, page_size, shrink, write_all_at,
 };
 #[cfg(feature = "locking")]
 pub(crate) use super::unix::{lock, unlock};
@@ -43,34 +42,6 @@ pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io
     // SAFETY: the caller guarantees that nothing borrows the mapping, so it may move;
     // mremap keeps the page tables, so hot pages stay hot.
     unsafe { map.remap(new_len, memmap2::RemapOptions::new().may_move(true)) }
-}
-
-/// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`.
-///
-/// # Safety
-///
-/// `offset..offset + len` must lie within a live mapping that starts at `base`. For
-/// [`Advice::DontNeed`] on a private mapping, the caller must also ensure that nothing
-/// observes the discarded modifications (they are replaced by the file's contents).
-pub(crate) unsafe fn advise(
-    base: *const u8,
-    offset: usize,
-    len: usize,
-    advice: Advice,
-) -> io::Result<()> {
-    use rustix::mm::Advice as A;
-    let advice = match advice {
-        Advice::Normal => A::Normal,
-        Advice::Random => A::Random,
-        Advice::Sequential => A::Sequential,
-        Advice::WillNeed => A::WillNeed,
-        Advice::DontNeed => A::LinuxDontNeed,
-        Advice::HugePage => A::LinuxHugepage,
-    };
-    let (start, len) = page_span(base, offset, len);
-    // SAFETY: the caller guarantees the range lies within a live mapping; widening it to
-    // page boundaries stays within the same mapping, which is page-aligned at both ends.
-    unsafe { rustix::mm::madvise(start.cast(), len, advice) }.map_err(io::Error::from)
 }
 
 /// Whether the mapping at `base` (of `len` bytes) has huge pages, from `/proc/self/smaps`:

@@ -45,8 +45,16 @@ pub(crate) unsafe fn advise(
         Advice::Random => A::Random,
         Advice::Sequential => A::Sequential,
         Advice::WillNeed => A::WillNeed,
+        // POSIX's DontNeed is only a hint; Linux's drops the pages (private ones revert to
+        // the file), which is what the crate's callers ask for.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Advice::DontNeed => A::LinuxDontNeed,
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         Advice::DontNeed => A::DontNeed,
         // Transparent huge pages are a Linux notion.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Advice::HugePage => A::LinuxHugepage,
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         Advice::HugePage => return Ok(()),
     };
     let (start, len) = page_span(base, offset, len);
