@@ -59,11 +59,13 @@ impl MapLock {
     }
 
     /// Exclusive access to write `len` bytes at `offset`: the guard and the checked range.
+    #[inline(always)]
     pub(crate) fn write_range(
         &self,
         offset: u64,
         len: u64,
     ) -> Result<(WriteGuard<'_>, Range<usize>)> {
+        self.prefetch(offset, len);
         checked_write(self.write()?, offset, len)
     }
 
@@ -172,6 +174,7 @@ impl WriteGuard<'_> {
 }
 
 /// Checks `len` bytes at `offset` against the mapping `guard` holds and its atomic views.
+#[inline(always)]
 fn checked_write(
     guard: WriteGuard<'_>,
     offset: u64,

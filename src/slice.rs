@@ -309,6 +309,7 @@ impl<'a> MappedSliceMut<'a> {
 }
 
 impl Drop for MappedSliceMut<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(flush) = self.counted {
             // The guard is dropped after this, so the write is counted while it is held.

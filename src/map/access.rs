@@ -127,6 +127,7 @@ impl MemoryMappedFile {
     /// assert_eq!(mmap.as_slice(0, 4)?, b"abcd");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn as_slice_mut(&self, offset: u64, len: u64) -> Result<MappedSliceMut<'_>> {
         let (guard, r) = self.writable()?.write_range(offset, len)?;
         Ok(self.write_view(guard, r))

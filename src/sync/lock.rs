@@ -6,20 +6,23 @@
 //! entry of their thread's slot, with plain stores. While the lock is *biased* that is all
 //! they do: a compiler fence, a load of the bias flag, done; no read-modify-write, no
 //! shared cache line. A *writer* (or an atomic view, or `resize`) first revokes the bias:
-//! it marks it revoking, issues one process-wide fence (`membarrier`) and marks it off, after
-//! which every
-//! reader either saw the flag cleared or is visible in its slot (the asymmetric form of
-//! Dekker's protocol that Linux's percpu-rwsem and folly's SharedMutex use). Then the
-//! writer waits for the published readers to leave.
+//! it marks it revoking, issues one process-wide fence (`membarrier`) and marks it off,
+//! after which every reader either saw the flag cleared or is visible in its slot (the
+//! asymmetric form of Dekker's protocol that Linux's percpu-rwsem and folly's SharedMutex
+//! use). Then the writer waits for the published readers to leave.
 //!
 //! While the bias is off, readers queue on a task-fair lock ([`Fair`]) just long enough to
 //! publish themselves, so a waiting writer holds new readers back and is never starved. A
-//! reader that already holds a view joins without queuing (the writer waits for that view
-//! anyway). If it sees a writer past its wait, that writer is either stepping back out after
-//! seeing the new view (the reader waits a moment and looks again), or the view the reader
-//! held was dropped on another thread meanwhile (then it queues). After enough reads without a
-//! write ([`RESTORE_AFTER`]) and with no atomic view alive, a reader restores the bias, so
-//! write-heavy phases pay an ordinary lock and never a process-wide fence per write.
+//! writer that takes `fair` and finds no view is in at once: the read-modify-write that
+//! took `fair` orders its look at the slots (so a write costs two locked instructions, as
+//! with a plain lock). One that finds views marks itself `waiting` while it waits for them.
+//! A reader that already holds a view joins without queuing while the writer is waiting
+//! (the writer waits for that view anyway). If it sees a writer in, that writer is either
+//! about to see the new view and wait (the reader waits a moment and looks again), or the
+//! view the reader held was dropped on another thread meanwhile (then it queues). After
+//! enough reads without a write ([`RESTORE_AFTER`]) and with no atomic view alive, a reader
+//! restores the bias, so write-heavy phases pay an ordinary lock and never a process-wide
+//! fence per write.
 //!
 //! *Atomic views* never block writers: they are kept in a registry by range, and a write,
 //! a plain view or an atomic view of another width that overlaps a live one is refused
@@ -41,7 +44,8 @@
 use super::fair::Fair;
 use super::slots::{Entry, Slot, Slots, COPY, PLAIN};
 use super::{
-    backoff, bias_available, fence, heavy_fence, light_fence, AtomicBool, AtomicPtr, AtomicUsize,
+    backoff, bias_available, fence, heavy_fence, light_fence, lock_fence, AtomicBool, AtomicPtr,
+    AtomicUsize,
 };
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
@@ -119,8 +123,10 @@ pub(crate) struct ViewLock {
     fair: Fair,
     /// Readers may publish themselves without queuing on `fair`.
     bias: AtomicUsize,
-    /// A writer is past its wait for readers: views may not join without queuing.
-    writer_in: AtomicBool,
+    /// The writer that holds `fair` waits for published views: a thread that holds one may
+    /// publish another without queuing. A writer holds `fair` with this clear only once it
+    /// has seen no view after taking `fair` (see [`writer_in`](Self::writer_in)).
+    waiting: AtomicBool,
     /// The slot of the thread that holds `fair` exclusively (compared, never dereferenced).
     exclusive_owner: AtomicPtr<Slot>,
     /// Live atomic views (the registry's length, readable without its mutex).
@@ -166,7 +172,7 @@ impl ViewLock {
         Self {
             fair: Fair::new(),
             bias: AtomicUsize::new(if bias_available() { BIASED } else { UNBIASED }),
-            writer_in: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
             exclusive_owner: AtomicPtr::new(std::ptr::null_mut()),
             atomics: AtomicUsize::new(0),
             quiet: AtomicUsize::new(0),
@@ -190,8 +196,26 @@ impl ViewLock {
         self.atomics.load(Relaxed) > 0
     }
 
+    #[inline]
     fn is_exclusive_owner(&self, slot: &Slot) -> bool {
         std::ptr::eq(self.exclusive_owner.load(Relaxed), slot)
+    }
+
+    /// Whether a writer may be past its wait for views, so that a new view must not join
+    /// without queuing. The caller has fenced after publishing its view: a writer that took
+    /// `fair` after that fence sees the view and waits (its locking read-modify-write is
+    /// ordered before its look at the views, see [`lock_fence`]); one that took it before
+    /// shows here. While `fair` is held with `waiting` clear the writer is in, or about to
+    /// see a view and set `waiting`; callers look again until it is one or the other.
+    #[inline]
+    fn writer_in(&self) -> bool {
+        if !self.fair.is_locked_exclusive() {
+            // The lock's state is read relaxed: this orders what the last writer did before
+            // it released `fair` before what the caller does next.
+            fence(Acquire);
+            return false;
+        }
+        !self.waiting.load(Acquire)
     }
 
     /// A zero-copy view of `start..end`: refused if it overlaps a live atomic view.
@@ -262,7 +286,7 @@ impl ViewLock {
         let mut round = 0;
         while ticket.holds_other(slot) {
             fence(SeqCst);
-            if !self.writer_in.load(Acquire) {
+            if !self.writer_in() {
                 return self.check_atomics(ticket, kind, (start, end));
             }
             backoff(&mut round);
@@ -332,7 +356,8 @@ impl ViewLock {
     }
 
     /// Exclusive access to the bytes: waits for every zero-copy view and copy, but not for
-    /// atomic views (check those with [`WriteTicket::check_atomics`]).
+    /// atomic views (check those with [`check_write`](Self::check_write)).
+    #[inline(always)]
     pub(crate) fn write(&self) -> Result<WriteTicket<'_>, Conflict> {
         self.acquire::<false>()
     }
@@ -343,7 +368,11 @@ impl ViewLock {
     }
 
     /// Takes exclusive access; `TRY`: fail with [`WOULD_BLOCK`] instead of waiting.
-    #[inline]
+    ///
+    /// The common case (unbiased, no view published) is inline: the read-modify-write that
+    /// locks `fair` (on x86-64 also the fence, see [`lock_fence`]), a look at the slots, and
+    /// the one that unlocks it when the ticket drops.
+    #[inline(always)]
     fn acquire<const TRY: bool>(&self) -> Result<WriteTicket<'_>, Conflict> {
         let me = self.slots.mine();
         if self.is_exclusive_owner(me) {
@@ -352,45 +381,70 @@ impl ViewLock {
         if me.busy(None) {
             return Err(if TRY { WOULD_BLOCK } else { HOLDS_VIEW });
         }
-        if !TRY {
-            self.fair.lock_exclusive();
-        } else if self.readers_live() || !self.fair.try_lock_exclusive() {
+        if TRY {
             // A view seen already fails the try before it revokes the bias (a try that keeps
             // failing must not keep readers off their fast path). A view missed here is
-            // seen below, after the fence.
-            return Err(WOULD_BLOCK);
+            // seen below.
+            if self.readers_live() || !self.fair.try_lock_exclusive() {
+                return Err(WOULD_BLOCK);
+            }
+        } else if !self.fair.try_lock_exclusive() {
+            self.fair.lock_exclusive();
+            // After a wait `fair` may have been handed over by the thread that released it,
+            // without a read-modify-write on this one.
+            fence(SeqCst);
         }
+        // The views published before `fair` was taken are visible from here on, and a view
+        // published after it sees `fair` held.
+        lock_fence();
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
+        // A write (or a writer that will get in): the quiet period starts again now, so
+        // readers it lets in while it waits do not bring the bias back meanwhile. A try
+        // counts only once it wins.
         if !TRY {
-            // A writer that will get in: the quiet period starts again now, so readers it
-            // lets in while it waits do not bring the bias back meanwhile.
             self.quiet.store(0, Relaxed);
         }
+        if self.bias.load(Relaxed) != BIASED && !self.readers_live() {
+            if TRY {
+                self.quiet.store(0, Relaxed);
+            }
+            return Ok(WriteTicket { lock: self });
+        }
+        self.acquire_slow::<TRY>(me)
+    }
+
+    /// The rest of [`acquire`](Self::acquire), with `fair` held exclusively: revokes the
+    /// bias, then waits for the published views.
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow<const TRY: bool>(&self, me: &Slot) -> Result<WriteTicket<'_>, Conflict> {
         if self.bias.load(Relaxed) == BIASED {
             self.revoke_locked();
         }
         loop {
-            let mut round = 0;
-            while self.readers_live() {
+            if self.readers_live() {
                 if TRY {
                     // Releases `fair` and clears the ownership set above.
                     drop(WriteTicket { lock: self });
                     return Err(WOULD_BLOCK);
                 }
-                backoff(&mut round);
-                if round % LET_READERS_IN == 0 {
-                    self.let_readers_in(me);
+                // Views that this wait is for may be joined by views of the same threads.
+                self.waiting.store(true, Release);
+                let mut round = 0;
+                while self.readers_live() {
+                    backoff(&mut round);
+                    if round % LET_READERS_IN == 0 {
+                        self.let_readers_in(me);
+                    }
                 }
             }
-            self.writer_in.store(true, Relaxed);
+            self.waiting.store(false, Relaxed);
             fence(SeqCst);
             if !self.readers_live() {
-                // A write: the quiet period starts again (a try only counts once it wins).
                 self.quiet.store(0, Relaxed);
                 return Ok(WriteTicket { lock: self });
             }
-            self.writer_in.store(false, Relaxed);
         }
     }
 
@@ -402,12 +456,15 @@ impl ViewLock {
     /// writer otherwise: it queues first among new readers again).
     #[cold]
     fn let_readers_in(&self, me: &Slot) {
+        // Another writer may take `fair` meanwhile, and get in at once.
+        self.waiting.store(false, Relaxed);
         self.exclusive_owner.store(std::ptr::null_mut(), Relaxed);
         // SAFETY: `write` locked `fair` exclusively on this thread.
         unsafe { self.fair.unlock_exclusive() };
         self.fair.lock_exclusive();
         self.exclusive_owner
             .store(me as *const Slot as *mut Slot, Relaxed);
+        self.waiting.store(true, Release);
         // A reader let in may have restored the bias meanwhile.
         if self.bias.load(Relaxed) == BIASED {
             self.revoke_locked();
@@ -436,7 +493,7 @@ impl ViewLock {
                 HOLDS_VIEW => HOLDS_VIEW_RESIZE,
                 other => other,
             })?;
-            // Fenced in `write` after `writer_in` was set: an atomic view made since either
+            // Ordered in `write` after `fair` was taken: an atomic view made since either
             // shows here or waits for this ticket.
             if self.atomics.load(SeqCst) == 0 {
                 return Ok(ticket);
@@ -444,6 +501,7 @@ impl ViewLock {
         }
     }
 
+    #[inline]
     fn readers_live(&self) -> bool {
         self.slots.iter().any(|slot| slot.busy(None))
     }
@@ -493,7 +551,7 @@ impl ViewLock {
         fence(SeqCst);
         let mut round = 0;
         loop {
-            let mut wait = self.writer_in.load(Acquire);
+            let mut wait = self.writer_in();
             for slot in self.slots.iter() {
                 // Views counted beyond a slot's entries are taken as plain views of their
                 // bounds.

@@ -28,10 +28,13 @@ pub(crate) struct ReadGuard<'a> {
 }
 
 /// Exclusive access to the bytes; released on drop, on any thread.
+///
+/// It holds a [kept](WriteTicket::keep) write ticket of the map's lock, so that it is one
+/// pointer, passed in a register.
 pub(crate) struct WriteGuard<'a> {
     map: &'a MapLock,
-    ticket: WriteTicket<'a>,
     /// Made by `resize`: no atomic view is alive either.
+    #[cfg(debug_assertions)]
     resize: bool,
 }
 
@@ -53,8 +56,30 @@ impl MapLock {
     }
 
     /// The mapping's base address as it is now; `resize` may move it.
+    #[inline]
     pub(crate) fn write_base(&self) -> *mut u8 {
         self.base.load(Relaxed)
+    }
+
+    /// Starts loading the first and last cache lines of `len` bytes at `offset` for a write
+    /// about to be made: the write then need not wait for them under the lock (whose
+    /// release waits for every store before it). A hint: out-of-bounds addresses are
+    /// ignored by the processor, and other targets do nothing.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, offset: u64, len: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let first = self.write_base().wrapping_add(offset as usize);
+            let last = first.wrapping_add((len as usize).saturating_sub(1));
+            // SAFETY: a prefetch only hints the cache; it never faults, whatever the address.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(first.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_T0>(last.cast::<i8>());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (offset, len);
     }
 
     /// Whether an atomic view of the mapping is alive.
@@ -111,31 +136,33 @@ impl MapLock {
     }
 
     /// Exclusive access to the bytes; atomic views stay alive (check them on the guard).
+    #[inline(always)]
     pub(crate) fn write(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(WriteGuard {
-            map: self,
-            ticket: self.lock.write()?,
-            resize: false,
-        })
+        Ok(self.guard(self.lock.write()?, false))
     }
 
     /// Like [`write`](Self::write), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where it would
     /// wait.
     pub(crate) fn try_write(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(WriteGuard {
-            map: self,
-            ticket: self.lock.try_write()?,
-            resize: false,
-        })
+        Ok(self.guard(self.lock.try_write()?, false))
     }
 
     /// Exclusive access to the mapping itself, with no atomic view alive: it may move.
     pub(crate) fn resize(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(WriteGuard {
+        Ok(self.guard(self.lock.resize()?, true))
+    }
+
+    /// The guard that holds `ticket`, a write ticket of `self.lock` (from `resize` if
+    /// `resize`).
+    #[inline]
+    fn guard<'a>(&'a self, ticket: WriteTicket<'a>, resize: bool) -> WriteGuard<'a> {
+        ticket.keep();
+        let _ = resize;
+        WriteGuard {
             map: self,
-            ticket: self.lock.resize()?,
-            resize: true,
-        })
+            #[cfg(debug_assertions)]
+            resize,
+        }
     }
 
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
@@ -196,8 +223,9 @@ impl<'a> ReadGuard<'a> {
 
 impl WriteGuard<'_> {
     /// Refuses a write of `start..end` that overlaps a live atomic view.
+    #[inline]
     pub(crate) fn check_atomics(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        self.ticket.check_atomics(start, end)
+        self.map.lock.check_write(start, end)
     }
 
     /// The mapping's length while the guard lives.
@@ -219,6 +247,7 @@ impl WriteGuard<'_> {
     /// The `MmapMut` itself, to move or resize it: only for a guard from
     /// [`MapLock::resize`], under which no view of any kind is alive.
     pub(crate) fn map_mut(&mut self) -> &mut MmapMut {
+        #[cfg(debug_assertions)]
         debug_assert!(self.resize);
         // SAFETY: a resize ticket excludes every other guard and atomic view, and
         // `&mut self` makes this borrow unique.
@@ -229,6 +258,15 @@ impl WriteGuard<'_> {
     pub(crate) fn moved(&mut self) {
         let base = self.base().cast::<u8>();
         self.map.base.store(base, Relaxed);
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the guard holds the ticket it kept in `MapLock::guard`, released only
+        // here.
+        unsafe { self.map.lock.release_write() };
     }
 }
 

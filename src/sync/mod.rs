@@ -30,6 +30,19 @@ fn light_fence() {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Orders the read-modify-write that just took a lock before the loads that follow, as a
+/// `SeqCst` fence would: a thread that published a view and then fenced either sees the
+/// lock taken or is seen by those loads. On x86-64 the locked instruction is itself a full
+/// barrier (and the acquire ordering keeps the compiler from moving the loads above it);
+/// elsewhere, and in the `loom` model, it is a real fence.
+#[inline(always)]
+fn lock_fence() {
+    #[cfg(any(mmap_io_loom, not(target_arch = "x86_64")))]
+    fence(std::sync::atomic::Ordering::SeqCst);
+    #[cfg(not(any(mmap_io_loom, not(target_arch = "x86_64"))))]
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
 /// The writer's half: a full memory barrier on every thread of the process.
 fn heavy_fence() {
     #[cfg(mmap_io_loom)]

@@ -129,6 +129,7 @@ impl Slot {
     }
 
     /// The views in use in this slot, other than `except`.
+    #[inline]
     pub(crate) fn views(
         &self,
         except: Option<&Entry>,
@@ -141,6 +142,7 @@ impl Slot {
     }
 
     /// Whether this slot publishes any view (other than `except`).
+    #[inline]
     pub(crate) fn busy(&self, except: Option<&Entry>) -> bool {
         self.wide.load(Acquire) > 0 || self.views(except).next().is_some()
     }
@@ -219,6 +221,7 @@ impl Slots {
     }
 
     /// Every slot that any thread has used.
+    #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
         // SAFETY: every pointer in the list is a slot that `local` owns; `local` never
         // moves or frees a slot before it is dropped itself, which cannot happen while
@@ -260,6 +263,7 @@ impl Slots {
         &self.slots[index]
     }
 
+    #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter()
     }

@@ -43,30 +43,59 @@ impl Drop for ReadTicket<'_> {
 }
 
 impl WriteTicket<'_> {
-    /// Refuses a write of `start..end` that overlaps a live atomic view.
-    pub(crate) fn check_atomics(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        let lock = self.lock;
-        if lock.atomics.load(SeqCst) > 0
-            && lock
-                .registry()
-                .views
-                .iter()
-                .any(|v| overlaps((v.start, v.end), (start, end)))
-        {
+    /// Keeps the lock held after the ticket is gone; release it with
+    /// [`ViewLock::release_write`].
+    #[inline]
+    pub(crate) fn keep(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl ViewLock {
+    /// Refuses a write of `start..end` that overlaps a live atomic view; the caller holds a
+    /// write ticket.
+    #[inline]
+    pub(crate) fn check_write(&self, start: usize, end: usize) -> Result<(), Conflict> {
+        if self.atomics.load(SeqCst) > 0 {
+            return self.check_registry(start, end);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_registry(&self, start: usize, end: usize) -> Result<(), Conflict> {
+        let overlapping = self
+            .registry()
+            .views
+            .iter()
+            .any(|v| overlaps((v.start, v.end), (start, end)));
+        if overlapping {
             return Err(OVERLAPS_ATOMIC);
         }
         Ok(())
     }
+
+    /// Releases exclusive access.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a write ticket of this lock that it [kept](WriteTicket::keep), and
+    /// releases it once.
+    #[inline]
+    pub(crate) unsafe fn release_write(&self) {
+        self.exclusive_owner.store(std::ptr::null_mut(), Relaxed);
+        // SAFETY: the ticket held `fair` exclusively (taken in `ViewLock::write`); the
+        // lock is not tied to the thread that took it.
+        unsafe { self.fair.unlock_exclusive() };
+    }
 }
 
 impl Drop for WriteTicket<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let lock = self.lock;
-        lock.writer_in.store(false, Release);
-        lock.exclusive_owner.store(std::ptr::null_mut(), Relaxed);
-        // SAFETY: this ticket holds `fair` exclusively (taken in `ViewLock::write`); the
-        // lock is not tied to the thread that took it.
-        unsafe { lock.fair.unlock_exclusive() };
+        // SAFETY: this ticket holds the lock, and is dropped once.
+        unsafe { self.lock.release_write() };
     }
 }
 
