@@ -175,6 +175,7 @@ struct Source<'a> {
 impl<'a> Source<'a> {
     /// Checks that values of `T` at `offset` may be viewed at all: the mode, then the
     /// alignment.
+    #[inline]
     fn checked<T: AtomicInt>(&self, offset: u64) -> Result<&'a MapLock> {
         let lock = match &self.lock {
             Ok(lock) => *lock,
@@ -193,6 +194,7 @@ impl<'a> Source<'a> {
     /// Checks `count` (at least 1) values of `T` at `offset` (mode, alignment, bounds,
     /// overlap, in that order) and registers them; returns the pointer to the first, with
     /// what the view holds.
+    #[inline]
     fn span<T: AtomicInt>(self, offset: u64, count: usize) -> Result<(NonNull<T>, Hold<'a>)> {
         let lock = self.checked::<T>(offset)?;
         let Some(bytes) = (count as u64).checked_mul(std::mem::size_of::<T>() as u64) else {
@@ -212,12 +214,14 @@ impl<'a> Source<'a> {
         Ok((ptr, hold))
     }
 
+    #[inline]
     fn view<T: AtomicInt>(self, offset: u64) -> Result<AtomicView<'a, T>> {
         let (ptr, hold) = self.span(offset, 1)?;
         Ok(AtomicView { ptr, _hold: hold })
     }
 
     /// A view of `count` values; an empty one (no registration) for `count == 0`.
+    #[inline]
     fn slice_view<T: AtomicInt>(self, offset: u64, count: usize) -> Result<AtomicSliceView<'a, T>> {
         let (ptr, hold) = if count == 0 {
             self.checked::<T>(offset)?;
@@ -236,6 +240,7 @@ impl<'a> Source<'a> {
 }
 
 impl MemoryMappedFile {
+    #[inline]
     fn atomics(&self) -> Source<'_> {
         Source {
             lock: self.writable(),
@@ -271,6 +276,7 @@ impl MemoryMappedFile {
     /// assert!(mmap.atomic_u64(4).is_err()); // misaligned
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn atomic_u64(&self, offset: u64) -> Result<AtomicView<'_, AtomicU64>> {
         self.atomics().view(offset)
     }
@@ -293,6 +299,7 @@ impl MemoryMappedFile {
     /// assert_eq!(flag.swap(1, Ordering::AcqRel), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn atomic_u32(&self, offset: u64) -> Result<AtomicView<'_, AtomicU32>> {
         self.atomics().view(offset)
     }
@@ -352,6 +359,7 @@ impl MemoryMappedFile {
 }
 
 impl AnonymousMmap {
+    #[inline]
     fn atomics(&self) -> Source<'_> {
         Source {
             lock: Ok(self.lock()),
@@ -381,6 +389,7 @@ impl AnonymousMmap {
     /// assert_eq!(next_id.fetch_add(1, Ordering::Relaxed), 1);
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
+    #[inline]
     pub fn atomic_u64(&self, offset: u64) -> Result<AtomicView<'_, AtomicU64>> {
         self.atomics().view(offset)
     }
@@ -402,6 +411,7 @@ impl AnonymousMmap {
     /// assert!(shared.atomic_u32(6).is_err()); // misaligned
     /// # Ok::<(), mmap_io::MmapIoError>(())
     /// ```
+    #[inline]
     pub fn atomic_u32(&self, offset: u64) -> Result<AtomicView<'_, AtomicU32>> {
         self.atomics().view(offset)
     }

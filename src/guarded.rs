@@ -144,6 +144,7 @@ impl MapLock {
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     /// Registers an atomic view of `count` values of `width` at `offset` (aligned), and
     /// returns it with the address of its first value.
+    #[inline]
     pub(crate) fn atomic_span(
         &self,
         offset: u64,
@@ -151,6 +152,8 @@ impl MapLock {
         width: Width,
     ) -> Result<(AtomicGuard<'_>, usize)> {
         let (start, end) = span(offset, bytes);
+        // The view's first use is a read-modify-write, which waits for its cache line.
+        self.prefetch(offset, bytes);
         let guard = self.atomic(start, end, width)?;
         let r = range::checked(offset, bytes, guard.len)?;
         Ok((guard, r.start))

@@ -194,6 +194,53 @@ mod atomic_and_plain {
     }
 
     #[test]
+    fn every_one_of_many_views_on_one_thread_is_enforced_wherever_it_drops() {
+        let (_dir, mmap) = mapping("many.bin");
+        // More views than a thread's slot holds: the rest are kept elsewhere, and must be
+        // enforced all the same.
+        let wide: Vec<_> = (0..6u64)
+            .map(|i| mmap.atomic_u64(i * 64).unwrap())
+            .collect();
+        let narrow: Vec<_> = (0..6u64)
+            .map(|i| mmap.atomic_u32(i * 64 + 32).unwrap())
+            .collect();
+        for (i, v) in wide.iter().enumerate() {
+            v.store(i as u64 + 1, Ordering::SeqCst);
+        }
+        for i in 0..6u64 {
+            let at = i * 64;
+            assert!(
+                message(mmap.as_slice(at + 4, 1)).contains("atomic view"),
+                "{at}"
+            );
+            assert!(message(mmap.update_region(at, &[0; 8])).contains("atomic view"));
+            assert!(
+                message(mmap.atomic_u32(at)).contains("another width"),
+                "{at}"
+            );
+            assert!(message(mmap.atomic_u64(at + 32)).contains("another width"));
+            assert!(is_invalid_mode(mmap.as_slice_mut(at + 32, 4)));
+            // From another thread too.
+            std::thread::scope(|s| {
+                s.spawn(|| assert!(is_invalid_mode(mmap.as_slice(at, 8))));
+            });
+            // The bytes between are free.
+            assert!(mmap.as_slice(at + 8, 24).is_ok());
+            mmap.update_region(at + 40, &[7; 24]).unwrap();
+        }
+        let mut copy = [0u8; 8];
+        mmap.read_into(5 * 64, &mut copy).unwrap();
+        assert_eq!(u64::from_ne_bytes(copy), 6, "copies load the views' bytes");
+        // Dropped on another thread, each frees its bytes.
+        std::thread::scope(|s| {
+            s.spawn(move || drop((wide, narrow)));
+        });
+        assert!(mmap.as_slice(0, 6 * 64).is_ok());
+        mmap.update_region(0, &[1; 8]).unwrap();
+        assert!(mmap.atomic_u32(0).is_ok(), "no width is left behind");
+    }
+
+    #[test]
     fn writes_over_a_live_atomic_view_are_refused_and_others_go_on() {
         assert_child_passed(&run_child_test_within(
             "atomic_and_plain::writes_beside_a_view_child",

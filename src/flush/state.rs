@@ -8,15 +8,17 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Pending-write accounting and the syncs of one read-write mapping.
 ///
 /// The counters only grow: `pending` is what was written minus what a successful flush
-/// covered. Writers count under the mapping's write guard (plain loads and stores, no
-/// read-modify-write on the write path), atomic views on their own counter, and flushes
-/// only ever raise the `flushed` marks, so no update is lost between them.
+/// covered. Writers count under the mapping's write guard, atomic views on a counter of
+/// the thread that drops them (plain loads and stores either way: no read-modify-write on
+/// a write path), and flushes only ever raise the `flushed` marks, so no update is lost
+/// between them.
 #[derive(Debug)]
 pub(crate) struct FlushState {
     policy: FlushPolicy,
     written: Counters,
-    /// Counted by atomic views as they drop (read-modify-writes: they hold no write guard).
-    shared: Counters,
+    /// Counted by atomic views as they drop, on the dropping thread's own counters (they
+    /// hold no write guard).
+    shared: thread_local::ThreadLocal<Counters>,
     flushed: Counters,
     syncs: Syncs,
 }
@@ -39,7 +41,7 @@ impl FlushState {
         Self {
             policy,
             written: Counters::default(),
-            shared: Counters::default(),
+            shared: thread_local::ThreadLocal::new(),
             flushed: Counters::default(),
             syncs: Syncs::default(),
         }
@@ -71,18 +73,27 @@ impl FlushState {
         w.writes.store(w.writes.load(Relaxed) + 1, Relaxed);
     }
 
-    /// Counts one write of `bytes` bytes by a caller that holds no write guard.
+    /// Counts one write of `bytes` bytes by a caller that holds no write guard, on its
+    /// thread's counters, which no other thread writes.
+    #[inline]
     pub(crate) fn record_shared(&self, bytes: usize) {
-        self.shared.bytes.fetch_add(bytes as u64, Relaxed);
-        self.shared.writes.fetch_add(1, Relaxed);
+        let mine = self.shared.get_or_default();
+        mine.bytes
+            .store(mine.bytes.load(Relaxed) + bytes as u64, Relaxed);
+        mine.writes.store(mine.writes.load(Relaxed) + 1, Relaxed);
     }
 
     /// What has been written so far; take it before a sync starts.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            bytes: self.written.bytes.load(Relaxed) + self.shared.bytes.load(Relaxed),
-            writes: self.written.writes.load(Relaxed) + self.shared.writes.load(Relaxed),
+        let (mut bytes, mut writes) = (
+            self.written.bytes.load(Relaxed),
+            self.written.writes.load(Relaxed),
+        );
+        for counters in self.shared.iter() {
+            bytes += counters.bytes.load(Relaxed);
+            writes += counters.writes.load(Relaxed);
         }
+        Snapshot { bytes, writes }
     }
 
     /// Marks everything in `done` as flushed (a flush of the whole mapping succeeded).

@@ -24,10 +24,15 @@
 //! restores the bias, so write-heavy phases pay an ordinary lock and never a process-wide
 //! fence per write.
 //!
-//! *Atomic views* never block writers: they are kept in a registry by range, and a write,
-//! a plain view or an atomic view of another width that overlaps a live one is refused
-//! (`Conflict`), as is an atomic view over a live plain view. Each side publishes itself,
-//! fences, then looks for the other, so at least one of two racing parties sees the other.
+//! *Atomic views* never block writers: they publish their range and width in an atomic
+//! entry of their thread's slot (or, past a few per thread, in a registry under a mutex),
+//! and a write, a plain view or an atomic view of another width that overlaps a live one is
+//! refused (`Conflict`), as is an atomic view over a live plain view. Each side publishes
+//! itself, fences, then looks for the other, so at least one of two racing parties sees the
+//! other. An atomic view is made only while the bias is off (it revokes it first), and the
+//! bias is restored only when none is found (see [`BIASED`]), so biased readers never
+//! need to look for them. Making one costs a fence and a look at the slots, dropping it a
+//! store.
 //! An entry read while it is being reused may mix two publications; the publication in
 //! progress is covered by its publisher's own check, so such a read can only add a
 //! spurious conflict, never hide one.
@@ -42,21 +47,26 @@
 #![cfg_attr(not(feature = "atomic"), allow(dead_code))]
 
 use super::fair::Fair;
-use super::slots::{Entry, Slot, Slots, COPY, PLAIN};
+use super::slots::{Entry, Slot, Slots, ATOMIC_U32, ATOMIC_U64, COPY, PLAIN};
 use super::{
     backoff, bias_available, fence, heavy_fence, light_fence, lock_fence, AtomicBool, AtomicPtr,
     AtomicUsize,
 };
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
+mod atomics;
 mod tickets;
 
 /// The bias states: readers skip the fair lock only while `BIASED`. A revoker stores
 /// `REVOKING`, fences every thread, then stores `UNBIASED`: only then are all biased
-/// readers' entries visible, which is what an atomic view waits for.
+/// readers' entries visible, which is what an atomic view waits for. A reader that restores
+/// the bias stores `RESTORING`, fences, and looks for atomic views: only if it finds none
+/// does it store `BIASED` (an atomic view published before that fence is found; one
+/// published after it sees `RESTORING` and waits for the outcome).
 const BIASED: usize = 0;
 const REVOKING: usize = 1;
 const UNBIASED: usize = 2;
+const RESTORING: usize = 3;
 
 /// Rounds of waiting for views (about 40 ms, then about 130 ms each) after which a writer
 /// lets the readers queued behind it in.
@@ -129,7 +139,8 @@ pub(crate) struct ViewLock {
     waiting: AtomicBool,
     /// The slot of the thread that holds `fair` exclusively (compared, never dereferenced).
     exclusive_owner: AtomicPtr<Slot>,
-    /// Live atomic views (the registry's length, readable without its mutex).
+    /// Live atomic views in the registry (its length, readable without its mutex): those a
+    /// thread made beyond its slot's atomic entries.
     atomics: AtomicUsize,
     /// Slow reads since the last write or atomic view (a hint: updates may be lost).
     quiet: AtomicUsize,
@@ -154,11 +165,13 @@ pub(crate) struct WriteTicket<'a> {
     lock: &'a ViewLock,
 }
 
-/// A registered atomic view; dropping it unregisters it, on any thread.
+/// A published atomic view; dropping it unpublishes it, on any thread.
 #[must_use]
-pub(crate) struct AtomicTicket<'a> {
-    lock: &'a ViewLock,
-    id: u64,
+pub(crate) enum AtomicTicket<'a> {
+    /// In an entry of its thread's slot.
+    Entry(&'a Entry),
+    /// In the registry, under this id.
+    Registered(&'a ViewLock, u64),
 }
 
 /// Whether two half-open ranges share a byte.
@@ -189,11 +202,6 @@ impl ViewLock {
     #[cfg(mmap_io_loom)]
     fn registry(&self) -> loom::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap()
-    }
-
-    /// Whether an atomic view is alive.
-    pub(crate) fn has_atomic_views(&self) -> bool {
-        self.atomics.load(Relaxed) > 0
     }
 
     #[inline]
@@ -239,18 +247,10 @@ impl ViewLock {
         end: usize,
     ) -> Result<(ReadTicket<'_>, AtomicSpans), Conflict> {
         let ticket = self.publish::<false>(COPY, start, end)?;
-        // Biased: no atomic view exists (making one revokes the bias first, and then waits
-        // for this copy). Unbiased: the publication was fenced before this load.
-        if self.atomics.load(SeqCst) == 0 {
-            return Ok((ticket, Vec::new()));
-        }
-        let spans = self
-            .registry()
-            .views
-            .iter()
-            .filter(|v| overlaps((v.start, v.end), (start, end)))
-            .map(|v| (v.start, v.end, v.width))
-            .collect();
+        // Published on the biased path: an atomic view being made revokes the bias before
+        // it looks for views, and then waits for this copy; one seen here is copied
+        // atomically all the same. Unbiased: the publication was fenced before this look.
+        let spans = self.atomics_over((start, end)).collect();
         Ok((ticket, spans))
     }
 
@@ -317,14 +317,7 @@ impl ViewLock {
         kind: usize,
         range: (usize, usize),
     ) -> Result<ReadTicket<'a>, Conflict> {
-        if kind == PLAIN
-            && self.atomics.load(SeqCst) > 0
-            && self
-                .registry()
-                .views
-                .iter()
-                .any(|v| overlaps((v.start, v.end), range))
-        {
+        if kind == PLAIN && self.atomics_over(range).next().is_some() {
             return Err(OVERLAPS_ATOMIC);
         }
         Ok(ticket)
@@ -337,18 +330,22 @@ impl ViewLock {
         }
         let quiet = self.quiet.load(Relaxed).saturating_add(1);
         self.quiet.store(quiet, Relaxed);
-        if quiet < RESTORE_AFTER
-            || self.atomics.load(Relaxed) > 0
-            || !self.fair.try_lock_exclusive()
-        {
+        if quiet < RESTORE_AFTER || self.has_atomic_views() || !self.fair.try_lock_exclusive() {
             return;
         }
         {
-            // Atomic views are made under the registry's mutex, after checking the bias.
+            // Atomic views in the registry are made under its mutex, after checking the
+            // bias; those in slots publish themselves, fence and check it (see `BIASED`).
             let _registry = self.registry();
-            if self.atomics.load(Relaxed) == 0 {
-                self.bias.store(BIASED, Release);
-            }
+            self.bias.store(RESTORING, Relaxed);
+            fence(SeqCst);
+            let none = self.atomics.load(Relaxed) == 0
+                && !self
+                    .slots
+                    .iter()
+                    .any(|slot| slot.atomic_views(None).next().is_some());
+            self.bias
+                .store(if none { BIASED } else { UNBIASED }, Release);
         }
         self.quiet.store(0, Relaxed);
         // SAFETY: locked exclusively above, on this thread.
@@ -482,11 +479,14 @@ impl ViewLock {
             if self.is_exclusive_owner(slot) {
                 return Err(HOLDS_WRITE);
             }
-            if slot.busy(None) || self.registry().views.iter().any(|v| v.owner == me) {
+            if slot.busy(None)
+                || slot.atomic_views(None).next().is_some()
+                || self.registry().views.iter().any(|v| v.owner == me)
+            {
                 return Err(HOLDS_VIEW_RESIZE);
             }
             let mut round = 0;
-            while self.atomics.load(Acquire) > 0 {
+            while self.has_atomic_views() {
                 backoff(&mut round);
             }
             let ticket = self.write().map_err(|c| match c {
@@ -495,7 +495,7 @@ impl ViewLock {
             })?;
             // Ordered in `write` after `fair` was taken: an atomic view made since either
             // shows here or waits for this ticket.
-            if self.atomics.load(SeqCst) == 0 {
+            if !self.has_atomic_views() {
                 return Ok(ticket);
             }
         }
@@ -504,78 +504,6 @@ impl ViewLock {
     #[inline]
     fn readers_live(&self) -> bool {
         self.slots.iter().any(|slot| slot.busy(None))
-    }
-
-    /// Registers an atomic view of `start..end`; refused if it overlaps a live zero-copy
-    /// view or a live atomic view of another width.
-    pub(crate) fn atomic(
-        &self,
-        start: usize,
-        end: usize,
-        width: Width,
-    ) -> Result<AtomicTicket<'_>, Conflict> {
-        let me = self.slots.mine();
-        if self.is_exclusive_owner(me) {
-            return Err(HOLDS_WRITE);
-        }
-        let id = loop {
-            {
-                let mut registry = self.registry();
-                // The bias is restored only under this mutex, with no atomic view alive;
-                // `UNBIASED` means every biased reader's entry is visible (the fence is done).
-                if self.bias.load(Acquire) == UNBIASED {
-                    if registry
-                        .views
-                        .iter()
-                        .any(|v| v.width != width && overlaps((v.start, v.end), (start, end)))
-                    {
-                        return Err(OVERLAPS_WIDTH);
-                    }
-                    let id = registry.next_id;
-                    registry.next_id += 1;
-                    registry.views.push(AtomicRecord {
-                        id,
-                        start,
-                        end,
-                        width,
-                        owner: me as *const Slot as usize,
-                    });
-                    self.atomics.fetch_add(1, SeqCst);
-                    break id;
-                }
-            }
-            self.revoke_bias();
-        };
-        self.quiet.store(0, Relaxed);
-        let ticket = AtomicTicket { lock: self, id };
-        fence(SeqCst);
-        let mut round = 0;
-        loop {
-            let mut wait = self.writer_in();
-            for slot in self.slots.iter() {
-                // Views counted beyond a slot's entries are taken as plain views of their
-                // bounds.
-                if slot
-                    .wide_span()
-                    .is_some_and(|span| overlaps(span, (start, end)))
-                {
-                    return Err(OVERLAPS_PLAIN);
-                }
-                for (kind, s, e) in slot.views(None) {
-                    if overlaps((s, e), (start, end)) {
-                        if kind == PLAIN {
-                            return Err(OVERLAPS_PLAIN);
-                        }
-                        // A copy in progress: it ends soon, without waiting for anything.
-                        wait = true;
-                    }
-                }
-            }
-            if !wait {
-                return Ok(ticket);
-            }
-            backoff(&mut round);
-        }
     }
 
     /// Revokes the bias; the caller holds `fair` exclusively.
@@ -587,6 +515,7 @@ impl ViewLock {
 
     /// Clears the bias, without ever blocking on `fair` (the caller may hold views a
     /// writer that holds it waits for).
+    #[cold]
     fn revoke_bias(&self) {
         let mut round = 0;
         while self.bias.load(Acquire) != UNBIASED {

@@ -168,6 +168,7 @@ impl MapLock {
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     /// Registers an atomic view of `start..end`; the guard gives the mapping's base address
     /// and length as they are while it lives.
+    #[inline]
     pub(crate) fn atomic(
         &self,
         start: usize,

@@ -13,10 +13,18 @@ pub(crate) const FREE: usize = 0;
 pub(crate) const PLAIN: usize = 1;
 /// A copy made inside the crate: conflicts with writers only.
 pub(crate) const COPY: usize = 2;
+/// An atomic view of `u32` values: conflicts with plain views, writes and `u64` views.
+pub(crate) const ATOMIC_U32: usize = 3;
+/// An atomic view of `u64` values: conflicts with plain views, writes and `u32` views.
+pub(crate) const ATOMIC_U64: usize = 4;
 
-/// Entries per slot: five fill a 128-byte slot. A thread that holds more views at once
-/// counts the rest in [`Slot::wide`], with bounds that cover them all.
+/// Entries per slot for zero-copy views and copies. A thread that holds more views at
+/// once counts the rest in [`Slot::wide`], with bounds that cover them all.
 const ENTRIES: usize = 5;
+
+/// Entries per slot for atomic views; a thread's further atomic views go to the lock's
+/// registry. (One in the model, so that its tests reach the registry.)
+const ATOMIC_ENTRIES: usize = if cfg!(mmap_io_loom) { 1 } else { 3 };
 
 /// One published view: its kind and the byte range it covers.
 pub(crate) struct Entry {
@@ -59,10 +67,26 @@ impl Entry {
     }
 }
 
-/// One thread's entries, alone on its cache line (128 bytes covers adjacent-line prefetch).
+/// The kinds and ranges of the entries of `entries` in use, other than `except`.
+#[inline]
+fn in_use<'a>(
+    entries: &'a [Entry],
+    except: Option<&Entry>,
+) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+    let except = except.map_or(std::ptr::null(), |e| e as *const Entry);
+    entries
+        .iter()
+        .filter(move |e| !std::ptr::eq(*e, except))
+        .filter_map(Entry::get)
+}
+
+/// One thread's entries, alone on its cache lines (aligned to 128 bytes, which covers
+/// adjacent-line prefetch).
 #[repr(align(128))]
 pub(crate) struct Slot {
     entries: [Entry; ENTRIES],
+    /// Atomic views, by width ([`ATOMIC_U32`] or [`ATOMIC_U64`]).
+    atomics: [Entry; ATOMIC_ENTRIES],
     /// Live views this thread published beyond its entries, counted with read-modify-writes
     /// (a view may be dropped on another thread).
     wide: AtomicUsize,
@@ -83,6 +107,7 @@ impl Default for Slot {
     fn default() -> Self {
         Self {
             entries: std::array::from_fn(|_| Entry::new()),
+            atomics: std::array::from_fn(|_| Entry::new()),
             wide: AtomicUsize::new(0),
             wide_start: AtomicUsize::new(0),
             wide_end: AtomicUsize::new(0),
@@ -99,6 +124,21 @@ impl Slot {
     #[inline]
     pub(crate) fn claim(&self) -> Option<&Entry> {
         self.entries.iter().find(|e| e.kind.load(Acquire) == FREE)
+    }
+
+    /// A free entry for an atomic view; only the owning thread calls this.
+    #[inline]
+    pub(crate) fn claim_atomic(&self) -> Option<&Entry> {
+        self.atomics.iter().find(|e| e.kind.load(Acquire) == FREE)
+    }
+
+    /// The atomic views in use in this slot, other than `except`: kind and range.
+    #[inline]
+    pub(crate) fn atomic_views(
+        &self,
+        except: Option<&Entry>,
+    ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        in_use(&self.atomics, except)
     }
 
     /// The counter of views published beyond the entries.
@@ -134,11 +174,7 @@ impl Slot {
         &self,
         except: Option<&Entry>,
     ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        let except = except.map_or(std::ptr::null(), |e| e as *const Entry);
-        self.entries
-            .iter()
-            .filter(move |e| !std::ptr::eq(*e, except))
-            .filter_map(Entry::get)
+        in_use(&self.entries, except)
     }
 
     /// Whether this slot publishes any view (other than `except`).

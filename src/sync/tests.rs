@@ -46,12 +46,24 @@ impl Shared {
 /// A thread that makes an atomic view of the first 8 bytes and, if it is granted, stores
 /// through it.
 fn spawn_atomic_store(s: &'static Shared) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        if let Ok(view) = s.lock.atomic(0, 8, Width::U64) {
-            s.write_data();
-            drop(view);
-        }
-    })
+    thread::spawn(move || store_through_atomic(s, 0, 8, Width::U64))
+}
+
+/// Takes the write lock and writes the first 8 bytes unless an atomic view covers them.
+fn write_unless_atomic(s: &Shared) {
+    let writer = s.lock.write().unwrap();
+    if s.lock.check_write(0, 8).is_ok() {
+        s.write_data();
+    }
+    drop(writer);
+}
+
+/// Makes an atomic view of `start..end` and, if it is granted, stores through it.
+fn store_through_atomic(s: &Shared, start: usize, end: usize, width: Width) {
+    if let Ok(view) = s.lock.atomic(start, end, width) {
+        s.write_data();
+        drop(view);
+    }
 }
 
 #[test]
@@ -147,11 +159,8 @@ fn atomic_and_plain_views_of_the_same_bytes_never_live_together() {
                 drop(ticket);
             }
         });
-        if let Ok(atomic) = s.lock.atomic(0, 8, Width::U64) {
-            // Stands for a store through the view: it must not meet the plain read.
-            s.write_data();
-            drop(atomic);
-        }
+        // The store through the view must not meet the plain read.
+        store_through_atomic(s, 0, 8, Width::U64);
         plain.join().unwrap();
     });
 }
@@ -161,11 +170,7 @@ fn a_write_never_meets_a_live_atomic_view_of_its_bytes() {
     model(|| {
         let s = shared();
         let atomic = spawn_atomic_store(s);
-        let writer = s.lock.write().unwrap();
-        if s.lock.check_write(0, 8).is_ok() {
-            s.write_data();
-        }
-        drop(writer);
+        write_unless_atomic(s);
         atomic.join().unwrap();
     });
 }
@@ -362,5 +367,48 @@ fn a_view_counted_beyond_the_entries_still_excludes_atomic_views_of_its_bytes() 
             drop(atomic);
         }
         plain.join().unwrap();
+    });
+}
+
+#[test]
+fn an_atomic_view_in_the_registry_still_excludes_writes_of_its_bytes() {
+    model(|| {
+        let s = shared();
+        let atomic = thread::spawn(move || {
+            // The model's slots have one atomic entry: the second view is registered.
+            let first = s.lock.atomic(64, 72, Width::U64).unwrap();
+            store_through_atomic(s, 0, 8, Width::U64);
+            drop(first);
+        });
+        write_unless_atomic(s);
+        atomic.join().unwrap();
+    });
+}
+
+#[test]
+fn atomic_views_of_two_widths_never_live_together() {
+    model(|| {
+        let s = shared();
+        let narrow = thread::spawn(move || store_through_atomic(s, 0, 4, Width::U32));
+        store_through_atomic(s, 0, 8, Width::U64);
+        narrow.join().unwrap();
+    });
+}
+
+#[test]
+fn an_atomic_view_dropped_on_another_thread_lets_a_plain_view_in_after_it() {
+    model(|| {
+        let s = shared();
+        let view = s.lock.atomic(0, 8, Width::U64).unwrap();
+        s.write_data();
+        let dropper = thread::spawn(move || drop(view));
+        if let Ok(ticket) = s.lock.read(0, 8) {
+            s.read_data();
+            drop(ticket);
+        }
+        dropper.join().unwrap();
+        let ticket = s.lock.read(0, 8).unwrap();
+        s.read_data();
+        drop(ticket);
     });
 }

@@ -56,6 +56,13 @@ impl ViewLock {
     /// write ticket.
     #[inline]
     pub(crate) fn check_write(&self, start: usize, end: usize) -> Result<(), Conflict> {
+        for slot in self.slots.iter() {
+            for (_, s, e) in slot.atomic_views(None) {
+                if overlaps((s, e), (start, end)) {
+                    return Err(OVERLAPS_ATOMIC);
+                }
+            }
+        }
         if self.atomics.load(SeqCst) > 0 {
             return self.check_registry(start, end);
         }
@@ -65,12 +72,7 @@ impl ViewLock {
     #[cold]
     #[inline(never)]
     fn check_registry(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        let overlapping = self
-            .registry()
-            .views
-            .iter()
-            .any(|v| overlaps((v.start, v.end), (start, end)));
-        if overlapping {
+        if self.atomics_over((start, end)).next().is_some() {
             return Err(OVERLAPS_ATOMIC);
         }
         Ok(())
@@ -100,9 +102,15 @@ impl Drop for WriteTicket<'_> {
 }
 
 impl Drop for AtomicTicket<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let mut registry = self.lock.registry();
-        registry.views.retain(|v| v.id != self.id);
-        self.lock.atomics.fetch_sub(1, Release);
+        match *self {
+            AtomicTicket::Entry(entry) => entry.free(),
+            AtomicTicket::Registered(lock, id) => {
+                let mut registry = lock.registry();
+                registry.views.retain(|v| v.id != id);
+                lock.atomics.fetch_sub(1, Release);
+            }
+        }
     }
 }
