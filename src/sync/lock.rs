@@ -250,7 +250,11 @@ impl ViewLock {
         // Published on the biased path: an atomic view being made revokes the bias before
         // it looks for views, and then waits for this copy; one seen here is copied
         // atomically all the same. Unbiased: the publication was fenced before this look.
-        let spans = self.atomics_over((start, end)).collect();
+        let spans = if self.atomic_over((start, end)) {
+            self.atomics_over((start, end)).collect()
+        } else {
+            Vec::new()
+        };
         Ok((ticket, spans))
     }
 
@@ -281,6 +285,16 @@ impl ViewLock {
         start: usize,
         end: usize,
     ) -> Result<ReadTicket<'a>, Conflict> {
+        fence(SeqCst);
+        if !self.fair.is_locked_exclusive() {
+            // No writer holds `fair` or waits for it, and one that takes it from now on sees
+            // this entry (its locking read-modify-write orders its look at the slots): the
+            // view is in without queuing. This orders the last writer's release before it.
+            fence(Acquire);
+            let result = self.check_atomics(ticket, kind, (start, end));
+            self.note_slow_read();
+            return result;
+        }
         // A writer that sees `writer_in` and then this entry steps back out; one that is in
         // cannot be while this thread really holds another view. So wait while both hold.
         let mut round = 0;
@@ -317,7 +331,7 @@ impl ViewLock {
         kind: usize,
         range: (usize, usize),
     ) -> Result<ReadTicket<'a>, Conflict> {
-        if kind == PLAIN && self.atomics_over(range).next().is_some() {
+        if kind == PLAIN && self.atomic_over(range) {
             return Err(OVERLAPS_ATOMIC);
         }
         Ok(ticket)
@@ -417,7 +431,7 @@ impl ViewLock {
     #[inline(never)]
     fn acquire_slow<const TRY: bool>(&self, me: &Slot) -> Result<WriteTicket<'_>, Conflict> {
         if self.bias.load(Relaxed) == BIASED {
-            self.revoke_locked();
+            self.revoke_locked(me);
         }
         loop {
             if self.readers_live() {
@@ -464,7 +478,7 @@ impl ViewLock {
         self.waiting.store(true, Release);
         // A reader let in may have restored the bias meanwhile.
         if self.bias.load(Relaxed) == BIASED {
-            self.revoke_locked();
+            self.revoke_locked(me);
         }
     }
 
@@ -506,10 +520,15 @@ impl ViewLock {
         self.slots.iter().any(|slot| slot.busy(None))
     }
 
-    /// Revokes the bias; the caller holds `fair` exclusively.
-    fn revoke_locked(&self) {
+    /// Revokes the bias; the caller holds `fair` exclusively, and `me` is its slot.
+    fn revoke_locked(&self, me: &Slot) {
         self.bias.store(REVOKING, Relaxed);
-        heavy_fence();
+        fence(SeqCst);
+        // Alone, the caller has no biased reader to wait for; a thread that starts reading
+        // now lists its slot first, and then sees `REVOKING` (see `Slots::only`).
+        if !self.slots.only(me) {
+            heavy_fence();
+        }
         self.bias.store(UNBIASED, Release);
     }
 
@@ -517,12 +536,13 @@ impl ViewLock {
     /// writer that holds it waits for).
     #[cold]
     fn revoke_bias(&self) {
+        let me = self.slots.mine();
         let mut round = 0;
         while self.bias.load(Acquire) != UNBIASED {
             // A revoker holds `fair` until it stores `UNBIASED`.
             if self.fair.try_lock_exclusive() {
                 if self.bias.load(Relaxed) == BIASED {
-                    self.revoke_locked();
+                    self.revoke_locked(me);
                 }
                 // SAFETY: locked exclusively just above, on this thread.
                 unsafe { self.fair.unlock_exclusive() };

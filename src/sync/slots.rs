@@ -5,6 +5,8 @@
 //! drops the view frees it (a single store, so a view may be dropped on any thread).
 
 use super::AtomicUsize;
+#[cfg(not(mmap_io_loom))]
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 /// An unused entry.
@@ -250,10 +252,24 @@ impl Slots {
         loop {
             slot.next.store(head, Relaxed);
             match self.head.compare_exchange_weak(head, new, Release, Relaxed) {
-                Ok(_) => return slot,
+                Ok(_) => {
+                    // Orders the listing before every view this thread publishes, as
+                    // [`only`](Self::only) needs.
+                    super::fence(SeqCst);
+                    return slot;
+                }
                 Err(now) => head = now,
             }
         }
+    }
+
+    /// Whether `me` is the only slot: no other thread has used the lock. The caller has
+    /// fenced after a store that a thread about to publish its first view must see: such
+    /// a thread lists its slot and fences before it publishes anything, so it either shows
+    /// here or sees that store.
+    #[inline]
+    pub(crate) fn only(&self, me: &Slot) -> bool {
+        std::ptr::eq(self.head.load(Acquire), me) && me.next.load(Relaxed).is_null()
     }
 
     /// Every slot that any thread has used.
@@ -297,6 +313,12 @@ impl Slots {
             }
         };
         &self.slots[index]
+    }
+
+    /// Never in the model: its slots are not listed with a read-modify-write, and it
+    /// checks the revocation with the process-wide fence.
+    pub(crate) fn only(&self, _me: &Slot) -> bool {
+        false
     }
 
     #[inline]

@@ -31,6 +31,29 @@ impl ViewLock {
                 .any(|slot| slot.atomic_views(None).next().is_some())
     }
 
+    /// Whether a live atomic view overlaps `range`; the caller has fenced after publishing
+    /// whatever it must not be missed by.
+    #[inline]
+    pub(super) fn atomic_over(&self, range: (usize, usize)) -> bool {
+        for slot in self.slots.iter() {
+            for (_, s, e) in slot.atomic_views(None) {
+                if overlaps((s, e), range) {
+                    return true;
+                }
+            }
+        }
+        self.atomics.load(SeqCst) > 0 && self.registered_over(range)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn registered_over(&self, range: (usize, usize)) -> bool {
+        self.registry()
+            .views
+            .iter()
+            .any(|v| overlaps((v.start, v.end), range))
+    }
+
     /// The live atomic views that overlap `range` (their ranges and widths), from the slots
     /// and, if it holds any, the registry. The caller has fenced after publishing whatever
     /// it must not be missed by.

@@ -56,23 +56,7 @@ impl ViewLock {
     /// write ticket.
     #[inline]
     pub(crate) fn check_write(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        for slot in self.slots.iter() {
-            for (_, s, e) in slot.atomic_views(None) {
-                if overlaps((s, e), (start, end)) {
-                    return Err(OVERLAPS_ATOMIC);
-                }
-            }
-        }
-        if self.atomics.load(SeqCst) > 0 {
-            return self.check_registry(start, end);
-        }
-        Ok(())
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn check_registry(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        if self.atomics_over((start, end)).next().is_some() {
+        if self.atomic_over((start, end)) {
             return Err(OVERLAPS_ATOMIC);
         }
         Ok(())
