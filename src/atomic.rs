@@ -87,18 +87,35 @@ pub struct AtomicSliceView<'a, T> {
     _items: PhantomData<&'a [T]>,
 }
 
-/// What an atomic view holds: its registration, and the write accounting it reports to
-/// when it drops.
+/// What an atomic view holds: its publication, and the write accounting it reports to
+/// when it drops (the view counts its bytes there).
 struct Hold<'a> {
     _guard: AtomicGuard<'a>,
     flush: Option<&'a FlushState>,
-    bytes: usize,
 }
 
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
+impl Hold<'_> {
+    /// Counts the view's `bytes` as written, before the publication is released.
+    #[inline]
+    fn count(&self, bytes: usize) {
         if let Some(flush) = self.flush {
-            flush.record_shared(self.bytes);
+            flush.record_shared(bytes);
+        }
+    }
+}
+
+impl<T> Drop for AtomicView<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self._hold.count(std::mem::size_of::<T>());
+    }
+}
+
+impl<T> Drop for AtomicSliceView<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(hold) = &self._hold {
+            hold.count(std::mem::size_of_val::<[T]>(self));
         }
     }
 }
@@ -209,7 +226,6 @@ impl<'a> Source<'a> {
         let hold = Hold {
             _guard: guard,
             flush: self.flush,
-            bytes: bytes as usize,
         };
         Ok((ptr, hold))
     }

@@ -154,8 +154,8 @@ impl MapLock {
         let (start, end) = span(offset, bytes);
         // The view's first use is a read-modify-write, which waits for its cache line.
         self.prefetch(offset, bytes);
-        let guard = self.atomic(start, end, width)?;
-        let r = range::checked(offset, bytes, guard.len)?;
+        let (guard, len) = self.atomic(start, end, width)?;
+        let r = range::checked(offset, bytes, len)?;
         Ok((guard, r.start))
     }
 }

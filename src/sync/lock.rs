@@ -165,13 +165,15 @@ pub(crate) struct WriteTicket<'a> {
     lock: &'a ViewLock,
 }
 
-/// A published atomic view; dropping it unpublishes it, on any thread.
+/// A published atomic view; dropping it unpublishes it, on any thread. (Plain fields, not
+/// an enum, so that the compiler keeps it in registers.)
 #[must_use]
-pub(crate) enum AtomicTicket<'a> {
-    /// In an entry of its thread's slot.
-    Entry(&'a Entry),
-    /// In the registry, under this id.
-    Registered(&'a ViewLock, u64),
+pub(crate) struct AtomicTicket<'a> {
+    lock: &'a ViewLock,
+    /// The entry of its thread's slot that publishes it, or `None` if the registry does.
+    entry: Option<&'a Entry>,
+    /// Its id in the registry, if it is there.
+    id: u64,
 }
 
 /// Whether two half-open ranges share a byte.

@@ -38,11 +38,11 @@ pub(crate) struct WriteGuard<'a> {
     resize: bool,
 }
 
-/// A registered atomic view: keeps the mapping in place; released on drop.
+/// A published atomic view: keeps the mapping in place; released on drop.
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 pub(crate) struct AtomicGuard<'a> {
+    /// The mapping's base address while the guard lives.
     pub(crate) base: *mut u8,
-    pub(crate) len: usize,
     _ticket: AtomicTicket<'a>,
 }
 
@@ -166,23 +166,23 @@ impl MapLock {
     }
 
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
-    /// Registers an atomic view of `start..end`; the guard gives the mapping's base address
-    /// and length as they are while it lives.
+    /// Publishes an atomic view of `start..end`; the guard gives the mapping's base
+    /// address as it is while it lives, and its length then comes with it.
     #[inline]
     pub(crate) fn atomic(
         &self,
         start: usize,
         end: usize,
         width: Width,
-    ) -> Result<AtomicGuard<'_>, Conflict> {
+    ) -> Result<(AtomicGuard<'_>, usize), Conflict> {
         let ticket = self.lock.atomic(start, end, width)?;
         // SAFETY: an atomic ticket keeps resizes out while the borrow lives.
         let map = unsafe { self.map() };
-        Ok(AtomicGuard {
+        let guard = AtomicGuard {
             base: map.as_ptr().cast_mut(),
-            len: map.len(),
             _ticket: ticket,
-        })
+        };
+        Ok((guard, map.len()))
     }
 }
 

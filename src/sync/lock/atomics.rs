@@ -93,7 +93,11 @@ impl ViewLock {
         let ticket = match me.claim_atomic() {
             Some(entry) => {
                 entry.publish(width.kind(), start, end);
-                let ticket = AtomicTicket::Entry(entry);
+                let ticket = AtomicTicket {
+                    lock: self,
+                    entry: Some(entry),
+                    id: 0,
+                };
                 // Published, fenced, then the bias looked at: a reader restoring the bias
                 // finds this entry, or this sees it restoring (see `BIASED`). `UNBIASED`
                 // also means every biased reader's entry is visible (the revoker's fence is
@@ -107,10 +111,7 @@ impl ViewLock {
             None => self.register(me, start, end, width)?,
         };
         self.quiet.store(0, Relaxed);
-        let (own_entry, own_id) = match ticket {
-            AtomicTicket::Entry(entry) => (Some(entry), None),
-            AtomicTicket::Registered(_, id) => (None, Some(id)),
-        };
+        let (own_entry, own_id) = (ticket.entry, ticket.entry.is_none().then_some(ticket.id));
         let mut round = 0;
         loop {
             let mut wait = self.writer_in();
@@ -188,6 +189,10 @@ impl ViewLock {
         };
         // Registered, then fenced, then the views looked at (by the caller).
         fence(SeqCst);
-        Ok(AtomicTicket::Registered(self, id))
+        Ok(AtomicTicket {
+            lock: self,
+            entry: None,
+            id,
+        })
     }
 }

@@ -89,8 +89,10 @@ impl Drop for AtomicTicket<'_> {
     #[inline]
     fn drop(&mut self) {
         match *self {
-            AtomicTicket::Entry(entry) => entry.free(),
-            AtomicTicket::Registered(lock, id) => {
+            AtomicTicket {
+                entry: Some(entry), ..
+            } => entry.free(),
+            AtomicTicket { lock, id, .. } => {
                 let mut registry = lock.registry();
                 registry.views.retain(|v| v.id != id);
                 lock.atomics.fetch_sub(1, Release);
