@@ -142,7 +142,7 @@ impl MapLock {
     }
 
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
-    /// Registers an atomic view of `count` values of `width` at `offset` (aligned), and
+    /// Publishes an atomic view of `count` values of `width` at `offset` (aligned), and
     /// returns it with the address of its first value.
     #[inline]
     pub(crate) fn atomic_span(

@@ -235,7 +235,9 @@ fn bench_random_reads(c: &mut Criterion, dir: &Path) {
 }
 
 /// Reads and writes of 64 bytes at random offsets, one write every `every` operations: the
-/// read-mostly mix keeps the reader bias, the write-heavy one runs on the fair lock.
+/// read-mostly mix keeps the reader bias, the write-heavy one runs on the fair lock. The
+/// third takes the same branch every 1024 operations but writes nothing there: what the
+/// rare branch alone costs a loop of reads.
 fn bench_mixes(c: &mut Criterion, dir: &Path) {
     let path = warm_file(dir, "mixes.bin");
     let small = offsets(SMALL);
@@ -244,9 +246,10 @@ fn bench_mixes(c: &mut Criterion, dir: &Path) {
     let mut raw = raw_rw(&path);
     ours.touch_pages().unwrap();
     warm(&raw);
-    for (group, every) in [
-        ("mix_64B_read_mostly_1024", 1024u64),
-        ("mix_64B_write_heavy_4", 4),
+    for (group, every, writes) in [
+        ("mix_64B_read_mostly_1024", 1024u64, true),
+        ("mix_64B_write_heavy_4", 4, true),
+        ("mix_64B_no_write_1024", 1024, false),
     ] {
         let mut g = c.benchmark_group(group);
         let mut at = cycle(&small);
@@ -256,7 +259,9 @@ fn bench_mixes(c: &mut Criterion, dir: &Path) {
                 n += 1;
                 let o = at.next() as u64;
                 if n % every == 0 {
-                    ours.update_region(o, black_box(&data)).unwrap();
+                    if writes {
+                        ours.update_region(o, black_box(&data)).unwrap();
+                    }
                     0
                 } else {
                     let s = ours.as_slice(o, SMALL as u64).unwrap();
@@ -267,8 +272,10 @@ fn bench_mixes(c: &mut Criterion, dir: &Path) {
         let locked_raw = parking_lot::RwLock::new(());
         let mut op = |n: u64, o: usize, lock: bool| {
             if n % every == 0 {
-                let _guard = lock.then(|| locked_raw.write());
-                raw[o..o + SMALL].copy_from_slice(black_box(&data));
+                if writes {
+                    let _guard = lock.then(|| locked_raw.write());
+                    raw[o..o + SMALL].copy_from_slice(black_box(&data));
+                }
                 0
             } else {
                 let _guard = lock.then(|| locked_raw.read());
@@ -690,6 +697,7 @@ const ROWS: &[(&str, &str, &str, Goal)] = &[
     ("mix_64B_write_heavy_4", "ours", "memmap2", Goal::Reference),
     ("mix_64B_write_heavy_4", "ours", "memmap2_with_rwlock", Goal::Reference),
     ("mix_64B_write_heavy_4", "memmap2_with_rwlock", "memmap2", Goal::Reference),
+    ("mix_64B_no_write_1024", "ours", "memmap2", Goal::Reference),
     ("resize_64MiB_to_128MiB_hot", "ours", "memmap2_remap", Goal::AtMost(1.3)),
     ("flush_range_4KiB_dirty", "ours", "memmap2", Goal::AtMost(1.1)),
     ("policy_written_file", "every_bytes_1MiB", "manual", Goal::AtMost(1.1)),
