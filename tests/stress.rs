@@ -160,6 +160,37 @@ fn everything_at_once_stays_consistent() {
             }),
         );
     }
+    // One view per counter, all held at once: more than a thread's slot keeps, so some are
+    // kept in the registry; dropped together, on another thread every other round.
+    #[cfg(feature = "atomic")]
+    {
+        let (mmap, stop, adds) = (Arc::clone(&mmap), Arc::clone(&stop), Arc::clone(&adds));
+        spawn(
+            &mut threads,
+            Box::new(move || {
+                let mut round = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let views: Result<Vec<_>, _> =
+                        (0..COUNTERS).map(|i| mmap.atomic_u64(i * 8)).collect();
+                    let views = match views {
+                        Ok(views) => views,
+                        Err(MmapIoError::InvalidMode(_)) => continue,
+                        Err(e) => panic!("{e}"),
+                    };
+                    for v in &views {
+                        v.fetch_add(1, Ordering::Relaxed);
+                    }
+                    adds.fetch_add(1, Ordering::Relaxed);
+                    if round % 2 == 0 {
+                        std::thread::scope(|s| {
+                            s.spawn(move || drop(views));
+                        });
+                    }
+                    round += 1;
+                }
+            }),
+        );
+    }
     // The resizer grows and shrinks the end; the user-facing flush runs alongside.
     {
         let (mmap, stop) = (Arc::clone(&mmap), Arc::clone(&stop));
