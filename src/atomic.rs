@@ -35,7 +35,7 @@
 //! ```
 
 use crate::errors::{out_of_bounds, MmapIoError, Result};
-use crate::flush::FlushState;
+use crate::flush::{FlushState, LocalCounters};
 use crate::mmap::{MemoryMappedFile, MmapMode};
 use crate::sync::{AtomicGuard, MapLock, Width};
 use crate::AnonymousMmap;
@@ -91,15 +91,15 @@ pub struct AtomicSliceView<'a, T> {
 /// when it drops (the view counts its bytes there).
 struct Hold<'a> {
     _guard: AtomicGuard<'a>,
-    flush: Option<&'a FlushState>,
+    counters: Option<LocalCounters<'a>>,
 }
 
 impl Hold<'_> {
     /// Counts the view's `bytes` as written, before the publication is released.
     #[inline]
     fn count(&self, bytes: usize) {
-        if let Some(flush) = self.flush {
-            flush.record_shared(bytes);
+        if let Some(counters) = &self.counters {
+            counters.record(bytes);
         }
     }
 }
@@ -225,7 +225,7 @@ impl<'a> Source<'a> {
             .ok_or_else(|| crate::errors::invalid_mode("mapping at address zero"))?;
         let hold = Hold {
             _guard: guard,
-            flush: self.flush,
+            counters: self.flush.map(FlushState::local),
         };
         Ok((ptr, hold))
     }

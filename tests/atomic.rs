@@ -3,7 +3,10 @@
 #![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 mod common;
 
-use common::{child_test_command, dirty_kb, file_with, path, pattern, read_file, tempdir};
+use common::{
+    assert_child_passed, child_test_command, dirty_kb, file_with, path, pattern, read_file,
+    run_child_test_within, tempdir,
+};
 use mmap_io::{MemoryMappedFile, MmapIoError};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -257,4 +260,43 @@ fn second_process_adds_child() {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     println!("child-added");
+}
+
+thread_local! {
+    static HELD: std::cell::RefCell<Option<mmap_io::atomic::AtomicView<'static, std::sync::atomic::AtomicU64>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_view_kept_in_a_thread_local_counts_when_its_thread_exits() {
+    // A failure aborts the process (a panic in a thread-local's destructor): run in a child.
+    assert_child_passed(&run_child_test_within("view_in_a_thread_local_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_view_kept_in_a_thread_local_counts_when_its_thread_exits"]
+fn view_in_a_thread_local_child() {
+    let dir = tempdir();
+    let mmap: &'static MemoryMappedFile = Box::leak(Box::new(
+        MemoryMappedFile::create_rw(path(&dir, "tls.bin"), 64).unwrap(),
+    ));
+    for _ in 0..2 {
+        std::thread::spawn(move || {
+            HELD.with(|held| {
+                // `HELD` is destroyed after everything the view's first use sets up on this
+                // thread: the view drops while the thread's other thread-locals are gone.
+                let view = mmap.atomic_u64(0).unwrap();
+                view.fetch_add(1, Ordering::SeqCst);
+                *held.borrow_mut() = Some(view);
+            });
+        })
+        .join()
+        .unwrap();
+    }
+    assert_eq!(mmap.atomic_u64(0).unwrap().load(Ordering::SeqCst), 2);
+    assert_eq!(
+        mmap.pending_bytes(),
+        8 * 3,
+        "every view counted, the last one just now"
+    );
 }

@@ -6,6 +6,8 @@ mod state;
 
 pub(crate) use flusher::Flusher;
 pub(crate) use state::FlushState;
+#[cfg(feature = "atomic")]
+pub(crate) use state::LocalCounters;
 
 use std::time::Duration;
 

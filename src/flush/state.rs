@@ -8,17 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Pending-write accounting and the syncs of one read-write mapping.
 ///
 /// The counters only grow: `pending` is what was written minus what a successful flush
-/// covered. Writers count under the mapping's write guard, atomic views on a counter of
-/// the thread that drops them (plain loads and stores either way: no read-modify-write on
-/// a write path), and flushes only ever raise the `flushed` marks, so no update is lost
-/// between them.
+/// covered. Writers count under the mapping's write guard, atomic views on counters of the
+/// thread that made them when they drop on it (plain loads and stores either way: no
+/// read-modify-write on a write path), other writers with read-modify-writes, and flushes
+/// only ever raise the `flushed` marks, so no update is lost between them.
 #[derive(Debug)]
 pub(crate) struct FlushState {
     policy: FlushPolicy,
     written: Counters,
-    /// Counted by atomic views as they drop, on the dropping thread's own counters (they
-    /// hold no write guard).
-    shared: thread_local::ThreadLocal<Counters>,
+    /// Counted with read-modify-writes by callers that hold no write guard.
+    shared: Counters,
+    /// Counted by atomic views that drop on the thread that made them, on that thread's
+    /// counters (see [`LocalCounters`]).
+    local: thread_local::ThreadLocal<Counters>,
     flushed: Counters,
     syncs: Syncs,
 }
@@ -27,6 +29,43 @@ pub(crate) struct FlushState {
 struct Counters {
     bytes: AtomicU64,
     writes: AtomicU64,
+}
+
+/// One thread's counters in a [`FlushState`], taken on that thread.
+#[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LocalCounters<'a> {
+    state: &'a FlushState,
+    counters: &'a Counters,
+    owner: usize,
+}
+
+#[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+impl LocalCounters<'_> {
+    /// Counts one write of `bytes` bytes: with plain loads and stores on the thread the
+    /// counters were taken on (no other thread writes them), with read-modify-writes on the
+    /// shared counters elsewhere. Safe to call while the thread's thread-locals are being
+    /// destroyed: it looks up nothing but a constant thread-local's address.
+    #[inline]
+    pub(crate) fn record(&self, bytes: usize) {
+        if thread_identity() != self.owner {
+            return self.state.record_shared(bytes);
+        }
+        let c = self.counters;
+        c.bytes.store(c.bytes.load(Relaxed) + bytes as u64, Relaxed);
+        c.writes.store(c.writes.load(Relaxed) + 1, Relaxed);
+    }
+}
+
+/// The calling thread, as the address of a thread-local that is never destroyed (no drop
+/// glue), so that it can be asked for at any time, thread exit included.
+#[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+#[inline]
+fn thread_identity() -> usize {
+    thread_local! {
+        static ME: u8 = const { 0 };
+    }
+    ME.with(|me| me as *const u8 as usize)
 }
 
 /// What was written when a flush began; a successful flush covers exactly this much.
@@ -41,7 +80,8 @@ impl FlushState {
         Self {
             policy,
             written: Counters::default(),
-            shared: thread_local::ThreadLocal::new(),
+            shared: Counters::default(),
+            local: thread_local::ThreadLocal::new(),
             flushed: Counters::default(),
             syncs: Syncs::default(),
         }
@@ -73,14 +113,22 @@ impl FlushState {
         w.writes.store(w.writes.load(Relaxed) + 1, Relaxed);
     }
 
-    /// Counts one write of `bytes` bytes by a caller that holds no write guard, on its
-    /// thread's counters, which no other thread writes.
-    #[inline]
+    /// Counts one write of `bytes` bytes by a caller that holds no write guard.
     pub(crate) fn record_shared(&self, bytes: usize) {
-        let mine = self.shared.get_or_default();
-        mine.bytes
-            .store(mine.bytes.load(Relaxed) + bytes as u64, Relaxed);
-        mine.writes.store(mine.writes.load(Relaxed) + 1, Relaxed);
+        self.shared.bytes.fetch_add(bytes as u64, Relaxed);
+        self.shared.writes.fetch_add(1, Relaxed);
+    }
+
+    /// The calling thread's counters, for a writer (an atomic view) that counts when it
+    /// ends, perhaps on another thread.
+    #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn local(&self) -> LocalCounters<'_> {
+        LocalCounters {
+            state: self,
+            counters: self.local.get_or_default(),
+            owner: thread_identity(),
+        }
     }
 
     /// What has been written so far; take it before a sync starts.
@@ -89,7 +137,7 @@ impl FlushState {
             self.written.bytes.load(Relaxed),
             self.written.writes.load(Relaxed),
         );
-        for counters in self.shared.iter() {
+        for counters in std::iter::once(&self.shared).chain(self.local.iter()) {
             bytes += counters.bytes.load(Relaxed);
             writes += counters.writes.load(Relaxed);
         }

@@ -412,3 +412,25 @@ fn an_atomic_view_dropped_on_another_thread_lets_a_plain_view_in_after_it() {
         drop(ticket);
     });
 }
+
+#[test]
+fn a_writer_done_waiting_never_misses_a_view_joined_while_the_held_one_went_away() {
+    model(|| {
+        let s = shared();
+        drop(s.lock.write().unwrap()); // unbiased: a thread that holds a view joins at once
+        let reader = thread::spawn(move || {
+            let held = s.lock.read(0, 8).unwrap();
+            let dropper = thread::spawn(move || drop(held));
+            // Joins while a writer may wait for `held`, which goes away on another thread:
+            // the writer, done waiting, must see this view before it goes in.
+            let joined = s.lock.read(0, 8).unwrap();
+            s.read_data();
+            drop(joined);
+            dropper.join().unwrap();
+        });
+        let writer = s.lock.write().unwrap();
+        s.write_data();
+        drop(writer);
+        reader.join().unwrap();
+    });
+}
