@@ -57,6 +57,7 @@ mod reader;
 mod registry;
 mod slice;
 mod sync;
+mod thread_exit;
 
 #[cfg(feature = "advise")]
 #[cfg_attr(docsrs, doc(cfg(feature = "advise")))]

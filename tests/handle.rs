@@ -1,6 +1,6 @@
 mod common;
 
-use common::{path, tempdir};
+use common::{assert_child_passed, path, run_child_test_within, tempdir};
 use mmap_io::MemoryMappedFile;
 
 #[test]
@@ -101,4 +101,61 @@ fn handles_work_from_many_threads() {
     });
     mmap.flush().unwrap();
     assert_eq!(mmap.pending_bytes(), 0);
+}
+
+/// Uses the mapping it holds when the thread that owns it exits.
+struct UseAtExit(Option<&'static MemoryMappedFile>);
+
+impl Drop for UseAtExit {
+    fn drop(&mut self) {
+        if let Some(mmap) = self.0 {
+            mmap.update_region(0, b"late").unwrap();
+            assert_eq!(mmap.as_slice(0, 4).unwrap(), b"late");
+            #[cfg(feature = "atomic")]
+            mmap.atomic_u64(8)
+                .unwrap()
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+thread_local! {
+    static AT_EXIT: std::cell::RefCell<UseAtExit> = const { std::cell::RefCell::new(UseAtExit(None)) };
+}
+
+#[test]
+fn a_mapping_is_usable_while_its_thread_exits() {
+    // A failure aborts the process (a panic in a thread-local's destructor): run in a child.
+    assert_child_passed(&run_child_test_within("use_at_exit_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_mapping_is_usable_while_its_thread_exits"]
+fn use_at_exit_child() {
+    let dir = tempdir();
+    let leak = |name: &str| -> &'static MemoryMappedFile {
+        Box::leak(Box::new(
+            MemoryMappedFile::create_rw(path(&dir, name), 64).unwrap(),
+        ))
+    };
+    let (first, late) = (leak("first.bin"), leak("late.bin"));
+    for _ in 0..3 {
+        std::thread::spawn(move || {
+            // Registered before the thread's first view, so destroyed after what that view
+            // set up on the thread: `late` is first used when that is gone.
+            AT_EXIT.with(|at_exit| at_exit.borrow_mut().0 = Some(late));
+            first.update_region(0, b"used").unwrap();
+            assert_eq!(first.as_slice(0, 4).unwrap(), b"used");
+        })
+        .join()
+        .unwrap();
+    }
+    assert_eq!(late.as_slice(0, 4).unwrap(), b"late");
+    #[cfg(feature = "atomic")]
+    assert_eq!(
+        late.atomic_u64(8)
+            .unwrap()
+            .load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
 }

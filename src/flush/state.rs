@@ -124,9 +124,20 @@ impl FlushState {
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     #[inline]
     pub(crate) fn local(&self) -> LocalCounters<'_> {
+        if crate::thread_exit::exiting() {
+            // No thread-local counters now: count on the shared ones (no thread has
+            // identity 0).
+            return LocalCounters {
+                state: self,
+                counters: &self.shared,
+                owner: 0,
+            };
+        }
+        let counters = self.local.get_or_default();
+        crate::thread_exit::arm();
         LocalCounters {
             state: self,
-            counters: self.local.get_or_default(),
+            counters,
             owner: thread_identity(),
         }
     }

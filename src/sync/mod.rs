@@ -14,6 +14,7 @@ mod tests;
 
 pub(crate) use lock::{Conflict, ReadTicket, Width, WOULD_BLOCK};
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
+pub(crate) use slots::forget_cached_slot;
 
 #[cfg(mmap_io_loom)]
 use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize};

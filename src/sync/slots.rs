@@ -204,6 +204,17 @@ thread_local! {
         const { std::cell::Cell::new((u64::MAX, std::ptr::null())) };
 }
 
+/// Forgets this thread's cached slot: its thread id (by which `local` finds the slot) is
+/// about to be released, and another thread may be given it.
+#[cfg(not(mmap_io_loom))]
+pub(crate) fn forget_cached_slot() {
+    LAST.with(|last| last.set((u64::MAX, std::ptr::null())));
+}
+
+/// Nothing is cached in the model.
+#[cfg(mmap_io_loom)]
+pub(crate) fn forget_cached_slot() {}
+
 #[cfg(not(mmap_io_loom))]
 impl Slots {
     pub(crate) fn new() -> Self {
@@ -230,10 +241,27 @@ impl Slots {
     #[cold]
     #[inline(never)]
     fn mine_slow(&self) -> &Slot {
+        if crate::thread_exit::exiting() {
+            return self.orphan();
+        }
         let slot = match self.local.get() {
             Some(slot) => slot,
             None => self.insert(),
         };
+        crate::thread_exit::arm();
+        LAST.with(|last| last.set((self.id, slot)));
+        slot
+    }
+
+    /// A slot for a thread that is exiting and has none in `local` (it may have lost its
+    /// thread id already, and a new thread may have been given it): a slot of its own,
+    /// listed, and leaked, since nothing tells when the thread is done with it.
+    #[cold]
+    #[inline(never)]
+    fn orphan(&self) -> &Slot {
+        let slot: &'static Slot = Box::leak(Box::default());
+        slot.listed.store(true, Relaxed);
+        self.list(slot);
         LAST.with(|last| last.set((self.id, slot)));
         slot
     }
@@ -244,9 +272,14 @@ impl Slots {
     #[inline(never)]
     fn insert(&self) -> &Slot {
         let slot = self.local.get_or_default();
-        if slot.listed.swap(true, Relaxed) {
-            return slot;
+        if !slot.listed.swap(true, Relaxed) {
+            self.list(slot);
         }
+        slot
+    }
+
+    /// Puts `slot` at the head of the list.
+    fn list(&self, slot: &Slot) {
         let new = slot as *const Slot as *mut Slot;
         let mut head = self.head.load(Relaxed);
         loop {
@@ -256,7 +289,7 @@ impl Slots {
                     // Orders the listing before every view this thread publishes, as
                     // [`only`](Self::only) needs.
                     super::fence(SeqCst);
-                    return slot;
+                    return;
                 }
                 Err(now) => head = now,
             }
@@ -275,9 +308,9 @@ impl Slots {
     /// Every slot that any thread has used.
     #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
-        // SAFETY: every pointer in the list is a slot that `local` owns; `local` never
-        // moves or frees a slot before it is dropped itself, which cannot happen while
-        // `&self` is borrowed.
+        // SAFETY: every pointer in the list is a slot that `local` owns, or one leaked for an
+        // exiting thread (never freed); `local` never moves or frees a slot before it is
+        // dropped itself, which cannot happen while `&self` is borrowed.
         let first = unsafe { self.head.load(Acquire).as_ref() };
         std::iter::successors(first, |slot| {
             // SAFETY: as above.

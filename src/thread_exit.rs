@@ -1,0 +1,38 @@
+//! Whether the calling thread is exiting: past the point where the `thread_local` crate's
+//! per-thread state may already be gone, so that asking it for this thread's value could
+//! panic inside a thread-local destructor (which aborts the process).
+//!
+//! A guard is armed right after each use of a `thread_local::ThreadLocal` on a thread.
+//! Thread-locals are destroyed in the reverse order of their first use, so the guard goes
+//! before the crate's own, and marks the thread as exiting: from then on the callers here
+//! take a path that needs no thread-local state of that crate.
+
+use std::cell::Cell;
+
+thread_local! {
+    /// Set when [`GUARD`] is destroyed. A constant without drop glue: always readable.
+    static EXITING: Cell<bool> = const { Cell::new(false) };
+    static GUARD: Guard = const { Guard };
+}
+
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        EXITING.with(|exiting| exiting.set(true));
+        crate::sync::forget_cached_slot();
+    }
+}
+
+/// Arms the guard; call right after using a `thread_local::ThreadLocal` on this thread.
+#[inline]
+pub(crate) fn arm() {
+    // Err once the guard is gone: nothing to arm then.
+    let _ = GUARD.try_with(|_| ());
+}
+
+/// Whether this thread is exiting (see the module documentation).
+#[inline]
+pub(crate) fn exiting() -> bool {
+    EXITING.with(Cell::get)
+}
