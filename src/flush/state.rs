@@ -43,12 +43,14 @@ pub(crate) struct LocalCounters<'a> {
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 impl LocalCounters<'_> {
     /// Counts one write of `bytes` bytes: with plain loads and stores on the thread the
-    /// counters were taken on (no other thread writes them), with read-modify-writes on the
-    /// shared counters elsewhere. Safe to call while the thread's thread-locals are being
+    /// counters were taken on while it runs (no other thread writes them then), with
+    /// read-modify-writes on the shared counters elsewhere. Safe to call while the thread's thread-locals are being
     /// destroyed: it looks up nothing but a constant thread-local's address.
     #[inline]
     pub(crate) fn record(&self, bytes: usize) {
-        if thread_identity() != self.owner {
+        // An exiting thread may have lost the id its counters are kept under, and a new
+        // thread may have been given it.
+        if thread_identity() != self.owner || crate::thread_exit::exiting() {
             return self.state.record_shared(bytes);
         }
         let c = self.counters;
