@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use mmap_io::MemoryMappedFile;
+use mmap_io::{MemoryMappedFile, MmapIoError};
 use std::path::{Path, PathBuf};
 
 /// A fresh temporary directory (on the same file system as the build, not tmpfs, so that
@@ -225,4 +225,17 @@ pub fn assert_child_passed(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Whether `result` is an `InvalidMode` refusal.
+pub fn is_invalid_mode<T>(result: Result<T, MmapIoError>) -> bool {
+    matches!(result, Err(MmapIoError::InvalidMode(_)))
+}
+
+/// The error's message, or "Ok".
+pub fn message<T>(result: Result<T, MmapIoError>) -> String {
+    match result {
+        Err(e) => e.to_string(),
+        Ok(_) => "Ok".to_owned(),
+    }
 }
