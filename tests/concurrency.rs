@@ -191,6 +191,15 @@ fn own_views_child() {
         let guard = mmap.as_slice_mut(256, 8).unwrap();
         assert!(names_the_view(mmap.atomic_u64(512).map(drop)));
         drop((guard, counter));
+        // More atomic views than the thread's slot keeps: the last one is kept apart, and
+        // is this thread's all the same.
+        let mut views: Vec<_> = (0..4u64)
+            .map(|i| mmap.atomic_u64(1024 + 8 * i).unwrap())
+            .collect();
+        let kept = views.pop().unwrap();
+        drop(views);
+        assert!(names_the_view(mmap.resize(16384).map(drop)));
+        drop(kept);
     }
     mmap.resize(16384).unwrap();
 }

@@ -31,6 +31,17 @@ struct Counters {
     writes: AtomicU64,
 }
 
+impl Counters {
+    /// Counts one write of `bytes` bytes, with a load and a store: only for a caller that no
+    /// other thread can race on these counters.
+    #[inline]
+    fn add_alone(&self, bytes: usize) {
+        self.bytes
+            .store(self.bytes.load(Relaxed) + bytes as u64, Relaxed);
+        self.writes.store(self.writes.load(Relaxed) + 1, Relaxed);
+    }
+}
+
 /// One thread's counters in a [`FlushState`], taken on that thread.
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +64,7 @@ impl LocalCounters<'_> {
         if thread_identity() != self.owner || crate::thread_exit::exiting() {
             return self.state.record_shared(bytes);
         }
-        let c = self.counters;
-        c.bytes.store(c.bytes.load(Relaxed) + bytes as u64, Relaxed);
-        c.writes.store(c.writes.load(Relaxed) + 1, Relaxed);
+        self.counters.add_alone(bytes);
     }
 }
 
@@ -110,9 +119,7 @@ impl FlushState {
     /// keeps every other writer out, so a load and a store suffice.
     #[inline]
     pub(crate) fn record_exclusive(&self, bytes: usize) {
-        let w = &self.written;
-        w.bytes.store(w.bytes.load(Relaxed) + bytes as u64, Relaxed);
-        w.writes.store(w.writes.load(Relaxed) + 1, Relaxed);
+        self.written.add_alone(bytes);
     }
 
     /// Counts one write of `bytes` bytes by a caller that holds no write guard.

@@ -355,13 +355,9 @@ impl ViewLock {
             let _registry = self.registry();
             self.bias.store(RESTORING, Relaxed);
             fence(SeqCst);
-            let none = self.atomics.load(Relaxed) == 0
-                && !self
-                    .slots
-                    .iter()
-                    .any(|slot| slot.atomic_views(None).next().is_some());
+            let restore = !self.has_atomic_views();
             self.bias
-                .store(if none { BIASED } else { UNBIASED }, Release);
+                .store(if restore { BIASED } else { UNBIASED }, Release);
         }
         self.quiet.store(0, Relaxed);
         // SAFETY: locked exclusively above, on this thread.
