@@ -84,12 +84,19 @@ pub fn flush(mmap: &MemoryMappedFile) -> Result<()> {
     mmap.flush()
 }
 
-/// Copies the file at `src` to `dst` through the file system (not through a mapping).
+/// Copies the file at `src` to `dst` through the file system (not through a mapping), with
+/// `src`'s permissions, as [`std::fs::copy`] does.
 ///
-/// Flush any mapping of `src` first: the copy reads what the page cache holds.
+/// Flush any mapping of `src` first: the copy reads what the page cache holds. Like a
+/// create, the copy never cuts `dst` below what a live handle of it in this process maps
+/// (that handle would die of `SIGBUS` at its next access past the new end): `dst` is
+/// overwritten in place, not truncated first, and a copy that would shrink it under such a
+/// handle is refused before `dst` is touched.
 ///
 /// # Errors
 ///
+/// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `src` is shorter than
+/// what a live handle of `dst` in this process maps;
 /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the copy fails.
 ///
 /// # Examples
@@ -103,8 +110,32 @@ pub fn flush(mmap: &MemoryMappedFile) -> Result<()> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn copy_mmap<P: AsRef<Path>>(src: P, dst: P) -> Result<()> {
-    std::fs::copy(src, dst)?;
+    let mut from = std::fs::File::open(src)?;
+    let meta = from.metadata()?;
+    let len = meta.len();
+    let mut to = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dst)?;
+    // Refused here, `dst` is untouched; the length is checked again when it is cut, under
+    // the registry's lock, in case a handle of `dst` grew meanwhile.
+    shorten(&to, len, |_| Ok(()))?;
+    std::io::copy(&mut from, &mut to)?;
+    shorten(&to, len, |_| to.set_len(len))?;
+    to.set_permissions(meta.permissions())?;
     Ok(())
+}
+
+/// Runs `cut` (which sets `file`'s length to `len`) through the registry of live mappings:
+/// refused if a handle of `file` in this process maps more than `len`.
+fn shorten(
+    file: &std::fs::File,
+    len: u64,
+    cut: impl FnOnce(bool) -> std::io::Result<()>,
+) -> Result<()> {
+    crate::registry::truncate(file, len, cut)?
+        .map_err(|refusal| crate::MmapIoError::ResizeFailed(refusal.message()))
 }
 
 /// Deletes the file at `path`. Mappings of it stay valid until dropped.

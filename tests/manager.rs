@@ -95,3 +95,43 @@ fn write_mmap_refuses_bad_input_and_leaves_the_file_intact() {
     ));
     assert!(!missing.exists());
 }
+
+#[test]
+fn copy_mmap_never_cuts_a_file_a_live_handle_maps() {
+    let dir = tempdir();
+    let (src, dst) = (path(&dir, "short.bin"), path(&dir, "mapped.bin"));
+    std::fs::write(&src, b"tiny").unwrap();
+    let mapped = create_mmap(&dst, 1 << 20).unwrap();
+    update_region(&mapped, (1 << 20) - 4, b"tail").unwrap();
+    flush(&mapped).unwrap();
+
+    let err = copy_mmap(&src, &dst).unwrap_err();
+    assert!(matches!(err, MmapIoError::ResizeFailed(_)), "{err}");
+    assert_eq!(std::fs::metadata(&dst).unwrap().len(), 1 << 20);
+    let bytes = read_file(&dst);
+    assert_eq!(&bytes[..4], &[0; 4], "a refused copy leaves dst alone");
+    assert_eq!(&bytes[(1 << 20) - 4..], b"tail");
+    // The handle still reads its last page (a cut file would raise SIGBUS here).
+    assert_eq!(mapped.as_slice((1 << 20) - 4, 4).unwrap(), b"tail");
+
+    // A source at least as long as what the handle maps is copied over it.
+    let long = path(&dir, "long.bin");
+    let pattern: Vec<u8> = (0..(2u32 << 20)).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&long, &pattern).unwrap();
+    copy_mmap(&long, &dst).unwrap();
+    assert_eq!(read_file(&dst), pattern);
+    assert_eq!(mapped.as_slice(0, 4).unwrap(), &pattern[..4]);
+
+    // Once the handle is gone, a shorter copy cuts dst to the source's length.
+    drop(mapped);
+    copy_mmap(&src, &dst).unwrap();
+    assert_eq!(read_file(&dst), b"tiny");
+}
+
+#[test]
+fn copy_mmap_of_a_file_onto_itself_keeps_its_bytes() {
+    let dir = tempdir();
+    let p = file_with(&dir, "self.bin", b"unchanged");
+    copy_mmap(&p, &p).unwrap();
+    assert_eq!(read_file(&p), b"unchanged");
+}
