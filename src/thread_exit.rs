@@ -6,13 +6,19 @@
 //! Thread-locals are destroyed in the reverse order of their first use, so the guard goes
 //! before the crate's own, and marks the thread as exiting: from then on the callers here
 //! take a path that needs no thread-local state of that crate.
+//!
+//! [`token`] tells threads apart for good: the `thread_local` crate gives an exited
+//! thread's id to the next thread, and the C library its thread-locals' memory.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 thread_local! {
     /// Set when [`GUARD`] is destroyed. A constant without drop glue: always readable.
     static EXITING: Cell<bool> = const { Cell::new(false) };
     static GUARD: Guard = const { Guard };
+    /// This thread's [`token`], 0 until it is first asked for.
+    static TOKEN: Cell<u64> = const { Cell::new(0) };
 }
 
 struct Guard;
@@ -35,4 +41,20 @@ pub(crate) fn arm() {
 #[inline]
 pub(crate) fn exiting() -> bool {
     EXITING.with(Cell::get)
+}
+
+/// The calling thread's identity: a number no other thread of the process is ever given,
+/// never 0. Readable at any time, thread exit included (a constant thread-local without
+/// drop glue).
+#[inline]
+pub(crate) fn token() -> u64 {
+    TOKEN.with(|token| match token.get() {
+        0 => {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            let new = NEXT.fetch_add(1, Relaxed);
+            token.set(new);
+            new
+        }
+        known => known,
+    })
 }

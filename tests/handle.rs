@@ -159,3 +159,71 @@ fn use_at_exit_child() {
         3
     );
 }
+
+#[test]
+fn a_new_thread_does_not_inherit_the_views_of_an_exited_one() {
+    // A child process: there, the thread that made the view is the only one to have exited,
+    // so the next thread started is given its thread id.
+    assert_child_passed(&run_child_test_within("inherited_views_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by a_new_thread_does_not_inherit_the_views_of_an_exited_one"]
+fn inherited_views_child() {
+    let dir = tempdir();
+    let map: &'static MemoryMappedFile = Box::leak(Box::new(
+        MemoryMappedFile::create_rw(path(&dir, "inherit.bin"), 4096).unwrap(),
+    ));
+    // A view made on a thread that has exited since, kept here.
+    let view = std::thread::spawn(|| map.as_slice(0, 8).unwrap())
+        .join()
+        .unwrap();
+    #[cfg(feature = "atomic")]
+    let counter = std::thread::spawn(|| map.atomic_u64(64).unwrap())
+        .join()
+        .unwrap();
+    // New threads hold no view: their writes wait for the kept views instead of being
+    // refused as if they held them.
+    let writers: Vec<_> = (0..4u64)
+        .map(|i| {
+            std::thread::spawn(move || {
+                map.update_region(8 + i, b"w").map_err(|e| e.to_string())?;
+                if i == 0 {
+                    map.resize(8192).map_err(|e| e.to_string())?;
+                }
+                Ok::<(), String>(())
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for writer in &writers {
+        assert!(!writer.is_finished(), "a write did not wait for the view");
+    }
+    drop(view);
+    #[cfg(feature = "atomic")]
+    drop(counter);
+    for writer in writers {
+        writer.join().unwrap().unwrap();
+    }
+    assert_eq!(map.as_slice(8, 4).unwrap(), b"wwww");
+    assert_eq!(map.len(), 8192);
+
+    // The same for a write: new threads' reads wait for a writable view made on a thread
+    // that has exited since.
+    let write = std::thread::spawn(|| map.as_slice_mut(16, 8).unwrap())
+        .join()
+        .unwrap();
+    let readers: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| map.as_slice(16, 8).map(|v| v.to_vec())))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for reader in &readers {
+        assert!(!reader.is_finished(), "a read did not wait for the write");
+    }
+    let mut write = write;
+    write.copy_from_slice(b"written!");
+    drop(write);
+    for reader in readers {
+        assert_eq!(reader.join().unwrap().unwrap(), b"written!");
+    }
+}

@@ -48,35 +48,25 @@ impl Counters {
 pub(crate) struct LocalCounters<'a> {
     state: &'a FlushState,
     counters: &'a Counters,
-    owner: usize,
+    /// The [`token`](crate::thread_exit::token) of the thread they were taken on.
+    owner: u64,
 }
 
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 impl LocalCounters<'_> {
     /// Counts one write of `bytes` bytes: with plain loads and stores on the thread the
     /// counters were taken on while it runs (no other thread writes them then), with
-    /// read-modify-writes on the shared counters elsewhere. Safe to call while the thread's thread-locals are being
-    /// destroyed: it looks up nothing but a constant thread-local's address.
+    /// read-modify-writes on the shared counters elsewhere. Safe to call while the thread's
+    /// thread-locals are being destroyed: it looks up nothing but a constant thread-local.
     #[inline]
     pub(crate) fn record(&self, bytes: usize) {
         // An exiting thread may have lost the id its counters are kept under, and a new
         // thread may have been given it.
-        if thread_identity() != self.owner || crate::thread_exit::exiting() {
+        if crate::thread_exit::token() != self.owner || crate::thread_exit::exiting() {
             return self.state.record_shared(bytes);
         }
         self.counters.add_alone(bytes);
     }
-}
-
-/// The calling thread, as the address of a thread-local that is never destroyed (no drop
-/// glue), so that it can be asked for at any time, thread exit included.
-#[cfg_attr(not(feature = "atomic"), allow(dead_code))]
-#[inline]
-fn thread_identity() -> usize {
-    thread_local! {
-        static ME: u8 = const { 0 };
-    }
-    ME.with(|me| me as *const u8 as usize)
 }
 
 /// What was written when a flush began; a successful flush covers exactly this much.
@@ -135,7 +125,7 @@ impl FlushState {
     pub(crate) fn local(&self) -> LocalCounters<'_> {
         if crate::thread_exit::exiting() {
             // No thread-local counters now: count on the shared ones (no thread has
-            // identity 0).
+            // token 0).
             return LocalCounters {
                 state: self,
                 counters: &self.shared,
@@ -147,7 +137,7 @@ impl FlushState {
         LocalCounters {
             state: self,
             counters,
-            owner: thread_identity(),
+            owner: crate::thread_exit::token(),
         }
     }
 

@@ -206,6 +206,15 @@ impl ViewLock {
         self.registry.lock().unwrap()
     }
 
+    /// The calling thread's slot.
+    #[inline(always)]
+    fn my_slot(&self) -> &Slot {
+        self.slots.mine(|slot| {
+            let id = slot as *const Slot as usize;
+            !self.is_exclusive_owner(slot) && !self.registry().views.iter().any(|v| v.owner == id)
+        })
+    }
+
     #[inline]
     fn is_exclusive_owner(&self, slot: &Slot) -> bool {
         std::ptr::eq(self.exclusive_owner.load(Relaxed), slot)
@@ -268,7 +277,7 @@ impl ViewLock {
         start: usize,
         end: usize,
     ) -> Result<ReadTicket<'_>, Conflict> {
-        let slot = self.slots.mine();
+        let slot = self.my_slot();
         let ticket = ReadTicket::publish(slot, kind, start, end);
         light_fence();
         if self.bias.load(Acquire) == BIASED {
@@ -383,7 +392,7 @@ impl ViewLock {
     /// the one that unlocks it when the ticket drops.
     #[inline(always)]
     fn acquire<const TRY: bool>(&self) -> Result<WriteTicket<'_>, Conflict> {
-        let me = self.slots.mine();
+        let me = self.my_slot();
         if self.is_exclusive_owner(me) {
             return Err(if TRY { WOULD_BLOCK } else { HOLDS_WRITE });
         }
@@ -483,7 +492,7 @@ impl ViewLock {
     /// Like [`write`](Self::write), and also waits until no atomic view is alive: the
     /// mapping may then move.
     pub(crate) fn resize(&self) -> Result<WriteTicket<'_>, Conflict> {
-        let slot = self.slots.mine();
+        let slot = self.my_slot();
         let me = slot as *const Slot as usize;
         loop {
             // Checked before waiting for atomic views: one being made waits for a writer
@@ -534,7 +543,7 @@ impl ViewLock {
     /// writer that holds it waits for).
     #[cold]
     fn revoke_bias(&self) {
-        let me = self.slots.mine();
+        let me = self.my_slot();
         let mut round = 0;
         while self.bias.load(Acquire) != UNBIASED {
             // A revoker holds `fair` until it stores `UNBIASED`.

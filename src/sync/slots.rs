@@ -99,10 +99,10 @@ pub(crate) struct Slot {
     /// The next slot of the lock's list of slots.
     #[cfg(not(mmap_io_loom))]
     next: std::sync::atomic::AtomicPtr<Slot>,
-    /// Whether the slot is in that list (a slot outlives its thread, and a later thread
-    /// that is given the same thread id finds it again).
+    /// The [`token`](crate::thread_exit::token) of the thread that owns the slot (a slot
+    /// outlives its thread, and a later thread given the same thread id finds it again).
     #[cfg(not(mmap_io_loom))]
-    listed: std::sync::atomic::AtomicBool,
+    owner: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Slot {
@@ -116,7 +116,7 @@ impl Default for Slot {
             #[cfg(not(mmap_io_loom))]
             next: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
             #[cfg(not(mmap_io_loom))]
-            listed: std::sync::atomic::AtomicBool::new(false),
+            owner: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -184,13 +184,22 @@ impl Slot {
     pub(crate) fn busy(&self, except: Option<&Entry>) -> bool {
         self.wide.load(Acquire) > 0 || self.views(except).next().is_some()
     }
+
+    /// Whether this slot publishes no view at all, atomic ones included.
+    #[cfg(not(mmap_io_loom))]
+    fn idle(&self) -> bool {
+        !self.busy(None) && self.atomic_views(None).next().is_none()
+    }
 }
 
-/// Every thread's slot of one lock: found by thread in a `ThreadLocal`, and listed in a
-/// linked list (slots are never removed) so that a writer visits just the slots in use.
+/// Every thread's slot of one lock: found by thread id in a `ThreadLocal`, and listed in a
+/// linked list (slots are freed only with the lock) so that a writer visits just the slots
+/// in use.
 #[cfg(not(mmap_io_loom))]
 pub(crate) struct Slots {
-    local: thread_local::ThreadLocal<Slot>,
+    /// The slot of the thread with each id: the thread's own, or that of an exited thread
+    /// given the same id before.
+    local: thread_local::ThreadLocal<std::sync::atomic::AtomicPtr<Slot>>,
     head: std::sync::atomic::AtomicPtr<Slot>,
     /// This set of slots, among every one the process ever made (never reused).
     id: u64,
@@ -226,55 +235,73 @@ impl Slots {
         }
     }
 
-    /// The calling thread's slot.
+    /// The calling thread's slot. `released(slot)`: whether the lock keeps no other claim
+    /// of `slot`'s (a write it holds, views registered under it); asked of an exited
+    /// thread's slot before this thread takes it over.
     #[inline(always)]
-    pub(crate) fn mine(&self) -> &Slot {
+    pub(crate) fn mine(&self, released: impl Fn(&Slot) -> bool) -> &Slot {
         let (id, slot) = LAST.with(std::cell::Cell::get);
         if id == self.id {
             // SAFETY: `LAST` holds this thread's slot of the set with this id; ids are never
             // reused, so the set is `self`, which owns the slot for as long as it lives.
             return unsafe { &*slot };
         }
-        self.mine_slow()
+        self.mine_slow(&released)
     }
 
     #[cold]
     #[inline(never)]
-    fn mine_slow(&self) -> &Slot {
-        if crate::thread_exit::exiting() {
-            return self.orphan();
-        }
-        let slot = match self.local.get() {
-            Some(slot) => slot,
-            None => self.insert(),
+    fn mine_slow(&self, released: &dyn Fn(&Slot) -> bool) -> &Slot {
+        let me = crate::thread_exit::token();
+        let slot = if crate::thread_exit::exiting() {
+            self.orphan(me)
+        } else {
+            let cell = self.local.get_or_default();
+            crate::thread_exit::arm();
+            // SAFETY: the cell holds null or a slot of this set's list, freed only when the
+            // set drops, which cannot happen while `&self` is borrowed.
+            match unsafe { cell.load(Relaxed).as_ref() } {
+                Some(slot) if slot.owner.load(Relaxed) == me => slot,
+                // An exited thread's (its id has been given to this thread), with no view
+                // or claim left: no thread publishes in it now, nor ever will but this one.
+                Some(slot) if slot.idle() && released(slot) => {
+                    slot.owner.store(me, Relaxed);
+                    slot
+                }
+                // None, or an exited thread's with views or a write still alive (moved to
+                // other threads): those stay in it, so this thread needs a slot of its own.
+                _ => {
+                    let slot = self.add(me);
+                    cell.store(slot as *const Slot as *mut Slot, Relaxed);
+                    slot
+                }
+            }
         };
-        crate::thread_exit::arm();
         LAST.with(|last| last.set((self.id, slot)));
         slot
     }
 
-    /// A slot for a thread that is exiting and has none in `local` (it may have lost its
-    /// thread id already, and a new thread may have been given it): a slot of its own,
-    /// listed, and leaked, since nothing tells when the thread is done with it.
+    /// A slot for a thread that is exiting (it may have lost its thread id already, and a
+    /// new thread may have been given it): one it was given here earlier on its way out,
+    /// else a new one. Such slots stay listed, unused once the thread is gone, until the set
+    /// drops.
     #[cold]
     #[inline(never)]
-    fn orphan(&self) -> &Slot {
-        let slot: &'static Slot = Box::leak(Box::default());
-        slot.listed.store(true, Relaxed);
-        self.list(slot);
-        LAST.with(|last| last.set((self.id, slot)));
-        slot
-    }
-
-    /// The calling thread's slot when it has no thread id yet: a new slot, or the slot of
-    /// an exited thread whose id it is given, listed only once.
-    #[cold]
-    #[inline(never)]
-    fn insert(&self) -> &Slot {
-        let slot = self.local.get_or_default();
-        if !slot.listed.swap(true, Relaxed) {
-            self.list(slot);
+    fn orphan(&self, me: u64) -> &Slot {
+        match self.iter().find(|slot| slot.owner.load(Relaxed) == me) {
+            Some(slot) => slot,
+            None => self.add(me),
         }
+    }
+
+    /// A new slot owned by the thread with token `me`, listed.
+    fn add(&self, me: u64) -> &Slot {
+        let slot = Box::<Slot>::default();
+        slot.owner.store(me, Relaxed);
+        let slot = Box::into_raw(slot);
+        // SAFETY: just allocated; freed only when the set drops (see `Drop`).
+        let slot = unsafe { &*slot };
+        self.list(slot);
         slot
     }
 
@@ -308,14 +335,27 @@ impl Slots {
     /// Every slot that any thread has used.
     #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
-        // SAFETY: every pointer in the list is a slot that `local` owns, or one leaked for an
-        // exiting thread (never freed); `local` never moves or frees a slot before it is
-        // dropped itself, which cannot happen while `&self` is borrowed.
+        // SAFETY: every pointer in the list is a slot made by `add`, freed only when the set
+        // drops, which cannot happen while `&self` is borrowed.
         let first = unsafe { self.head.load(Acquire).as_ref() };
         std::iter::successors(first, |slot| {
             // SAFETY: as above.
             unsafe { slot.next.load(Acquire).as_ref() }
         })
+    }
+}
+
+#[cfg(not(mmap_io_loom))]
+impl Drop for Slots {
+    fn drop(&mut self) {
+        let mut next = *self.head.get_mut();
+        while !next.is_null() {
+            // SAFETY: every slot in the list came from `Box::into_raw` in `add` and is in
+            // the list once; the set is being dropped, so no borrow of a slot is left (views
+            // and `LAST` entries of this set are never used again: its id is never reused).
+            let slot = unsafe { Box::from_raw(next) };
+            next = slot.next.load(Relaxed);
+        }
     }
 }
 
@@ -335,7 +375,7 @@ impl Slots {
         }
     }
 
-    pub(crate) fn mine(&self) -> &Slot {
+    pub(crate) fn mine(&self, _released: impl Fn(&Slot) -> bool) -> &Slot {
         let me = loom::thread::current().id();
         let mut owners = self.owners.lock().unwrap();
         let index = match owners.iter().position(|t| *t == me) {
@@ -357,5 +397,49 @@ impl Slots {
     #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter()
+    }
+}
+
+#[cfg(all(test, not(mmap_io_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_that_come_and_go_reuse_the_slots_of_exited_ones() {
+        let slots = Slots::new();
+        for _ in 0..200 {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let entry = slots.mine(|_| true).claim().unwrap();
+                    entry.publish(PLAIN, 0, 8);
+                    entry.free();
+                });
+            });
+        }
+        // One per thread id in use at once in this test process, not one per thread.
+        let listed = slots.iter().count();
+        assert!(listed < 50, "{listed} slots listed for 200 threads");
+    }
+
+    #[test]
+    fn a_slot_with_a_live_view_is_not_taken_over() {
+        let slots = Slots::new();
+        let kept: Vec<&Entry> = (0..20)
+            .map(|_| {
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        let entry = slots.mine(|_| true).claim().unwrap();
+                        entry.publish(PLAIN, 0, 8);
+                        entry
+                    })
+                    .join()
+                    .unwrap()
+                })
+            })
+            .collect();
+        // Each view is in a slot of its own: no thread published into another's.
+        assert_eq!(slots.iter().count(), 20);
+        assert!(slots.iter().all(|slot| slot.busy(None)));
+        kept.iter().for_each(|entry| entry.free());
     }
 }

@@ -86,7 +86,7 @@ impl ViewLock {
         end: usize,
         width: Width,
     ) -> Result<AtomicTicket<'_>, Conflict> {
-        let me = self.slots.mine();
+        let me = self.my_slot();
         if self.is_exclusive_owner(me) {
             return Err(HOLDS_WRITE);
         }
