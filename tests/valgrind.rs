@@ -56,6 +56,11 @@ fn runs_under_memcheck() {
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stdout.contains("running 1 test") {
+        // Valgrind could not start the test binary at all (on 32-bit x86 it needs the C
+        // library's debug symbols, for one): nothing of the crate ran.
+        return println!("skipped: valgrind cannot run this binary here:\n{stderr}");
+    }
     assert!(
         out.status.success() && stdout.contains("workload done"),
         "under valgrind ({}):\n{stdout}\n{stderr}",
