@@ -99,8 +99,9 @@ pub(crate) struct Slot {
     /// The next slot of the lock's list of slots.
     #[cfg(not(mmap_io_loom))]
     next: std::sync::atomic::AtomicPtr<Slot>,
-    /// The [`token`](crate::thread_exit::token) of the thread that owns the slot (a slot
-    /// outlives its thread, and a later thread given the same thread id finds it again).
+    /// The [`token`](crate::thread_exit::token) of the thread that owns the slot, with
+    /// [`ORPHAN`] set in a slot given to an exiting thread (a slot outlives its thread, and
+    /// a later thread given the same thread id finds it again).
     #[cfg(not(mmap_io_loom))]
     owner: std::sync::atomic::AtomicU64,
 }
@@ -213,6 +214,10 @@ thread_local! {
         const { std::cell::Cell::new((u64::MAX, std::ptr::null())) };
 }
 
+/// Marks the owner of a slot given to an exiting thread (tokens are far below it).
+#[cfg(not(mmap_io_loom))]
+const ORPHAN: u64 = 1 << 63;
+
 /// Forgets this thread's cached slot: its thread id (by which `local` finds the slot) is
 /// about to be released, and another thread may be given it.
 #[cfg(not(mmap_io_loom))]
@@ -288,16 +293,19 @@ impl Slots {
     #[cold]
     #[inline(never)]
     fn orphan(&self, me: u64) -> &Slot {
-        match self.iter().find(|slot| slot.owner.load(Relaxed) == me) {
+        // Marked apart from the thread's own slot, which a new thread given its id may be
+        // taking over now.
+        let owner = me | ORPHAN;
+        match self.iter().find(|slot| slot.owner.load(Relaxed) == owner) {
             Some(slot) => slot,
-            None => self.add(me),
+            None => self.add(owner),
         }
     }
 
-    /// A new slot owned by the thread with token `me`, listed.
-    fn add(&self, me: u64) -> &Slot {
+    /// A new slot with owner `owner`, listed.
+    fn add(&self, owner: u64) -> &Slot {
         let slot = Box::<Slot>::default();
-        slot.owner.store(me, Relaxed);
+        slot.owner.store(owner, Relaxed);
         let slot = Box::into_raw(slot);
         // SAFETY: just allocated; freed only when the set drops (see `Drop`).
         let slot = unsafe { &*slot };
