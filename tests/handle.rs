@@ -226,4 +226,29 @@ fn inherited_views_child() {
     for reader in readers {
         assert_eq!(reader.join().unwrap().unwrap(), b"written!");
     }
+
+    // And for an atomic view kept in the registry (past the slot's entries, whose views
+    // are gone): a new thread's resize waits for it.
+    #[cfg(feature = "atomic")]
+    {
+        let registered = std::thread::spawn(|| {
+            let in_slot: Vec<_> = (0..3)
+                .map(|i| map.atomic_u64(128 + 8 * i).unwrap())
+                .collect();
+            let past = map.atomic_u64(160).unwrap();
+            drop(in_slot);
+            past
+        })
+        .join()
+        .unwrap();
+        let resizer = std::thread::spawn(|| map.resize(3 * 4096).map_err(|e| e.to_string()));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !resizer.is_finished(),
+            "the resize did not wait for the view"
+        );
+        drop(registered);
+        resizer.join().unwrap().unwrap();
+        assert_eq!(map.len(), 3 * 4096);
+    }
 }

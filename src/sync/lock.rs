@@ -209,10 +209,14 @@ impl ViewLock {
     /// The calling thread's slot.
     #[inline(always)]
     fn my_slot(&self) -> &Slot {
-        self.slots.mine(|slot| {
-            let id = slot as *const Slot as usize;
-            !self.is_exclusive_owner(slot) && !self.registry().views.iter().any(|v| v.owner == id)
-        })
+        self.slots
+            .mine(|slot| !self.is_exclusive_owner(slot) && !self.registered_by(slot))
+    }
+
+    /// Whether the registry holds an atomic view made on the thread of `slot`.
+    fn registered_by(&self, slot: &Slot) -> bool {
+        let owner = slot as *const Slot as usize;
+        self.registry().views.iter().any(|v| v.owner == owner)
     }
 
     #[inline]
@@ -493,17 +497,13 @@ impl ViewLock {
     /// mapping may then move.
     pub(crate) fn resize(&self) -> Result<WriteTicket<'_>, Conflict> {
         let slot = self.my_slot();
-        let me = slot as *const Slot as usize;
         loop {
             // Checked before waiting for atomic views: one being made waits for a writer
             // this thread may be.
             if self.is_exclusive_owner(slot) {
                 return Err(HOLDS_WRITE);
             }
-            if slot.busy(None)
-                || slot.atomic_views(None).next().is_some()
-                || self.registry().views.iter().any(|v| v.owner == me)
-            {
+            if !slot.idle() || self.registered_by(slot) {
                 return Err(HOLDS_VIEW_RESIZE);
             }
             let mut round = 0;

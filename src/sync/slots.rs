@@ -187,8 +187,7 @@ impl Slot {
     }
 
     /// Whether this slot publishes no view at all, atomic ones included.
-    #[cfg(not(mmap_io_loom))]
-    fn idle(&self) -> bool {
+    pub(crate) fn idle(&self) -> bool {
         !self.busy(None) && self.atomic_views(None).next().is_none()
     }
 }
