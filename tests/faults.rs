@@ -507,7 +507,27 @@ fn writeback_failure_child() {
         r.unwrap_err()
     );
 
-    drop((mmap, bg));
+    // A write's policy flush meets the error: the write returns it, and the next flush()
+    // is still told of it.
+    let policy = MemoryMappedFile::builder(fs.join("policy.bin"))
+        .size(24 << 20)
+        .flush_policy(FlushPolicy::EveryBytes(8 << 20))
+        .create()
+        .unwrap();
+    let failed = (0..policy.len() / 4096)
+        .map(|page| policy.update_region(page * 4096, &[0xEF; 4096]))
+        .find(Result::is_err);
+    assert!(
+        matches!(failed, Some(Err(MmapIoError::FlushFailed(_)))),
+        "no write returned its policy flush's error: {failed:?}"
+    );
+    let r = policy.flush();
+    assert!(
+        matches!(r, Err(MmapIoError::FlushFailed(_))),
+        "the policy flush took the error from the next flush: {r:?}"
+    );
+
+    drop((mmap, bg, policy));
     let _ = run_quiet("umount", &[fs.as_os_str()]);
     println!("{DONE}");
 }

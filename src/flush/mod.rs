@@ -5,9 +5,9 @@ mod flusher;
 mod state;
 
 pub(crate) use flusher::Flusher;
-pub(crate) use state::FlushState;
 #[cfg(feature = "atomic")]
 pub(crate) use state::LocalCounters;
+pub(crate) use state::{Caller, FlushState};
 
 use std::time::Duration;
 

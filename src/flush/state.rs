@@ -172,16 +172,27 @@ impl FlushState {
     }
 
     /// Runs `sync`, the write-back of this mapping's file, after any other in progress,
-    /// and returns the error to report, if any. See [`Syncs`].
-    ///
-    /// `caller` is false for the background flusher, whose errors nobody receives at once.
+    /// and returns the error to report to `caller`, if any. See [`Syncs`].
     pub(crate) fn sync(
         &self,
-        caller: bool,
+        caller: Caller,
         sync: impl FnOnce() -> io::Result<()>,
     ) -> Result<(), String> {
         self.syncs.run(caller, sync)
     }
+}
+
+/// Who asks for a sync, which decides the errors it is told of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// `flush` or `flush_range`: told of errors its sync met, and of one owed since an
+    /// earlier sync met it (which it takes: it is owed no more).
+    Flush,
+    /// The policy flush of a write: told of the same errors as `Flush`, but takes none, so
+    /// the next `flush` is still told of them.
+    Policy,
+    /// The background flusher: told of nothing (its errors are owed to the next `Flush`).
+    Background,
 }
 
 /// Every write-back of one file, one at a time, and the errors they met.
@@ -191,7 +202,8 @@ impl FlushState {
 /// through one description, so an error one of them meets must reach the others' callers:
 /// it is returned to every flush call in progress when it is met, and to the next flush
 /// call that starts after it (the one that would have met it had the first not). An error
-/// the background flusher meets is therefore returned by the next flush.
+/// the background flusher or a write's policy flush meets is therefore returned by the next
+/// flush; a policy flush also returns every error met before it that a flush is still owed.
 #[derive(Debug, Default)]
 struct Syncs {
     /// Held while a sync runs.
@@ -209,14 +221,17 @@ struct Errors {
 }
 
 impl Syncs {
-    fn run(&self, caller: bool, sync: impl FnOnce() -> io::Result<()>) -> Result<(), String> {
+    fn run(&self, caller: Caller, sync: impl FnOnce() -> io::Result<()>) -> Result<(), String> {
         let (seen, owed) = {
             let mut errors = self.errors.lock();
-            let owed = if caller && errors.owed {
-                errors.owed = false;
-                errors.last.clone()
-            } else {
-                None
+            let owed = match caller {
+                Caller::Background => None,
+                _ if !errors.owed => None,
+                Caller::Flush => {
+                    errors.owed = false;
+                    errors.last.clone()
+                }
+                Caller::Policy => errors.last.clone(),
             };
             (errors.met, owed)
         };
@@ -232,7 +247,9 @@ impl Syncs {
         }
         match owed {
             Some(owed) => Err(owed),
-            None if caller && errors.met > seen => Err(errors.last.clone().unwrap_or_default()),
+            None if caller != Caller::Background && errors.met > seen => {
+                Err(errors.last.clone().unwrap_or_default())
+            }
             None => Ok(()),
         }
     }
@@ -249,20 +266,50 @@ mod tests {
     #[test]
     fn a_background_error_reaches_the_next_caller_once() {
         let state = FlushState::new(FlushPolicy::EveryMillis(10));
-        assert!(state.sync(false, eio).is_ok(), "no caller to tell");
+        assert!(
+            state.sync(Caller::Background, eio).is_ok(),
+            "no caller to tell"
+        );
         let first = state
-            .sync(true, || Ok(()))
+            .sync(Caller::Flush, || Ok(()))
             .expect_err("owed to the next caller");
         assert!(first.contains("os error 5"));
-        assert!(state.sync(true, || Ok(())).is_ok(), "reported once");
+        assert!(
+            state.sync(Caller::Flush, || Ok(())).is_ok(),
+            "reported once"
+        );
     }
 
     #[test]
     fn a_callers_error_reaches_it_and_the_next_caller() {
         let state = FlushState::new(FlushPolicy::Manual);
-        assert!(state.sync(true, eio).is_err());
-        assert!(state.sync(true, || Ok(())).is_err());
-        assert!(state.sync(true, || Ok(())).is_ok());
+        assert!(state.sync(Caller::Flush, eio).is_err());
+        assert!(state.sync(Caller::Flush, || Ok(())).is_err());
+        assert!(state.sync(Caller::Flush, || Ok(())).is_ok());
+    }
+
+    #[test]
+    fn a_policy_flush_is_told_of_an_owed_error_and_leaves_it_owed() {
+        let state = FlushState::new(FlushPolicy::EveryMillis(10));
+        assert!(state.sync(Caller::Background, eio).is_ok());
+        assert!(state.sync(Caller::Policy, || Ok(())).is_err());
+        assert!(
+            state.sync(Caller::Flush, || Ok(())).is_err(),
+            "still owed to the next flush"
+        );
+        assert!(
+            state.sync(Caller::Flush, || Ok(())).is_ok(),
+            "reported once"
+        );
+    }
+
+    #[test]
+    fn a_policy_flushs_own_error_reaches_it_and_the_next_flush() {
+        let state = FlushState::new(FlushPolicy::Always);
+        assert!(state.sync(Caller::Policy, eio).is_err());
+        assert!(state.sync(Caller::Policy, || Ok(())).is_err(), "still owed");
+        assert!(state.sync(Caller::Flush, || Ok(())).is_err());
+        assert!(state.sync(Caller::Flush, || Ok(())).is_ok());
     }
 
     #[test]
@@ -272,14 +319,14 @@ mod tests {
         std::thread::scope(|s| {
             // The background flusher's sync fails while the caller waits for its turn.
             s.spawn(|| {
-                state.sync(false, || {
+                state.sync(Caller::Background, || {
                     started.send(()).unwrap();
                     std::thread::sleep(std::time::Duration::from_millis(100));
                     eio()
                 })
             });
             wait.recv().unwrap();
-            let caller = state.sync(true, || Ok(()));
+            let caller = state.sync(Caller::Flush, || Ok(()));
             assert!(
                 caller.is_err(),
                 "the error was met while this call was in progress"

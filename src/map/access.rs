@@ -2,6 +2,7 @@
 
 use super::{Map, MemoryMappedFile, MmapMode};
 use crate::errors::{invalid_mode, Result};
+use crate::flush::Caller;
 use crate::range;
 use crate::slice::{MappedSlice, MappedSliceMut};
 use crate::sync::WriteGuard;
@@ -251,7 +252,7 @@ impl MemoryMappedFile {
         }
         // The policy flush of a `try_` write never waits for another thread's guard.
         if self.inner.mode == MmapMode::ReadWrite && self.inner.flush.due() {
-            self.inner.sync(true, false)?;
+            self.inner.sync(Caller::Policy, false)?;
         }
         Ok(())
     }
@@ -355,8 +356,8 @@ impl MemoryMappedFile {
     /// Applies the flush policy after a write; the caller holds no guard.
     #[inline]
     pub(crate) fn after_write(&self) -> Result<()> {
-        if self.inner.flush.due() {
-            self.flush()?;
+        if self.inner.mode == MmapMode::ReadWrite && self.inner.flush.due() {
+            self.inner.sync(Caller::Policy, true)?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use super::{Inner, Map, MemoryMappedFile, MmapMode};
 use crate::errors::{MmapIoError, Result};
+use crate::flush::Caller;
 use crate::range;
 use std::io;
 
@@ -37,7 +38,7 @@ impl MemoryMappedFile {
         if self.inner.mode != MmapMode::ReadWrite {
             return Ok(());
         }
-        self.inner.sync(true, true)
+        self.inner.sync(Caller::Flush, true)
     }
 
     /// Like [`flush`](Self::flush) for the pages covering `len` bytes at `offset` (the range
@@ -84,7 +85,7 @@ impl MemoryMappedFile {
         // sync in turn waits for).
         self.inner
             .flush
-            .sync(true, || {
+            .sync(Caller::Flush, || {
                 let (guard, _) = lock
                     .read_copy(start, end)
                     .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
@@ -185,11 +186,11 @@ impl MemoryMappedFile {
 
 impl Inner {
     /// Writes back every dirty page of a read-write mapping and waits for it to be
-    /// durable; on success, marks what was written before as flushed. `caller` is false
-    /// for the background flusher (its errors are kept for the next caller). With `wait`
+    /// durable; on success, marks what was written before as flushed. `caller` decides the
+    /// errors it returns (see [`Caller`]). With `wait`
     /// false (the policy flush of a `try_` write) it never waits for a guard another thread
     /// holds: where it would, nothing is synced or marked, and the flush is left for later.
-    pub(crate) fn sync(&self, caller: bool, wait: bool) -> Result<()> {
+    pub(crate) fn sync(&self, caller: Caller, wait: bool) -> Result<()> {
         let Map::Writable(lock) = &self.map else {
             return Ok(());
         };

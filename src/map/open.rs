@@ -3,7 +3,7 @@
 use super::builder::Options;
 use super::{Inner, Map, MemoryMappedFile, MemoryMappedFileBuilder, MmapMode, RoBytes, TouchHint};
 use crate::errors::{MmapIoError, Result};
-use crate::flush::{FlushState, Flusher};
+use crate::flush::{Caller, FlushState, Flusher};
 use crate::sync::MapLock;
 use memmap2::MmapOptions;
 use std::fs::File;
@@ -249,7 +249,7 @@ impl MemoryMappedFile {
                 let task = move || {
                     if inner.flush.pending() > 0 || inner.has_atomic_views() {
                         // Kept for the next flush call if it fails.
-                        let _ = inner.sync(false, true);
+                        let _ = inner.sync(Caller::Background, true);
                     }
                 };
                 Some(Arc::new(Flusher::start(interval, task)?))
