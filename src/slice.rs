@@ -211,7 +211,9 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 /// It holds the mapping's write lock for as long as it lives: every other reader, writer
 /// and [`resize`](crate::MemoryMappedFile::resize) waits for it; on the thread that made
 /// it they return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) instead.
-/// It is `Send` and `Sync`.
+/// It is `Send` and `Sync`. A thread that was *sent* the view is not known to hold it: it
+/// must drop the view before it reads, writes, flushes or resizes the same mapping, or it
+/// waits for itself.
 ///
 /// # Examples
 ///

@@ -252,3 +252,71 @@ fn inherited_views_child() {
         assert_eq!(map.len(), 3 * 4096);
     }
 }
+
+/// What a thread that is exiting holds, and what it asks for after its thread id is gone.
+struct HeldAtExit(
+    Option<mmap_io::MappedSlice<'static>>,
+    Option<mmap_io::MappedSliceMut<'static>>,
+);
+
+/// Asks for a write and a view while the thread's own `HELD_AT_EXIT` views are alive, and
+/// records the answers.
+struct AskAtExit(&'static MemoryMappedFile);
+
+static ANSWERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+impl Drop for AskAtExit {
+    fn drop(&mut self) {
+        let mut answers = ANSWERS.lock().unwrap();
+        answers.push(common::message(self.0.update_region(100, b"x")));
+        answers.push(common::message(self.0.as_slice(200, 8)));
+    }
+}
+
+thread_local! {
+    static HELD_AT_EXIT: std::cell::RefCell<HeldAtExit> =
+        const { std::cell::RefCell::new(HeldAtExit(None, None)) };
+    static ASK_AT_EXIT: std::cell::RefCell<Option<AskAtExit>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn an_exiting_thread_is_refused_what_would_wait_for_its_own_views() {
+    assert_child_passed(&run_child_test_within("own_views_at_exit_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by an_exiting_thread_is_refused_what_would_wait_for_its_own_views"]
+fn own_views_at_exit_child() {
+    let dir = tempdir();
+    let map: &'static MemoryMappedFile = Box::leak(Box::new(
+        MemoryMappedFile::create_rw(path(&dir, "exit.bin"), 4096).unwrap(),
+    ));
+    for write in [false, true] {
+        std::thread::spawn(move || {
+            // Registered first, so destroyed last: after the mapping's per-thread state,
+            // after the one that asks.
+            HELD_AT_EXIT.with(|_| {});
+            ASK_AT_EXIT.with(|ask| *ask.borrow_mut() = Some(AskAtExit(map)));
+            HELD_AT_EXIT.with(|held| {
+                let mut held = held.borrow_mut();
+                if write {
+                    held.1 = Some(map.as_slice_mut(0, 8).unwrap());
+                } else {
+                    held.0 = Some(map.as_slice(0, 8).unwrap());
+                }
+            });
+        })
+        .join()
+        .unwrap();
+    }
+    let answers = ANSWERS.lock().unwrap().clone();
+    assert_eq!(answers.len(), 4, "{answers:?}");
+    // Holding a view: the write is refused, another view is granted.
+    assert!(answers[0].contains("holds a view"), "{answers:?}");
+    assert_eq!(answers[1], "Ok", "{answers:?}");
+    // Holding a writable view: both are refused.
+    assert!(answers[2].contains("holds"), "{answers:?}");
+    assert!(answers[3].contains("holds"), "{answers:?}");
+    // Nothing is left held: the mapping is writable again.
+    map.update_region(0, b"free").unwrap();
+}

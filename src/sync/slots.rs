@@ -186,6 +186,18 @@ impl Slot {
         self.wide.load(Acquire) > 0 || self.views(except).next().is_some()
     }
 
+    /// Makes the thread with token `me` the owner of this slot, an exited thread's, unless an
+    /// exiting thread has claimed it (see `Slots::orphan`).
+    #[cfg(not(mmap_io_loom))]
+    fn take_over(&self, me: u64) -> bool {
+        let old = self.owner.load(Relaxed);
+        old & ORPHAN == 0
+            && self
+                .owner
+                .compare_exchange(old, me, Relaxed, Relaxed)
+                .is_ok()
+    }
+
     /// Whether this slot publishes no view at all, atomic ones included.
     pub(crate) fn idle(&self) -> bool {
         !self.busy(None) && self.atomic_views(None).next().is_none()
@@ -258,7 +270,7 @@ impl Slots {
     fn mine_slow(&self, released: &dyn Fn(&Slot) -> bool) -> &Slot {
         let me = crate::thread_exit::token();
         let slot = if crate::thread_exit::exiting() {
-            self.orphan(me)
+            self.orphan(me, released)
         } else {
             let cell = self.local.get_or_default();
             crate::thread_exit::arm();
@@ -268,10 +280,8 @@ impl Slots {
                 Some(slot) if slot.owner.load(Relaxed) == me => slot,
                 // An exited thread's (its id has been given to this thread), with no view
                 // or claim left: no thread publishes in it now, nor ever will but this one.
-                Some(slot) if slot.idle() && released(slot) => {
-                    slot.owner.store(me, Relaxed);
-                    slot
-                }
+                // (Unless that thread, still exiting, claims it first: see `orphan`.)
+                Some(slot) if slot.idle() && released(slot) && slot.take_over(me) => slot,
                 // None, or an exited thread's with views or a write still alive (moved to
                 // other threads): those stay in it, so this thread needs a slot of its own.
                 _ => {
@@ -286,19 +296,31 @@ impl Slots {
     }
 
     /// A slot for a thread that is exiting (it may have lost its thread id already, and a
-    /// new thread may have been given it): one it was given here earlier on its way out,
-    /// else a new one. Such slots stay listed, unused once the thread is gone, until the set
-    /// drops.
+    /// new thread may have been given it), marked as such: one it took here earlier on its
+    /// way out; else its own slot while it still holds something there (so that its checks
+    /// see what it holds), unless a new thread took that over first (then it held nothing
+    /// there); else a new one. Such slots stay listed, unused once the thread is gone, until
+    /// the set drops: a new thread never takes one over.
     #[cold]
     #[inline(never)]
-    fn orphan(&self, me: u64) -> &Slot {
-        // Marked apart from the thread's own slot, which a new thread given its id may be
-        // taking over now.
+    fn orphan(&self, me: u64, released: &dyn Fn(&Slot) -> bool) -> &Slot {
         let owner = me | ORPHAN;
-        match self.iter().find(|slot| slot.owner.load(Relaxed) == owner) {
-            Some(slot) => slot,
-            None => self.add(owner),
+        if let Some(slot) = self.iter().find(|slot| slot.owner.load(Relaxed) == owner) {
+            return slot;
         }
+        let own = self.iter().find(|slot| slot.owner.load(Relaxed) == me);
+        if let Some(slot) = own.filter(|slot| !slot.idle() || !released(slot)) {
+            // Nothing is added to the slot now (this thread publishes elsewhere until this
+            // succeeds), so a new thread that saw it idle and took it over cannot have.
+            if slot
+                .owner
+                .compare_exchange(me, owner, Relaxed, Relaxed)
+                .is_ok()
+            {
+                return slot;
+            }
+        }
+        self.add(owner)
     }
 
     /// A new slot with owner `owner`, listed.
