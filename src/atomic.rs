@@ -49,7 +49,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 ///
 /// While it lives the mapping cannot be resized: [`resize`](crate::MemoryMappedFile::resize)
 /// waits for it, or, on the thread that made it, returns
-/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). A thread that was *sent*
+/// [`MmapIoError::InvalidMode`]. A thread that was *sent*
 /// the view is not known to hold it: it must drop the view before it resizes the mapping,
 /// or it waits for itself.
 ///
@@ -75,7 +75,7 @@ pub struct AtomicView<'a, T> {
 ///
 /// While it lives the mapping cannot be resized: [`resize`](crate::MemoryMappedFile::resize)
 /// waits for it, or, on the thread that made it, returns
-/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). A thread that was *sent*
+/// [`MmapIoError::InvalidMode`]. A thread that was *sent*
 /// the view is not known to hold it: it must drop the view before it resizes the mapping,
 /// or it waits for itself.
 ///
