@@ -48,10 +48,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// A view of one atomic integer inside a mapping; derefs to `T`.
 ///
 /// While it lives the mapping cannot be resized: [`resize`](crate::MemoryMappedFile::resize)
-/// waits for it, or, on the thread that made it, returns
-/// [`MmapIoError::InvalidMode`]. A thread that was *sent*
-/// the view is not known to hold it: it must drop the view before it resizes the mapping,
-/// or it waits for itself.
+/// waits for it, or, on the thread that made it, returns [`MmapIoError::InvalidMode`]. A
+/// thread that was *sent* the view is not known to hold it: it must drop the view before it
+/// resizes the mapping, or it waits for itself.
 ///
 /// # Examples
 ///
@@ -74,10 +73,9 @@ pub struct AtomicView<'a, T> {
 /// A view of consecutive atomic integers inside a mapping; derefs to `[T]`.
 ///
 /// While it lives the mapping cannot be resized: [`resize`](crate::MemoryMappedFile::resize)
-/// waits for it, or, on the thread that made it, returns
-/// [`MmapIoError::InvalidMode`]. A thread that was *sent*
-/// the view is not known to hold it: it must drop the view before it resizes the mapping,
-/// or it waits for itself.
+/// waits for it, or, on the thread that made it, returns [`MmapIoError::InvalidMode`]. A
+/// thread that was *sent* the view is not known to hold it: it must drop the view before it
+/// resizes the mapping, or it waits for itself.
 ///
 /// # Examples
 ///
