@@ -430,3 +430,25 @@ fn a_zero_length_schedule_is_a_no_op_at_any_offset() {
     }
     assert_eq!(mmap.pending_bytes(), 5);
 }
+
+#[test]
+fn dropping_the_last_handle_returns_after_a_writable_view_was_leaked() {
+    // A failure hangs: run in a child.
+    common::assert_child_passed(&common::run_child_test_within("leaked_write_child", 60));
+}
+
+#[test]
+#[ignore = "run in a child process by dropping_the_last_handle_returns_after_a_writable_view_was_leaked"]
+fn leaked_write_child() {
+    let dir = tempdir();
+    for pending in [false, true] {
+        let mmap = rw(&dir, "leaked.bin", FlushPolicy::EveryMillis(5));
+        if pending {
+            mmap.update_region(100, b"pending").unwrap();
+        }
+        std::mem::forget(mmap.as_slice_mut(0, 8).unwrap());
+        // The flusher meets the leaked guard in its next period, or in its last run.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        drop(mmap);
+    }
+}

@@ -7,10 +7,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// A thread that runs a flush task every period; dropping this stops and joins it, after
-/// one last run of the task.
+/// one last run of the task, unless the task can never finish.
 pub(crate) struct Flusher {
     signal: Arc<Signal>,
     thread: Option<JoinHandle<()>>,
+    /// Whether the task waits for something that will never come (a leaked write guard):
+    /// then the thread is left behind instead of joined.
+    stuck: Box<dyn Fn() -> bool + Send + Sync>,
 }
 
 struct Signal {
@@ -19,10 +22,12 @@ struct Signal {
 }
 
 impl Flusher {
-    /// Starts a thread that calls `task` every `interval`, and once more when stopped.
+    /// Starts a thread that calls `task` every `interval`, and once more when stopped;
+    /// `stuck` tells, when it is stopped, whether `task` could ever return.
     pub(crate) fn start(
         interval: Duration,
         mut task: impl FnMut() + Send + 'static,
+        stuck: impl Fn() -> bool + Send + Sync + 'static,
     ) -> io::Result<Self> {
         let signal = Arc::new(Signal {
             stop: Mutex::new(false),
@@ -47,6 +52,7 @@ impl Flusher {
         Ok(Self {
             signal,
             thread: Some(thread),
+            stuck: Box::new(stuck),
         })
     }
 }
@@ -56,6 +62,10 @@ impl Drop for Flusher {
         *self.signal.stop.lock() = true;
         self.signal.wake.notify_all();
         if let Some(thread) = self.thread.take() {
+            if (self.stuck)() {
+                // Dropping the handle detaches the thread.
+                return;
+            }
             // The thread does not panic; if it somehow did, there is nothing left to stop.
             let _ = thread.join();
         }

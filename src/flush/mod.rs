@@ -52,7 +52,9 @@ pub enum FlushPolicy {
     /// returned by the next [`flush`](crate::MemoryMappedFile::flush) or
     /// [`flush_range`](crate::MemoryMappedFile::flush_range); one it meets in its last
     /// flush, after the last handle is gone, can be reported to no one: call `flush`
-    /// before dropping the last handle to see every error.
+    /// before dropping the last handle to see every error. If a writable view of the
+    /// mapping was leaked (`std::mem::forget`), the thread could never flush again: it is
+    /// then left behind, with the mapping, instead of joined.
     EveryMillis(u64),
 }
 

@@ -244,6 +244,7 @@ impl MemoryMappedFile {
         });
         let flusher = match options.flush_policy.interval() {
             Some(interval) if options.mode == MmapMode::ReadWrite => {
+                let weak = Arc::downgrade(&inner);
                 let inner = Arc::clone(&inner);
                 // A live atomic view keeps the mapping pending: its stores are not counted.
                 let task = move || {
@@ -252,7 +253,14 @@ impl MemoryMappedFile {
                         let _ = inner.sync(Caller::Background, true);
                     }
                 };
-                Some(Arc::new(Flusher::start(interval, task)?))
+                // Stopped with the last handle, when no guard can be alive but a leaked one:
+                // a write guard held then is never released, and the task would wait for it.
+                let stuck = move || {
+                    weak.upgrade().is_some_and(
+                        |inner| matches!(&inner.map, Map::Writable(lock) if lock.write_held()),
+                    )
+                };
+                Some(Arc::new(Flusher::start(interval, task, stuck)?))
             }
             _ => None,
         };

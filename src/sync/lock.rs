@@ -219,6 +219,11 @@ impl ViewLock {
         self.registry().views.iter().any(|v| v.owner == owner)
     }
 
+    /// Whether a write ticket is alive (a writer is in, or is waiting for views).
+    pub(crate) fn write_held(&self) -> bool {
+        !self.exclusive_owner.load(Relaxed).is_null()
+    }
+
     #[inline]
     fn is_exclusive_owner(&self, slot: &Slot) -> bool {
         std::ptr::eq(self.exclusive_owner.load(Relaxed), slot)

@@ -87,6 +87,11 @@ impl MapLock {
         self.lock.has_atomic_views()
     }
 
+    /// Whether a writable view, a write or a resize is alive or waiting.
+    pub(crate) fn write_held(&self) -> bool {
+        self.lock.write_held()
+    }
+
     /// # Safety
     ///
     /// A ticket of `self.lock` that excludes `resize` is held for as long as the borrow.
