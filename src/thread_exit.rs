@@ -9,6 +9,11 @@
 //!
 //! [`token`] tells threads apart for good: the `thread_local` crate gives an exited
 //! thread's id to the next thread, and the C library its thread-locals' memory.
+//!
+//! Where thread-locals are emulated (`x86_64-pc-windows-gnu`), they are all reset while the
+//! thread exits, these constants included: a destructor that runs after that sees a new
+//! thread (new token, new slots, nothing held), which is safe, but a view it still holds
+//! is then not known to be its own.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -281,6 +281,11 @@ thread_local! {
 
 #[test]
 fn an_exiting_thread_is_refused_what_would_wait_for_its_own_views() {
+    if cfg!(all(windows, target_env = "gnu")) {
+        // There thread-locals are emulated, and reset while the thread exits: a destructor
+        // that runs late sees the thread as a new one, which holds nothing.
+        return println!("skipped: thread-locals are reset during thread exit on this target");
+    }
     assert_child_passed(&run_child_test_within("own_views_at_exit_child", 60));
 }
 
