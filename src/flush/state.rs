@@ -1,6 +1,9 @@
 //! Write accounting and the one place every sync of a mapping goes through.
 
 use super::FlushPolicy;
+#[cfg(mmap_io_loom)]
+use loom_mutex::Mutex;
+#[cfg(not(mmap_io_loom))]
 use parking_lot::Mutex;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -235,11 +238,12 @@ impl Syncs {
             };
             (errors.met, owed)
         };
-        let result = {
-            let _one_at_a_time = self.running.lock();
-            sync()
-        };
+        let one_at_a_time = self.running.lock();
+        let result = sync();
+        // The error is recorded before the next sync may run: a caller waiting for its turn
+        // reads the record only after its own sync, and must find this error there.
         let mut errors = self.errors.lock();
+        drop(one_at_a_time);
         if let Err(e) = result {
             errors.met += 1;
             errors.last = Some(e.to_string());
@@ -255,7 +259,65 @@ impl Syncs {
     }
 }
 
-#[cfg(test)]
+/// `loom`'s mutex with `parking_lot`'s signature, so that [`Syncs`] is model-checked as it is
+/// compiled.
+#[cfg(mmap_io_loom)]
+mod loom_mutex {
+    #[derive(Debug, Default)]
+    pub(super) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        pub(super) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+}
+
+/// Model tests of [`Syncs`], run by `loom` over every interleaving:
+/// `RUSTFLAGS="--cfg mmap_io_loom" cargo test --release --lib flush::state::model`.
+#[cfg(all(test, mmap_io_loom))]
+mod model {
+    use super::{Caller, Syncs};
+    use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use loom::sync::Arc;
+    use std::io;
+
+    /// A flush (or a write's policy flush) whose sync runs after a failed one is told of the
+    /// error, however the two calls interleave; one whose sync ran first is told of nothing.
+    #[test]
+    fn a_sync_after_a_failed_one_reports_its_error() {
+        for caller in [Caller::Flush, Caller::Policy] {
+            a_sync_after_a_failed_one_reports_its_error_to(caller);
+        }
+    }
+
+    fn a_sync_after_a_failed_one_reports_its_error_to(caller: Caller) {
+        loom::model(move || {
+            let syncs = Arc::new(Syncs::default());
+            let failed = Arc::new(AtomicBool::new(false));
+            let background = {
+                let (syncs, failed) = (syncs.clone(), failed.clone());
+                loom::thread::spawn(move || {
+                    syncs.run(Caller::Background, || {
+                        failed.store(true, SeqCst);
+                        Err(io::Error::from_raw_os_error(5))
+                    })
+                })
+            };
+            let mut after_the_failure = false;
+            let flush = syncs.run(caller, || {
+                after_the_failure = failed.load(SeqCst);
+                Ok(())
+            });
+            assert_eq!(flush.is_err(), after_the_failure);
+            assert!(background.join().unwrap().is_ok(), "no caller to tell");
+        });
+    }
+}
+
+#[cfg(all(test, not(mmap_io_loom)))]
 mod tests {
     use super::*;
 
