@@ -66,14 +66,23 @@ fn workload(p: &std::path::Path, rounds: u64) {
 
 #[test]
 fn thousands_of_cycles_leave_no_mapping_and_no_thread() {
+    // The test harness's threads, before any work.
+    let threads = thread_count();
     let dir = tempdir();
     let p = path(&dir, "cycle.bin");
     drop(MemoryMappedFile::create_rw(&p, 64 * 1024).unwrap());
     // The C library keeps the stacks of finished threads and per-thread malloc arenas for
     // reuse; a first run of the same work fills those caches before the baseline is taken.
     workload(&p, 600);
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    let (maps, threads) = (mapping_count(), thread_count());
+    // A dropped watcher's own thread ends after the drop returns (it is told to stop, not
+    // waited for), and on a loaded machine it may take a while: the baseline of mappings is
+    // taken once every thread of the first run is gone.
+    assert!(
+        eventually(5, || thread_count() == threads),
+        "the first run left {} threads (before: {threads})",
+        thread_count()
+    );
+    let maps = mapping_count();
 
     workload(&p, 3000);
     // Finished threads may take a moment to leave /proc; their stacks are mappings too.
