@@ -15,7 +15,7 @@ use common::{
 };
 use mmap_io::flush::FlushPolicy;
 use mmap_io::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -228,12 +228,14 @@ fn a_reader_holding_views_takes_another_while_a_writer_waits() {
 
 // --- no starvation ---
 
-/// Eight threads read in a loop; every write still gets in, within the 50 ms of the
-/// contract (a lock that lets readers overtake a waiting writer makes it wait forever here).
-/// In a child process, alone, so that other tests do not compete for the two cores.
+/// Eight threads read in a loop; every write still gets in. A lock that lets readers
+/// overtake a waiting writer makes it wait for seconds here (7-10 s measured), as long as
+/// the readers keep overlapping. The bound only tells that apart from a fair lock on a loaded
+/// machine: the contract's 50 ms is measured by the `starvation` benchmark, not here. In a
+/// child process, so that a writer starved for good is a failure and not a hung suite.
 #[test]
 fn writers_are_served_while_readers_keep_arriving() {
-    assert_child_passed(&run_child_test_within("starvation_child", 60));
+    assert_child_passed(&run_child_test_within("starvation_child", 120));
 }
 
 #[test]
@@ -242,18 +244,22 @@ fn starvation_child() {
     let dir = tempdir();
     let mmap = MemoryMappedFile::create_rw(path(&dir, "busy.bin"), MIB).unwrap();
     let stop = AtomicBool::new(false);
+    let reads = AtomicU64::new(0);
     let start = Barrier::new(9);
-    let worst = std::thread::scope(|s| {
+    let (worst, reads_meanwhile) = std::thread::scope(|s| {
         for _ in 0..8 {
             s.spawn(|| {
                 start.wait();
                 while !stop.load(Ordering::Relaxed) {
                     let view = mmap.as_slice(0, 65536).unwrap();
                     std::hint::black_box(view.iter().map(|&b| u64::from(b)).sum::<u64>());
+                    drop(view);
+                    reads.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
         start.wait();
+        let before = reads.load(Ordering::Relaxed);
         let mut worst = Duration::ZERO;
         for i in 0..20u8 {
             let t = Instant::now();
@@ -261,14 +267,13 @@ fn starvation_child() {
             worst = worst.max(t.elapsed());
             std::thread::sleep(Duration::from_millis(2));
         }
+        let reads_meanwhile = reads.load(Ordering::Relaxed) - before;
         stop.store(true, Ordering::Relaxed);
-        worst
+        (worst, reads_meanwhile)
     });
-    println!("worst write latency among 8 readers: {worst:?}");
-    assert!(
-        worst < Duration::from_millis(50),
-        "a write waited {worst:?}"
-    );
+    println!("worst write latency among 8 readers: {worst:?} ({reads_meanwhile} reads)");
+    assert!(reads_meanwhile > 0, "the readers kept reading");
+    assert!(worst < Duration::from_secs(2), "a write waited {worst:?}");
     assert_eq!(mmap.as_slice(19 * 4096, 1).unwrap(), &[19]);
 }
 
@@ -353,49 +358,64 @@ fn sent_view_child() {
 
 #[test]
 fn a_try_update_region_under_a_flush_policy_never_waits_for_another_threads_writer() {
-    assert_child_passed(&run_child_test_within("try_policy_child", 60));
+    assert_child_passed(&run_child_test_within("try_policy_child", 120));
 }
 
 #[test]
 #[ignore = "run in a child process by a_try_update_region_under_a_flush_policy_never_waits_for_another_threads_writer"]
 fn try_policy_child() {
-    // Another thread keeps taking the write guard for 250 ms at a time. A try call that won
-    // the lock copies 4 MiB, long enough for that thread to queue behind it and take the
-    // guard next; the policy flush after the copy must then not wait for it. The bound is
-    // generous (a sync of 4 MiB fits in it many times over): a waiting call takes the whole
-    // 250 ms hold.
+    // Another thread keeps taking the write guard, and holds it until a try call returns. A
+    // try call that won the lock copies 1 MiB, long enough for that thread to queue behind
+    // it and take the guard next; the policy flush after the copy must then not wait for the
+    // guard, or no call returns while it is held and the holder gives up after 30 s. A third
+    // thread flushes meanwhile: where a sync goes through the mapping, it waits for the guard
+    // while its turn to sync is taken, and the try call's flush must not wait for that turn.
     let dir = tempdir();
     let mmap = MemoryMappedFile::builder(path(&dir, "try_policy.bin"))
         .size(8 << 20)
         .flush_policy(mmap_io::flush::FlushPolicy::EveryBytes(1))
         .create()
         .unwrap();
-    let data = vec![1u8; 4 << 20];
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..8 {
+    let data = vec![1u8; 1 << 20];
+    mmap.update_region(0, &data).unwrap(); // the blocks exist before the first timed sync
+    let (returned, calls) = std::sync::mpsc::channel::<()>();
+    let done = &AtomicBool::new(false);
+    let waited = std::thread::scope(|s| {
+        let mmap = &mmap;
+        let holder = s.spawn(move || {
+            let mut waited = false;
+            for _ in 0..50 {
                 let guard = mmap.as_slice_mut(6 << 20, 8).unwrap();
-                std::thread::sleep(Duration::from_millis(250));
+                while calls.try_recv().is_ok() {} // calls that returned before the guard
+                waited = calls.recv_timeout(Duration::from_secs(30)).is_err();
                 drop(guard);
-                std::thread::sleep(Duration::from_micros(200));
+                if waited {
+                    break;
+                }
+                std::thread::yield_now();
             }
-            stop.store(true, Ordering::Relaxed);
+            done.store(true, Ordering::SeqCst);
+            waited
+        });
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                mmap.flush().unwrap();
+            }
         });
         let mut written = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            let start = Instant::now();
+        while !done.load(Ordering::SeqCst) {
             if mmap.try_update_region(0, &data).unwrap() {
                 written += 1;
             }
-            let took = start.elapsed();
-            assert!(
-                took < Duration::from_millis(150),
-                "a try call waited {took:?}"
-            );
+            let _ = returned.send(());
         }
         println!("{written} tries written");
+        holder.join().unwrap()
     });
+    assert!(
+        !waited,
+        "no try call returned while another thread held the guard"
+    );
 }
 
 #[test]

@@ -175,13 +175,16 @@ impl FlushState {
     }
 
     /// Runs `sync`, the write-back of this mapping's file, after any other in progress,
-    /// and returns the error to report to `caller`, if any. See [`Syncs`].
+    /// and returns the error to report to `caller`, if any. See [`Syncs`]. With `wait`
+    /// false, a sync that would wait for another in progress is skipped: `Ok(false)`, or an
+    /// error owed to `caller`.
     pub(crate) fn sync(
         &self,
         caller: Caller,
+        wait: bool,
         sync: impl FnOnce() -> io::Result<()>,
-    ) -> Result<(), String> {
-        self.syncs.run(caller, sync)
+    ) -> Result<bool, String> {
+        self.syncs.run(caller, wait, sync)
     }
 }
 
@@ -224,7 +227,12 @@ struct Errors {
 }
 
 impl Syncs {
-    fn run(&self, caller: Caller, sync: impl FnOnce() -> io::Result<()>) -> Result<(), String> {
+    fn run(
+        &self,
+        caller: Caller,
+        wait: bool,
+        sync: impl FnOnce() -> io::Result<()>,
+    ) -> Result<bool, String> {
         let (seen, owed) = {
             let mut errors = self.errors.lock();
             let owed = match caller {
@@ -238,7 +246,13 @@ impl Syncs {
             };
             (errors.met, owed)
         };
-        let one_at_a_time = self.running.lock();
+        let one_at_a_time = match wait {
+            true => self.running.lock(),
+            false => match self.running.try_lock() {
+                Some(turn) => turn,
+                None => return owed.map_or(Ok(false), Err),
+            },
+        };
         let result = sync();
         // The error is recorded before the next sync may run: a caller waiting for its turn
         // reads the record only after its own sync, and must find this error there.
@@ -254,7 +268,7 @@ impl Syncs {
             None if caller != Caller::Background && errors.met > seen => {
                 Err(errors.last.clone().unwrap_or_default())
             }
-            None => Ok(()),
+            None => Ok(true),
         }
     }
 }
@@ -300,14 +314,14 @@ mod model {
             let background = {
                 let (syncs, failed) = (syncs.clone(), failed.clone());
                 loom::thread::spawn(move || {
-                    syncs.run(Caller::Background, || {
+                    syncs.run(Caller::Background, true, || {
                         failed.store(true, SeqCst);
                         Err(io::Error::from_raw_os_error(5))
                     })
                 })
             };
             let mut after_the_failure = false;
-            let flush = syncs.run(caller, || {
+            let flush = syncs.run(caller, true, || {
                 after_the_failure = failed.load(SeqCst);
                 Ok(())
             });
@@ -329,15 +343,15 @@ mod tests {
     fn a_background_error_reaches_the_next_caller_once() {
         let state = FlushState::new(FlushPolicy::EveryMillis(10));
         assert!(
-            state.sync(Caller::Background, eio).is_ok(),
+            state.sync(Caller::Background, true, eio).is_ok(),
             "no caller to tell"
         );
         let first = state
-            .sync(Caller::Flush, || Ok(()))
+            .sync(Caller::Flush, true, || Ok(()))
             .expect_err("owed to the next caller");
         assert!(first.contains("os error 5"));
         assert!(
-            state.sync(Caller::Flush, || Ok(())).is_ok(),
+            state.sync(Caller::Flush, true, || Ok(())).is_ok(),
             "reported once"
         );
     }
@@ -345,22 +359,22 @@ mod tests {
     #[test]
     fn a_callers_error_reaches_it_and_the_next_caller() {
         let state = FlushState::new(FlushPolicy::Manual);
-        assert!(state.sync(Caller::Flush, eio).is_err());
-        assert!(state.sync(Caller::Flush, || Ok(())).is_err());
-        assert!(state.sync(Caller::Flush, || Ok(())).is_ok());
+        assert!(state.sync(Caller::Flush, true, eio).is_err());
+        assert!(state.sync(Caller::Flush, true, || Ok(())).is_err());
+        assert!(state.sync(Caller::Flush, true, || Ok(())).is_ok());
     }
 
     #[test]
     fn a_policy_flush_is_told_of_an_owed_error_and_leaves_it_owed() {
         let state = FlushState::new(FlushPolicy::EveryMillis(10));
-        assert!(state.sync(Caller::Background, eio).is_ok());
-        assert!(state.sync(Caller::Policy, || Ok(())).is_err());
+        assert!(state.sync(Caller::Background, true, eio).is_ok());
+        assert!(state.sync(Caller::Policy, true, || Ok(())).is_err());
         assert!(
-            state.sync(Caller::Flush, || Ok(())).is_err(),
+            state.sync(Caller::Flush, true, || Ok(())).is_err(),
             "still owed to the next flush"
         );
         assert!(
-            state.sync(Caller::Flush, || Ok(())).is_ok(),
+            state.sync(Caller::Flush, true, || Ok(())).is_ok(),
             "reported once"
         );
     }
@@ -368,10 +382,13 @@ mod tests {
     #[test]
     fn a_policy_flushs_own_error_reaches_it_and_the_next_flush() {
         let state = FlushState::new(FlushPolicy::Always);
-        assert!(state.sync(Caller::Policy, eio).is_err());
-        assert!(state.sync(Caller::Policy, || Ok(())).is_err(), "still owed");
-        assert!(state.sync(Caller::Flush, || Ok(())).is_err());
-        assert!(state.sync(Caller::Flush, || Ok(())).is_ok());
+        assert!(state.sync(Caller::Policy, true, eio).is_err());
+        assert!(
+            state.sync(Caller::Policy, true, || Ok(())).is_err(),
+            "still owed"
+        );
+        assert!(state.sync(Caller::Flush, true, || Ok(())).is_err());
+        assert!(state.sync(Caller::Flush, true, || Ok(())).is_ok());
     }
 
     #[test]
@@ -381,19 +398,45 @@ mod tests {
         std::thread::scope(|s| {
             // The background flusher's sync fails while the caller waits for its turn.
             s.spawn(|| {
-                state.sync(Caller::Background, || {
+                state.sync(Caller::Background, true, || {
                     started.send(()).unwrap();
                     std::thread::sleep(std::time::Duration::from_millis(100));
                     eio()
                 })
             });
             wait.recv().unwrap();
-            let caller = state.sync(Caller::Flush, || Ok(()));
+            let caller = state.sync(Caller::Flush, true, || Ok(()));
             assert!(
                 caller.is_err(),
                 "the error was met while this call was in progress"
             );
         });
+    }
+
+    #[test]
+    fn a_sync_that_may_not_wait_is_skipped_while_another_runs() {
+        let state = &FlushState::new(FlushPolicy::Always);
+        let (started, wait) = std::sync::mpsc::channel();
+        let (finish, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                state.sync(Caller::Flush, true, || {
+                    started.send(()).unwrap();
+                    finished.recv().unwrap();
+                    eio()
+                })
+            });
+            wait.recv().unwrap();
+            let skipped = state.sync(Caller::Policy, false, || unreachable!("skipped"));
+            assert_eq!(skipped, Ok(false));
+            finish.send(()).unwrap();
+        });
+        assert!(
+            state.sync(Caller::Policy, false, || Ok(())).is_err(),
+            "the error met meanwhile is owed"
+        );
+        assert!(state.sync(Caller::Flush, true, || Ok(())).is_err());
+        assert_eq!(state.sync(Caller::Policy, false, || Ok(())), Ok(true));
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl MemoryMappedFile {
         // sync in turn waits for).
         self.inner
             .flush
-            .sync(Caller::Flush, || {
+            .sync(Caller::Flush, true, || {
                 let (guard, _) = lock
                     .read_copy(start, end)
                     .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
@@ -211,8 +211,11 @@ impl Inner {
                 .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
         }
         let skipped = std::cell::Cell::new(false);
-        self.flush
-            .sync(caller, || {
+        // Without `wait`, a sync in progress on another thread may itself wait for a guard
+        // (where the sync goes through the mapping): this one is then skipped too.
+        let ran = self
+            .flush
+            .sync(caller, wait, || {
                 crate::os::sync_shared_mapping(&self.file, || {
                     match read().map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))? {
                         Some(guard) => guard.flush(),
@@ -224,7 +227,7 @@ impl Inner {
                 })
             })
             .map_err(MmapIoError::FlushFailed)?;
-        if !skipped.get() {
+        if ran && !skipped.get() {
             self.flush.debit(done);
         }
         Ok(())
