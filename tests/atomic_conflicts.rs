@@ -234,11 +234,14 @@ mod atomic_and_plain {
         for round in 1..=3u64 {
             counter.store(round, Ordering::SeqCst);
             assert!(
-                eventually(5, || dirty_kb(&mmap) == 0),
+                eventually(30, || dirty_kb(&mmap) == 0),
                 "round {round}: the store's page is still dirty"
             );
         }
         drop(counter);
-        assert_eq!(mmap.pending_bytes(), 8, "counted when the view drops");
+        // Counted when the view drops, unless the background flusher has run since.
+        let pending = mmap.pending_bytes();
+        assert!(pending == 8 || pending == 0, "{pending} bytes pending");
+        assert!(eventually(30, || dirty_kb(&mmap) == 0 && mmap.pending_bytes() == 0));
     }
 }

@@ -258,7 +258,7 @@ fn every_millis_flushes_in_the_background() {
     }
     drop(mmap.as_slice_mut(SIZE - 10, 10).unwrap());
     assert!(
-        eventually(10, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
+        eventually(30, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
         "the background flusher did not flush (pending {}, dirty {} kB)",
         mmap.pending_bytes(),
         dirty_kb(&mmap)
@@ -346,7 +346,7 @@ fn an_every_millis_flusher_writes_back_raw_pointer_stores() {
     // SAFETY: in bounds, and nothing else uses the mapping.
     unsafe { mmap.as_mut_ptr().unwrap().add(5 * PAGE as usize).write(9) };
     assert!(
-        eventually(10, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
+        eventually(30, || mmap.pending_bytes() == 0 && dirty_kb(&mmap) == 0),
         "the flusher wrote the page back"
     );
     assert_eq!(read_file(mmap.path())[5 * PAGE as usize], 9);
@@ -365,7 +365,7 @@ fn schedule_flush_starts_write_back_without_touching_pending_bytes() {
     mmap.schedule_flush().unwrap();
     assert_eq!(mmap.pending_bytes(), 64 * 16, "scheduling is not a flush");
     assert!(
-        eventually(10, || dirty_kb(&mmap) == 0),
+        eventually(30, || dirty_kb(&mmap) == 0),
         "the scheduled write-back cleaned the pages"
     );
     // A range: only its pages are started (pages 6 MiB apart: never in one 2 MiB folio of
@@ -374,7 +374,7 @@ fn schedule_flush_starts_write_back_without_touching_pending_bytes() {
     mmap.update_region(6 << 20, &[8; 16]).unwrap();
     mmap.schedule_flush_range((6 << 20) + 3, 1).unwrap();
     assert!(
-        eventually(10, || dirty_kb(&mmap) == 4),
+        eventually(30, || dirty_kb(&mmap) == 4),
         "{} kB dirty",
         dirty_kb(&mmap)
     );

@@ -21,7 +21,7 @@ fn every_millis(p: &Path) -> MemoryMappedFile {
         .unwrap();
     // A new thread sets its own name, so it may take a moment to show.
     assert!(
-        eventually(5, || threads_named(FLUSHER) >= 1),
+        eventually(30, || threads_named(FLUSHER) >= 1),
         "no flusher thread"
     );
     mmap
@@ -43,7 +43,7 @@ fn assert_joined(p: &Path) {
         "the flusher thread still held the mapping after drop"
     );
     assert!(
-        eventually(2, || threads_named(FLUSHER) == 0),
+        eventually(30, || threads_named(FLUSHER) == 0),
         "the flusher thread lives on"
     );
 }
@@ -88,7 +88,7 @@ fn the_flusher_thread_is_joined_when_the_last_handle_drops() {
         drop(every_millis(&p));
         assert!(!is_mapped(&p));
     }
-    assert!(eventually(2, || threads_named(FLUSHER) == 0));
+    assert!(eventually(30, || threads_named(FLUSHER) == 0));
 
     // Other policies and read-only mappings start no thread at all.
     let d = path(&dir, "d.bin");

@@ -141,10 +141,15 @@ fn huge_page_pool() -> Option<u64> {
         .ok()
 }
 
+/// Held by the tests that map huge pages from the pool, so that one does not take the
+/// pages another reserved.
+static POOL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn with_huge_pages_falls_back_to_an_ordinary_mapping_with_the_hint() {
+    let _pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     // Sizes that are no multiple of a huge page never get MAP_HUGETLB (others may, if the
-    // pool test runs meanwhile). Either way the map works.
+    // pool has pages). Either way the map works.
     for size in [4097, 3 << 20, 4 << 20] {
         let map = mmap_io::AnonymousMmap::with_huge_pages(size).unwrap();
         assert_eq!(map.len(), size);
@@ -167,6 +172,7 @@ fn with_huge_pages_falls_back_to_an_ordinary_mapping_with_the_hint() {
 #[cfg(target_os = "linux")]
 #[test]
 fn with_huge_pages_uses_the_pool_when_there_is_one() {
+    let _pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     // Needs root to give the kernel a pool of two huge pages for the test.
     let Some(before) = huge_page_pool() else {
         return println!("skipped: no /proc/sys/vm/nr_hugepages");

@@ -1,5 +1,6 @@
 //! One test in its own binary: it counts the process's mappings and threads, which tests
-//! running in parallel would disturb.
+//! running in parallel would disturb. Linux only: it reads them from /proc.
+#![cfg(target_os = "linux")]
 mod common;
 
 use common::{eventually, path, tempdir};
@@ -78,16 +79,19 @@ fn thousands_of_cycles_leave_no_mapping_and_no_thread() {
     // waited for), and on a loaded machine it may take a while: the baseline of mappings is
     // taken once every thread of the first run is gone.
     assert!(
-        eventually(5, || thread_count() == threads),
+        eventually(30, || thread_count() == threads),
         "the first run left {} threads (before: {threads})",
         thread_count()
     );
     let maps = mapping_count();
 
     workload(&p, 3000);
-    // Finished threads may take a moment to leave /proc; their stacks are mappings too.
+    // Finished threads may take a moment to leave /proc; their stacks are mappings too. The
+    // C library may add a malloc arena or cache a stack if more threads ever overlap than in
+    // the first run (a few mappings, kept for reuse); a leak per cycle would be thousands.
     assert!(
-        eventually(5, || thread_count() == threads && mapping_count() <= maps),
+        eventually(30, || thread_count() == threads
+            && mapping_count() <= maps + 8),
         "leaked: {} threads (before: {threads}), {} mappings (before: {maps})",
         thread_count(),
         mapping_count()
