@@ -175,10 +175,23 @@ pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// `FlushProcessWriteBuffers` is on every supported Windows version.
+/// `FlushProcessWriteBuffers` is on every supported Windows version, but Wine's (8.0) does
+/// nothing at all: under Wine there is no fence, and readers take the lock.
 #[cfg_attr(mmap_io_loom, allow(dead_code))]
 pub(crate) fn process_fence_available() -> bool {
-    true
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| !under_wine())
+}
+
+/// Whether this process runs under Wine, whose `ntdll` exports `wine_get_version`.
+fn under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+    // SAFETY: a NUL-terminated name; ntdll is loaded in every process and never unloaded.
+    let ntdll = unsafe { GetModuleHandleA(c"ntdll.dll".as_ptr().cast()) };
+    // SAFETY: a module handle just returned (checked for null) and a NUL-terminated name;
+    // the address is only tested, never called.
+    !ntdll.is_null()
+        && unsafe { GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()) }.is_some()
 }
 
 /// A full memory barrier on every running thread of the process
