@@ -103,6 +103,11 @@ pub(crate) fn register(
     })
 }
 
+/// Runs `f` under the table's lock: no mapping registers, grows or shrinks meanwhile.
+pub(crate) fn exclusive<R>(f: impl FnOnce() -> R) -> R {
+    with_table(|_| f())
+}
+
 /// Runs `shrink`, which changes `file`'s length to `new_len`, unless another live mapping
 /// of it maps more than that; holds the table's lock meanwhile.
 pub(crate) fn truncate<R>(

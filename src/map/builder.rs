@@ -343,7 +343,12 @@ impl MemoryMappedFileBuilder {
         if let (MmapMode::ReadWrite, Some(size)) = (self.options.mode, self.options.size) {
             if size > 0 && file.metadata()?.len() == 0 {
                 crate::range::mapping_len(size)?;
-                size_file(&file, 0, size, self.options.preallocate)?;
+                // Measured again under the registry's lock: two callers that both found it
+                // empty size it once, and neither cuts what the other maps.
+                crate::registry::exclusive(|| match file.metadata()?.len() {
+                    0 => size_file(&file, 0, size, self.options.preallocate),
+                    _ => Ok(()),
+                })?;
             }
         }
         MemoryMappedFile::map_file(file, self.path, &self.options)
@@ -384,19 +389,80 @@ pub(crate) fn size_file(file: &File, old: u64, new: u64, preallocate: bool) -> i
     grown
 }
 
-/// Creates the file at `path` exclusively, sized to `size` zero bytes; removes it again if
-/// it cannot be sized.
+/// Creates the file at `path` exclusively, sized to `size` zero bytes.
+///
+/// The file is created and sized under a temporary name in the same directory, and then
+/// linked at `path` (which fails if anything is there): another caller never sees it empty,
+/// which it would size to its own liking (see [`MemoryMappedFileBuilder::open_or_create`])
+/// and so cut below this caller's mapping. Where the file system has no hard links, the file
+/// is created at `path` and sized there, under the registry's lock. Nothing is left behind
+/// when sizing fails.
 fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(io::ErrorKind::AlreadyExists.into());
+    }
+    let (temp, file) = create_temporary(path)?;
+    let linked = size_file(&file, 0, size, preallocate).map(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    match linked? {
+        Ok(()) => Ok(reopen(path, file)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        // No hard links on this file system.
+        Err(_) => create_in_place(path, size, preallocate),
+    }
+}
+
+/// The file at `path` opened again, if it still is `file`: a mapping of `file` would go by
+/// its temporary name, gone now (`/proc/self/maps` would call it deleted).
+fn reopen(path: &Path, file: File) -> File {
+    let same = |again: &File| {
+        let id = crate::os::file_id(&file).ok().flatten();
+        id.is_some() && crate::os::file_id(again).ok().flatten() == id
+    };
+    match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(again) if same(&again) => again,
+        _ => file,
+    }
+}
+
+/// Creates an empty file next to `path`, under a name no other caller uses.
+fn create_temporary(path: &Path) -> io::Result<(std::path::PathBuf, File)> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = path.file_name().unwrap_or_default();
+    loop {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".{}.{n}.mmap-io-new", std::process::id()));
+        let temp = path.with_file_name(temp_name);
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Creates the file at `path` exclusively and sizes it there, under the registry's lock (so
+/// no caller in this process sizes it meanwhile); removes it again if it cannot be sized.
+fn create_in_place(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .open(path)?;
-    if let Err(e) = size_file(&file, 0, size, preallocate) {
-        let _ = std::fs::remove_file(path);
-        return Err(e);
+    match crate::registry::exclusive(|| size_file(&file, 0, size, preallocate)) {
+        Ok(()) => Ok(file),
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            Err(e)
+        }
     }
-    Ok(file)
 }
 
 /// Creates or truncates the file at `path` and sizes it to `size` zero bytes.
