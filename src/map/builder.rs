@@ -392,23 +392,49 @@ pub(crate) fn size_file(file: &File, old: u64, new: u64, preallocate: bool) -> i
 /// Creates the file at `path` exclusively, sized to `size` zero bytes.
 ///
 /// The file is created and sized under a temporary name in the same directory, and then
-/// linked at `path` (which fails if anything is there): another caller never sees it empty,
-/// which it would size to its own liking (see [`MemoryMappedFileBuilder::open_or_create`])
-/// and so cut below this caller's mapping. Where the file system has no hard links, the file
-/// is created at `path` and sized there, under the registry's lock. Nothing is left behind
-/// when sizing fails.
+/// put at `path` by a rename or a link that fails if anything is there: another caller never
+/// sees it empty, which it would size to its own liking (see
+/// [`MemoryMappedFileBuilder::open_or_create`]) and so cut below this caller's mapping.
+/// Where the file system can do neither, the file is created at `path` and sized there,
+/// under the registry's lock. Nothing is left behind when sizing fails.
 fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(io::ErrorKind::AlreadyExists.into());
     }
     let (temp, file) = create_temporary(path)?;
-    let linked = size_file(&file, 0, size, preallocate).map(|()| std::fs::hard_link(&temp, path));
-    let _ = std::fs::remove_file(&temp);
-    match linked? {
-        Ok(()) => Ok(reopen(path, file)),
+    let placed = size_file(&file, 0, size, preallocate).and_then(|()| place(&temp, path));
+    if !matches!(placed, Ok(Placed::Renamed)) {
+        let _ = std::fs::remove_file(&temp);
+    }
+    match placed {
+        Ok(Placed::Renamed) => Ok(file),
+        Ok(Placed::Linked) => Ok(reopen(path, file)),
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            create_in_place(path, size, preallocate)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// How [`place`] put the file at its path.
+enum Placed {
+    Renamed,
+    /// Linked: the temporary name is still there, for the caller to remove.
+    Linked,
+}
+
+/// Puts the file at `temp` at `path`, unless something is there (`AlreadyExists`):
+/// renamed where the platform can refuse to replace, else linked; `Unsupported` where
+/// neither works on this file system.
+fn place(temp: &Path, path: &Path) -> io::Result<Placed> {
+    match crate::os::rename_noreplace(temp, path) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
+        renamed => return renamed.map(|()| Placed::Renamed),
+    }
+    match std::fs::hard_link(temp, path) {
+        Ok(()) => Ok(Placed::Linked),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-        // No hard links on this file system.
-        Err(_) => create_in_place(path, size, preallocate),
+        Err(_) => Err(io::ErrorKind::Unsupported.into()),
     }
 }
 

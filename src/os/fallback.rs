@@ -74,6 +74,11 @@ pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> i
     })
 }
 
+/// No rename that refuses to replace: the caller links the file in place instead.
+pub(crate) fn rename_noreplace(_from: &std::path::Path, _to: &std::path::Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// Writes back every dirty page of a shared mapping and waits until they are durable,
 /// through the mapping itself: memmap2's flush (`FlushViewOfFile` then `FlushFileBuffers`
 /// on the read-write handle it keeps, on Windows), which the caller passes in.

@@ -134,6 +134,19 @@ pub(crate) fn sync_shared_mapping(
 /// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
 /// `file` (mapped from the file's start), without waiting for them.
 ///
+/// Renames `from` to `to` unless something is at `to` (`AlreadyExists`), with
+/// `renameat2(RENAME_NOREPLACE)`; `Unsupported` where the file system has no such rename.
+pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        renamed => renamed.map_err(io::Error::from),
+    }
+}
+
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file: a page written through the mapping
 /// is dirty in the page cache (see [`sync_shared_mapping`]).
 pub(crate) fn start_writeback(

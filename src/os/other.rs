@@ -1,8 +1,8 @@
 use super::Advice;
 
 pub(crate) use super::fallback::{
-    huge_page_backed, huge_page_size, maps_huge, populate_read, remap, shrink, start_writeback,
-    sync_shared_mapping,
+    huge_page_backed, huge_page_size, maps_huge, populate_read, remap, rename_noreplace, shrink,
+    start_writeback, sync_shared_mapping,
 };
 use std::fs::File;
 use std::io;

@@ -202,6 +202,26 @@ pub(crate) fn process_fence() {
     unsafe { FlushProcessWriteBuffers() };
 }
 
+/// Renames `from` to `to` unless something is at `to` (`AlreadyExists`): `MoveFileExW`
+/// without `MOVEFILE_REPLACE_EXISTING`. An open handle of the file (opened with
+/// `FILE_SHARE_DELETE`, as `std` opens files) stays valid and goes by the new name.
+pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::MoveFileExW;
+    let wide = |p: &std::path::Path| -> Vec<u16> {
+        p.as_os_str()
+            .encode_wide()
+            .chain(std::iter::once(0))
+            .collect()
+    };
+    let (from, to) = (wide(from), wide(to));
+    // SAFETY: two NUL-terminated wide strings that outlive the call.
+    if unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), 0) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The file's identity (volume serial number and file index), as the registry of live
 /// mappings keys it.
 pub(crate) fn file_id(file: &File) -> io::Result<Option<(u64, u64)>> {
