@@ -407,8 +407,7 @@ fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<Fil
         let _ = std::fs::remove_file(&temp);
     }
     match placed {
-        Ok(Placed::Renamed) => Ok(file),
-        Ok(Placed::Linked) => Ok(reopen(path, file)),
+        Ok(_) => Ok(reopen(path, file)),
         Err(e) if e.kind() == io::ErrorKind::Unsupported => {
             create_in_place(path, size, preallocate)
         }
@@ -438,13 +437,18 @@ fn place(temp: &Path, path: &Path) -> io::Result<Placed> {
     }
 }
 
-/// The file at `path` opened again, if it still is `file`: a mapping of `file` would go by
-/// its temporary name, gone now (`/proc/self/maps` would call it deleted).
+/// The file at `path` opened again, if it still is `file` (the same file index in the same
+/// directory): a handle opened by the temporary name may keep it (a linked file's mapping
+/// would be called deleted in `/proc/self/maps`), and Wine gives a renamed handle another
+/// volume serial number, which would hide its mappings from the registry.
 fn reopen(path: &Path, file: File) -> File {
-    let same = |again: &File| {
-        let id = crate::os::file_id(&file).ok().flatten();
-        id.is_some() && crate::os::file_id(again).ok().flatten() == id
+    let index = |file: &File| {
+        crate::os::file_id(file)
+            .ok()
+            .flatten()
+            .map(|(_, index)| index)
     };
+    let same = |again: &File| index(&file).is_some() && index(again) == index(&file);
     match OpenOptions::new().read(true).write(true).open(path) {
         Ok(again) if same(&again) => again,
         _ => file,
