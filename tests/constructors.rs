@@ -2,10 +2,7 @@
 #![cfg_attr(not(target_os = "linux"), allow(unused_imports))]
 mod common;
 
-use common::{
-    assert_child_passed, file_with, path, pattern, read_file, resident_kb, run_child_test_within,
-    tempdir,
-};
+use common::{file_with, path, pattern, read_file, resident_kb, tempdir};
 use mmap_io::flush::FlushPolicy;
 use mmap_io::{MemoryMappedFile, MmapIoError, MmapMode, TouchHint};
 use std::fs::OpenOptions;
@@ -282,69 +279,6 @@ fn concurrent_open_or_create_never_loses_a_write() {
         assert_eq!(bytes.len(), 64);
         assert_eq!(&bytes[..8], &[1, 2, 3, 4, 5, 6, 7, 8], "round {round}");
     }
-}
-
-/// Threads that open-or-create one file with different sizes, on a new file and on an empty
-/// one, never size it under each other's mappings (a cut page raises `SIGBUS`, so this runs
-/// in a child process), and leave nothing else in the directory.
-#[test]
-fn concurrent_open_or_create_of_different_sizes_never_cuts_a_mapping() {
-    assert_child_passed(&run_child_test_within("different_sizes_child", 120));
-}
-
-#[test]
-#[ignore = "run in a child process by concurrent_open_or_create_of_different_sizes_never_cuts_a_mapping"]
-fn different_sizes_child() {
-    let dir = tempdir();
-    for round in 0..1000 {
-        let p = path(&dir, &format!("sizes-{round}.bin"));
-        if round % 2 == 1 {
-            file_with(&dir, &format!("sizes-{round}.bin"), b"");
-        }
-        let start = std::sync::Barrier::new(4);
-        std::thread::scope(|s| {
-            for i in 0..4u64 {
-                let (p, start) = (&p, &start);
-                s.spawn(move || {
-                    start.wait();
-                    let mmap = MemoryMappedFile::open_or_create(p, 4096 << i).unwrap();
-                    let last = mmap.len() - 1;
-                    mmap.update_region(last, &[1]).unwrap();
-                    assert_eq!(mmap.as_slice(last, 1).unwrap(), &[1]);
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                    assert_eq!(mmap.as_slice(last, 1).unwrap(), &[1]);
-                });
-            }
-        });
-    }
-    let mut names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.retain(|n| !n.starts_with("sizes-"));
-    assert_eq!(names, Vec::<String>::new(), "left behind");
-}
-
-#[test]
-fn create_new_leaves_nothing_but_the_file() {
-    let dir = tempdir();
-    let p = path(&dir, "only.bin");
-    let mmap = MemoryMappedFile::builder(&p)
-        .size(4096)
-        .create_new()
-        .unwrap();
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, ["only.bin"]);
-    let again = MemoryMappedFile::builder(&p).size(8192).create_new();
-    assert!(matches!(again, Err(MmapIoError::Io(e)) if e.kind() == ErrorKind::AlreadyExists));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    assert_eq!(
-        (mmap.len(), std::fs::metadata(&p).unwrap().len()),
-        (4096, 4096)
-    );
 }
 
 #[test]

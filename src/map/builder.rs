@@ -402,11 +402,11 @@ fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<Fil
         return Err(io::ErrorKind::AlreadyExists.into());
     }
     let (temp, file) = create_temporary(path)?;
-    let placed = size_file(&file, 0, size, preallocate).and_then(|()| place(&temp, path));
-    if !matches!(placed, Ok(Placed::Renamed)) {
+    let placed = size_file(&file, 0, size, preallocate).map(|()| place(&temp, path));
+    if !matches!(placed, Ok(Ok(Placed::Renamed))) {
         let _ = std::fs::remove_file(&temp);
     }
-    match placed {
+    match placed? {
         Ok(_) => Ok(reopen(path, file)),
         Err(e) if e.kind() == io::ErrorKind::Unsupported => {
             create_in_place(path, size, preallocate)
@@ -455,16 +455,13 @@ fn reopen(path: &Path, file: File) -> File {
     }
 }
 
-/// Creates an empty file next to `path`, under a name no other caller uses.
+/// Creates an empty file next to `path`, under a name no other caller uses (and no longer
+/// than any file system allows, whatever the length of `path`'s name).
 fn create_temporary(path: &Path) -> io::Result<(std::path::PathBuf, File)> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name = path.file_name().unwrap_or_default();
     loop {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".{}.{n}.mmap-io-new", std::process::id()));
-        let temp = path.with_file_name(temp_name);
+        let temp = path.with_file_name(format!(".mmap-io-{}-{n}.new", std::process::id()));
         match OpenOptions::new()
             .read(true)
             .write(true)
@@ -478,21 +475,28 @@ fn create_temporary(path: &Path) -> io::Result<(std::path::PathBuf, File)> {
     }
 }
 
-/// Creates the file at `path` exclusively and sizes it there, under the registry's lock (so
-/// no caller in this process sizes it meanwhile); removes it again if it cannot be sized.
+/// Creates the file at `path` exclusively and sizes it there, under the registry's lock.
+///
+/// The file is visible empty until then, and another caller in this process may size it
+/// first (under the same lock; see [`MemoryMappedFileBuilder::open_or_create`]): it is then
+/// theirs, and this call returns `AlreadyExists` and leaves it alone. A file this call could
+/// not size is removed again, before any other caller here could size it.
 fn create_in_place(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .open(path)?;
-    match crate::registry::exclusive(|| size_file(&file, 0, size, preallocate)) {
-        Ok(()) => Ok(file),
-        Err(e) => {
-            let _ = std::fs::remove_file(path);
-            Err(e)
+    crate::registry::exclusive(|| {
+        if file.metadata()?.len() != 0 {
+            return Err(io::ErrorKind::AlreadyExists.into());
         }
-    }
+        size_file(&file, 0, size, preallocate).map_err(|e| {
+            let _ = std::fs::remove_file(path);
+            e
+        })
+    })?;
+    Ok(file)
 }
 
 /// Creates or truncates the file at `path` and sizes it to `size` zero bytes.

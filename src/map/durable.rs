@@ -212,10 +212,11 @@ impl Inner {
         }
         let skipped = std::cell::Cell::new(false);
         // Without `wait`, a sync in progress on another thread may itself wait for a guard
-        // (where the sync goes through the mapping): this one is then skipped too.
+        // where the sync goes through the mapping: this one is then skipped too. Elsewhere
+        // the sync in progress waits for nothing but the disk, and this one waits its turn.
         let ran = self
             .flush
-            .sync(caller, wait, || {
+            .sync(caller, wait || !crate::os::SYNC_TAKES_A_GUARD, || {
                 crate::os::sync_shared_mapping(&self.file, || {
                     match read().map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))? {
                         Some(guard) => guard.flush(),

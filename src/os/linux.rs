@@ -116,6 +116,9 @@ pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
     unsafe { super::touch_pages(ptr, len) };
 }
 
+/// Whether [`sync_shared_mapping`] goes through the mapping (it does not).
+pub(crate) const SYNC_TAKES_A_GUARD: bool = false;
+
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
 /// durable.
 ///

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::HANDLE;
 // (`FlushViewOfFile` then `FlushFileBuffers` on the read-write handle it keeps) is durable.
 pub(crate) use super::fallback::{
     huge_page_backed, huge_page_size, maps_huge, populate_read, start_writeback,
-    sync_shared_mapping,
+    sync_shared_mapping, SYNC_TAKES_A_GUARD,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
@@ -205,16 +205,25 @@ pub(crate) fn process_fence() {
 /// Renames `from` to `to` unless something is at `to` (`AlreadyExists`): `MoveFileExW`
 /// without `MOVEFILE_REPLACE_EXISTING`. An open handle of the file (opened with
 /// `FILE_SHARE_DELETE`, as `std` opens files) stays valid and goes by the new name.
+///
+/// Both paths are made verbatim (`\\?\`, through their directory's canonical path), as
+/// `std` does for long paths, so a path `std` could create is one this can rename.
 pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
     use std::os::windows::ffi::OsStrExt;
     use windows_sys::Win32::Storage::FileSystem::MoveFileExW;
-    let wide = |p: &std::path::Path| -> Vec<u16> {
-        p.as_os_str()
+    let wide = |p: &std::path::Path| -> io::Result<Vec<u16>> {
+        let dir = match p.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        let name = p.file_name().ok_or(io::ErrorKind::InvalidInput)?;
+        let p = std::fs::canonicalize(dir)?.join(name);
+        Ok(p.as_os_str()
             .encode_wide()
             .chain(std::iter::once(0))
-            .collect()
+            .collect())
     };
-    let (from, to) = (wide(from), wide(to));
+    let (from, to) = (wide(from)?, wide(to)?);
     // SAFETY: two NUL-terminated wide strings that outlive the call.
     if unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), 0) } == 0 {
         return Err(io::Error::last_os_error());
