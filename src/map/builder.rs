@@ -401,6 +401,16 @@ fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<Fil
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(io::ErrorKind::AlreadyExists.into());
     }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if let Some(file) = crate::os::create_unnamed(dir)? {
+        size_file(&file, 0, size, preallocate)?;
+        if crate::os::link_unnamed(&file, path)? {
+            return Ok(reopen(path, file));
+        }
+    }
     let (temp, file) = create_temporary(path)?;
     let placed = size_file(&file, 0, size, preallocate).map(|()| place(&temp, path));
     if !matches!(placed, Ok(Ok(Placed::Renamed))) {

@@ -74,6 +74,16 @@ pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> i
     })
 }
 
+/// No file without a name: the caller names a temporary file instead.
+pub(crate) fn create_unnamed(_dir: &std::path::Path) -> io::Result<Option<File>> {
+    Ok(None)
+}
+
+/// Never called: [`create_unnamed`] makes no file.
+pub(crate) fn link_unnamed(_file: &File, _path: &std::path::Path) -> io::Result<bool> {
+    Ok(false)
+}
+
 /// No rename that refuses to replace: the caller links the file in place instead.
 pub(crate) fn rename_noreplace(_from: &std::path::Path, _to: &std::path::Path) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())

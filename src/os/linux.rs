@@ -137,6 +137,43 @@ pub(crate) fn sync_shared_mapping(
 /// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
 /// `file` (mapped from the file's start), without waiting for them.
 ///
+/// A file with no name in `dir` (`O_TMPFILE`), for [`link_unnamed`] to name once it is
+/// ready; `None` where the file system cannot make one. Nothing is left of it if it is
+/// never named, even if the process dies.
+pub(crate) fn create_unnamed(dir: &std::path::Path) -> io::Result<Option<File>> {
+    use rustix::fs::{openat, Mode, OFlags, CWD};
+    use rustix::io::Errno;
+    let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
+    match openat(CWD, dir, flags, Mode::from_raw_mode(0o666)) {
+        Ok(fd) => Ok(Some(File::from(fd))),
+        // No O_TMPFILE on this file system (EISDIR from kernels that predate it).
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Names a file made by [`create_unnamed`] `path`, unless something is there
+/// (`AlreadyExists`); `false` where it cannot be named (for one, with no `/proc` and no
+/// `CAP_DAC_READ_SEARCH` for `AT_EMPTY_PATH`).
+pub(crate) fn link_unnamed(file: &File, path: &std::path::Path) -> io::Result<bool> {
+    use rustix::fs::{linkat, AtFlags, CWD};
+    use rustix::io::Errno;
+    use std::os::fd::AsRawFd;
+    let by_proc = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let linked = match linkat(CWD, by_proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+        Err(Errno::NOENT) if std::fs::metadata("/proc/self/fd").is_err() => {
+            linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
+        }
+        linked => linked,
+    };
+    match linked {
+        Ok(()) => Ok(true),
+        Err(Errno::EXIST) => Err(io::ErrorKind::AlreadyExists.into()),
+        // The caller falls back to a named temporary file, which reports real errors.
+        Err(_) => Ok(false),
+    }
+}
+
 /// Renames `from` to `to` unless something is at `to` (`AlreadyExists`), with
 /// `renameat2(RENAME_NOREPLACE)`; `Unsupported` where the file system has no such rename.
 pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {

@@ -14,8 +14,8 @@ use windows_sys::Win32::Foundation::HANDLE;
 // and no call to populate a range; `FlushViewOfFile` starts write-back, and memmap2's flush
 // (`FlushViewOfFile` then `FlushFileBuffers` on the read-write handle it keeps) is durable.
 pub(crate) use super::fallback::{
-    huge_page_backed, huge_page_size, maps_huge, populate_read, start_writeback,
-    sync_shared_mapping, SYNC_TAKES_A_GUARD,
+    create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
+    start_writeback, sync_shared_mapping, SYNC_TAKES_A_GUARD,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
