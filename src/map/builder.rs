@@ -391,12 +391,13 @@ pub(crate) fn size_file(file: &File, old: u64, new: u64, preallocate: bool) -> i
 
 /// Creates the file at `path` exclusively, sized to `size` zero bytes.
 ///
-/// The file is created and sized under a temporary name in the same directory, and then
-/// put at `path` by a rename or a link that fails if anything is there: another caller never
-/// sees it empty, which it would size to its own liking (see
-/// [`MemoryMappedFileBuilder::open_or_create`]) and so cut below this caller's mapping.
-/// Where the file system can do neither, the file is created at `path` and sized there,
-/// under the registry's lock. Nothing is left behind when sizing fails.
+/// The file is created and sized without a name (Linux's `O_TMPFILE`), or else under a
+/// temporary name in the same directory, and then put at `path` by a link or a rename that
+/// fails if anything is there: another caller never sees it empty, which it would size to
+/// its own liking (see [`MemoryMappedFileBuilder::open_or_create`]) and so cut below this
+/// caller's mapping. Where the file system can do none of these, the file is created at
+/// `path` and sized there, under the registry's lock. Nothing is left behind when sizing
+/// fails; a process killed meanwhile may leave a temporary file, where it has a name.
 fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(io::ErrorKind::AlreadyExists.into());
