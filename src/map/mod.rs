@@ -5,6 +5,7 @@
 
 mod access;
 mod builder;
+mod create;
 mod durable;
 mod open;
 mod resize;
