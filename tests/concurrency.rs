@@ -400,6 +400,7 @@ fn try_policy_child() {
         s.spawn(|| {
             while !done.load(Ordering::SeqCst) {
                 mmap.flush().unwrap();
+                mmap.flush_range(0, 4096).unwrap(); // waits for a guard during its sync
             }
         });
         let mut written = 0u64;

@@ -325,11 +325,10 @@ impl MemoryMappedFile {
     /// [`resize`](Self::resize), including views this thread holds. `Ok(true)` once the
     /// bytes are written and the flush policy applied.
     ///
-    /// The policy's flush never waits for a guard either: where it would (another thread
-    /// holds a view or waits to write), it is left for later, and the bytes stay pending
-    /// (see [`pending_bytes`](Self::pending_bytes)) until the next flush. Where a sync goes
-    /// through the mapping (Windows, macOS, the BSDs), so is a flush while another thread's
-    /// sync is in progress, since that sync may be waiting for a guard.
+    /// The policy's flush never waits either: where it would wait for a guard (another thread
+    /// holds a view or waits to write) or for another thread's flush in progress (which may
+    /// itself wait for a guard), it is left for later, and the bytes stay pending (see
+    /// [`pending_bytes`](Self::pending_bytes)) until the next flush.
     ///
     /// # Errors
     ///

@@ -211,12 +211,12 @@ impl Inner {
                 .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
         }
         let skipped = std::cell::Cell::new(false);
-        // Without `wait`, a sync in progress on another thread may itself wait for a guard
-        // where the sync goes through the mapping: this one is then skipped too. Elsewhere
-        // the sync in progress waits for nothing but the disk, and this one waits its turn.
+        // Without `wait`, a sync in progress on another thread may itself be waiting for a
+        // guard (`flush_range`, or any sync where it goes through the mapping): this one is
+        // then skipped too, and left for later.
         let ran = self
             .flush
-            .sync(caller, wait || !crate::os::SYNC_TAKES_A_GUARD, || {
+            .sync(caller, wait, || {
                 crate::os::sync_shared_mapping(&self.file, || {
                     match read().map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))? {
                         Some(guard) => guard.flush(),

@@ -89,10 +89,6 @@ pub(crate) fn rename_noreplace(_from: &std::path::Path, _to: &std::path::Path) -
     Err(io::ErrorKind::Unsupported.into())
 }
 
-/// Whether [`sync_shared_mapping`] goes through the mapping, and so may wait for a guard
-/// while it holds the mapping's turn to sync.
-pub(crate) const SYNC_TAKES_A_GUARD: bool = true;
-
 /// Writes back every dirty page of a shared mapping and waits until they are durable,
 /// through the mapping itself: memmap2's flush (`FlushViewOfFile` then `FlushFileBuffers`
 /// on the read-write handle it keeps, on Windows), which the caller passes in.

@@ -116,9 +116,6 @@ pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
     unsafe { super::touch_pages(ptr, len) };
 }
 
-/// Whether [`sync_shared_mapping`] goes through the mapping (it does not).
-pub(crate) const SYNC_TAKES_A_GUARD: bool = false;
-
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
 /// durable.
 ///
@@ -134,9 +131,6 @@ pub(crate) fn sync_shared_mapping(
     file.sync_data()
 }
 
-/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
-/// `file` (mapped from the file's start), without waiting for them.
-///
 /// A file with no name in `dir` (`O_TMPFILE`), for [`link_unnamed`] to name once it is
 /// ready; `None` where the file system cannot make one. Nothing is left of it if it is
 /// never named, even if the process dies.
@@ -159,18 +153,38 @@ pub(crate) fn link_unnamed(file: &File, path: &std::path::Path) -> io::Result<bo
     use rustix::fs::{linkat, AtFlags, CWD};
     use rustix::io::Errno;
     use std::os::fd::AsRawFd;
-    let by_proc = format!("/proc/self/fd/{}", file.as_raw_fd());
-    let linked = match linkat(CWD, by_proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
-        Err(Errno::NOENT) if std::fs::metadata("/proc/self/fd").is_err() => {
-            linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
+    // The calling thread's own descriptor table (`/proc/self` is the main thread's, which
+    // a thread that unshared its table does not share); `/proc/self` before Linux 3.17.
+    let proc_fd = |proc: &str| format!("/proc/{proc}/fd/{}", file.as_raw_fd());
+    let by_proc = |proc: &str| {
+        linkat(
+            CWD,
+            proc_fd(proc).as_str(),
+            CWD,
+            path,
+            AtFlags::SYMLINK_FOLLOW,
+        )
+    };
+    let linked = match by_proc("thread-self") {
+        Err(Errno::NOENT) if std::fs::metadata("/proc/thread-self").is_err() => {
+            match by_proc("self") {
+                Err(Errno::NOENT) if std::fs::metadata("/proc/self/fd").is_err() => {
+                    linkat(file, "", CWD, path, AtFlags::EMPTY_PATH)
+                }
+                linked => linked,
+            }
         }
         linked => linked,
     };
     match linked {
         Ok(()) => Ok(true),
         Err(Errno::EXIST) => Err(io::ErrorKind::AlreadyExists.into()),
-        // The caller falls back to a named temporary file, which reports real errors.
-        Err(_) => Ok(false),
+        // No /proc (and no CAP_DAC_READ_SEARCH), or a file system that will not link it:
+        // the caller falls back to a named temporary file.
+        Err(Errno::NOENT | Errno::PERM | Errno::OPNOTSUPP | Errno::XDEV | Errno::NOSYS) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -187,6 +201,9 @@ pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> 
     }
 }
 
+/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
+/// `file` (mapped from the file's start), without waiting for them.
+///
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file: a page written through the mapping
 /// is dirty in the page cache (see [`sync_shared_mapping`]).
 pub(crate) fn start_writeback(

@@ -2,7 +2,7 @@ use super::Advice;
 
 pub(crate) use super::fallback::{
     create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
-    remap, rename_noreplace, shrink, start_writeback, sync_shared_mapping, SYNC_TAKES_A_GUARD,
+    remap, rename_noreplace, shrink, start_writeback, sync_shared_mapping,
 };
 use std::fs::File;
 use std::io;

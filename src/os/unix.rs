@@ -89,9 +89,6 @@ pub(crate) unsafe fn unlock(base: *const u8, offset: usize, len: usize) -> io::R
     unsafe { rustix::mm::munlock(start.cast(), len) }.map_err(io::Error::from)
 }
 
-/// Whether [`sync_shared_mapping`] goes through the mapping (it does: `msync`).
-pub(crate) const SYNC_TAKES_A_GUARD: bool = true;
-
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are
 /// durable: `msync(MS_SYNC)` through the mapping, then `fsync` (on Apple platforms std
 /// makes it `F_FULLFSYNC`, which also empties the drive's cache).

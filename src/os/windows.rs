@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::HANDLE;
 // (`FlushViewOfFile` then `FlushFileBuffers` on the read-write handle it keeps) is durable.
 pub(crate) use super::fallback::{
     create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
-    start_writeback, sync_shared_mapping, SYNC_TAKES_A_GUARD,
+    start_writeback, sync_shared_mapping,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
@@ -206,29 +206,42 @@ pub(crate) fn process_fence() {
 /// without `MOVEFILE_REPLACE_EXISTING`. An open handle of the file (opened with
 /// `FILE_SHARE_DELETE`, as `std` opens files) stays valid and goes by the new name.
 ///
-/// Both paths are made verbatim (`\\?\`, through their directory's canonical path), as
-/// `std` does for long paths, so a path `std` could create is one this can rename.
+/// A path too long for the plain call is tried again in its verbatim form (`\\?\`,
+/// through its directory's canonical path), as `std` does for long paths.
 pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> io::Result<()> {
     use std::os::windows::ffi::OsStrExt;
     use windows_sys::Win32::Storage::FileSystem::MoveFileExW;
-    let wide = |p: &std::path::Path| -> io::Result<Vec<u16>> {
+    let rename = |from: &std::path::Path, to: &std::path::Path| {
+        let wide = |p: &std::path::Path| -> Vec<u16> {
+            p.as_os_str()
+                .encode_wide()
+                .chain(std::iter::once(0))
+                .collect()
+        };
+        let (from, to) = (wide(from), wide(to));
+        // SAFETY: two NUL-terminated wide strings that outlive the call.
+        match unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), 0) } {
+            0 => Err(io::Error::last_os_error()),
+            _ => Ok(()),
+        }
+    };
+    let verbatim = |p: &std::path::Path| -> io::Result<std::path::PathBuf> {
         let dir = match p.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => std::path::Path::new("."),
         };
         let name = p.file_name().ok_or(io::ErrorKind::InvalidInput)?;
-        let p = std::fs::canonicalize(dir)?.join(name);
-        Ok(p.as_os_str()
-            .encode_wide()
-            .chain(std::iter::once(0))
-            .collect())
+        Ok(std::fs::canonicalize(dir)?.join(name))
     };
-    let (from, to) = (wide(from)?, wide(to)?);
-    // SAFETY: two NUL-terminated wide strings that outlive the call.
-    if unsafe { MoveFileExW(from.as_ptr(), to.as_ptr(), 0) } == 0 {
-        return Err(io::Error::last_os_error());
+    match rename(from, to) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            match (verbatim(from), verbatim(to)) {
+                (Ok(from), Ok(to)) => rename(&from, &to),
+                _ => Err(e),
+            }
+        }
+        renamed => renamed,
     }
-    Ok(())
 }
 
 /// The file's identity (volume serial number and file index), as the registry of live
