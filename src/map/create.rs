@@ -12,10 +12,12 @@ use std::path::Path;
 /// The file is created and sized without a name (Linux's `O_TMPFILE`), or else under a
 /// temporary name in the same directory, and then put at `path` by a link or a rename that
 /// fails if anything is there: another caller never sees it empty, which it would size to
-/// its own liking (see [`open_or_create`](super::MemoryMappedFileBuilder::open_or_create)) and so cut below this
-/// caller's mapping. Where the file system can do none of these, the file is created at
-/// `path` and sized there, under the registry's lock. Nothing is left behind when sizing
-/// fails; a process killed meanwhile may leave a temporary file, where it has a name.
+/// its own liking (see [`open_or_create`]) and so cut below this caller's mapping. Where the
+/// file system can do none of these, the file is created at `path` and sized there, under
+/// the registry's lock. Nothing is left behind when sizing fails; a process killed
+/// meanwhile may leave a temporary file, where it has a name.
+///
+/// [`open_or_create`]: super::MemoryMappedFileBuilder::open_or_create
 pub(super) fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(io::ErrorKind::AlreadyExists.into());
@@ -112,9 +114,11 @@ fn create_temporary(path: &Path) -> io::Result<(std::path::PathBuf, File)> {
 /// Creates the file at `path` exclusively and sizes it there, under the registry's lock.
 ///
 /// The file is visible empty until then, and another caller in this process may size it
-/// first (under the same lock; see [`open_or_create`](super::MemoryMappedFileBuilder::open_or_create)): it is then
-/// theirs, and this call returns `AlreadyExists` and leaves it alone. A file this call could
-/// not size is removed again, before any other caller here could size it.
+/// first (under the same lock; see [`open_or_create`]): it is then theirs, and this call
+/// returns `AlreadyExists` and leaves it alone. A file this call could not size is removed
+/// again, before any other caller here could size it.
+///
+/// [`open_or_create`]: super::MemoryMappedFileBuilder::open_or_create
 fn create_in_place(path: &Path, size: u64, preallocate: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
