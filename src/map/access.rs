@@ -250,7 +250,7 @@ impl MemoryMappedFile {
         if wait {
             return self.after_write();
         }
-        // The policy flush of a `try_` write never waits for another thread's guard.
+        // The policy flush of a `try_` write never waits for another thread's guard or sync.
         if self.inner.mode == MmapMode::ReadWrite && self.inner.flush.due() {
             self.inner.sync(Caller::Policy, false)?;
         }

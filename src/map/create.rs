@@ -22,11 +22,7 @@ pub(super) fn create_exclusive(path: &Path, size: u64, preallocate: bool) -> io:
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(io::ErrorKind::AlreadyExists.into());
     }
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if let Some(file) = crate::os::create_unnamed(dir)? {
+    if let Some(file) = crate::os::create_unnamed(crate::os::directory_of(path))? {
         size_file(&file, 0, size, preallocate)?;
         if crate::os::link_unnamed(&file, path)? {
             return Ok(reopen(path, file));

@@ -187,9 +187,10 @@ impl MemoryMappedFile {
 impl Inner {
     /// Writes back every dirty page of a read-write mapping and waits for it to be
     /// durable; on success, marks what was written before as flushed. `caller` decides the
-    /// errors it returns (see [`Caller`]). With `wait`
-    /// false (the policy flush of a `try_` write) it never waits for a guard another thread
-    /// holds: where it would, nothing is synced or marked, and the flush is left for later.
+    /// errors it returns (see [`Caller`]). With `wait` false (the policy flush of a `try_`
+    /// write) it never waits for a guard another thread holds, nor for another thread's sync
+    /// in progress: where it would, nothing is synced or marked, and the flush is left for
+    /// later.
     pub(crate) fn sync(&self, caller: Caller, wait: bool) -> Result<()> {
         let Map::Writable(lock) = &self.map else {
             return Ok(());

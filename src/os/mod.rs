@@ -24,6 +24,14 @@ pub(crate) use unix::*;
 #[cfg(windows)]
 pub(crate) use windows::*;
 
+/// The directory `path` names a file in (`.` for a bare file name).
+pub(crate) fn directory_of(path: &std::path::Path) -> &std::path::Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    }
+}
+
 /// Access-pattern hints, as `madvise` takes them.
 #[allow(dead_code)] // which hints are used depends on the enabled features
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

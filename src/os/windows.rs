@@ -226,15 +226,13 @@ pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> 
         }
     };
     let verbatim = |p: &std::path::Path| -> io::Result<std::path::PathBuf> {
-        let dir = match p.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => std::path::Path::new("."),
-        };
         let name = p.file_name().ok_or(io::ErrorKind::InvalidInput)?;
-        Ok(std::fs::canonicalize(dir)?.join(name))
+        Ok(std::fs::canonicalize(super::directory_of(p))?.join(name))
     };
+    // ERROR_PATH_NOT_FOUND and ERROR_FILENAME_EXCED_RANGE: what a plain path past
+    // MAX_PATH gets.
     match rename(from, to) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+        Err(e) if matches!(e.raw_os_error(), Some(3 | 206)) => {
             match (verbatim(from), verbatim(to)) {
                 (Ok(from), Ok(to)) => rename(&from, &to),
                 _ => Err(e),
