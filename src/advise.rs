@@ -99,12 +99,14 @@ impl MemoryMappedFile {
         if len == 0 {
             return Ok(());
         }
-        let guard = lock.write()?;
-        let r = crate::range::checked(offset, len, guard.len())?;
         let page = crate::os::page_size();
-        let start = r.start - r.start % page;
-        let end = r.end.div_ceil(page).saturating_mul(page).min(guard.len());
-        guard.check_atomics(start, end)?;
+        let (first, last) = crate::guarded::span(offset, len);
+        let (start, end) = (first - first % page, last.div_ceil(page).saturating_mul(page));
+        let guard = lock
+            .write(start, end)
+            .map_err(|c| crate::guarded::refused(lock, c, offset, len))?;
+        crate::range::checked(offset, len, guard.len())?;
+        let end = end.min(guard.len());
         // SAFETY: `start..end` is in bounds of the mapping the write guard holds exclusively,
         // with no view or atomic view of it alive; the bytes change, as for a write.
         unsafe { crate::os::advise(guard.base(), start, end - start, Advice::DontNeed) }

@@ -34,7 +34,9 @@ impl MapLock {
             return Ok(MappedSlice::borrowed(&[]));
         }
         let (start, end) = span(offset, len);
-        let guard = self.read(start, end)?;
+        let guard = self
+            .read(start, end)
+            .map_err(|c| refused(self, c, offset, len))?;
         let r = range::checked(offset, len, guard.len())?;
         Ok(MappedSlice::guarded(guard, r))
     }
@@ -45,8 +47,10 @@ impl MapLock {
             return Ok(Some(MappedSlice::borrowed(&[])));
         }
         let (start, end) = span(offset, len);
-        let Some(guard) = would_block(self.try_read(start, end))? else {
-            return Ok(None);
+        let guard = match self.try_read(start, end) {
+            Ok(guard) => guard,
+            Err(WOULD_BLOCK) => return Ok(None),
+            Err(c) => return Err(refused(self, c, offset, len)),
         };
         let r = range::checked(offset, len, guard.len())?;
         Ok(Some(MappedSlice::guarded(guard, r)))
@@ -66,18 +70,8 @@ impl MapLock {
         len: u64,
     ) -> Result<(WriteGuard<'_>, Range<usize>)> {
         self.prefetch(offset, len);
-        checked_write(self.write()?, offset, len)
-    }
-
-    /// Checks `len` bytes at `offset` against the mapping `guard` (from this lock) holds
-    /// and its atomic views, as [`write_range`](Self::write_range) does.
-    pub(crate) fn checked_write<'a>(
-        &'a self,
-        guard: WriteGuard<'a>,
-        offset: u64,
-        len: u64,
-    ) -> Result<(WriteGuard<'a>, Range<usize>)> {
-        checked_write(guard, offset, len)
+        let (start, end) = span(offset, len);
+        checked_write(self, self.write(start, end), offset, len)
     }
 
     /// Like [`write_range`](Self::write_range), but `None` where it would wait.
@@ -86,9 +80,10 @@ impl MapLock {
         offset: u64,
         len: u64,
     ) -> Result<Option<(WriteGuard<'_>, Range<usize>)>> {
-        match would_block(self.try_write())? {
-            Some(guard) => checked_write(guard, offset, len).map(Some),
-            None => Ok(None),
+        let (start, end) = span(offset, len);
+        match self.try_write(start, end) {
+            Err(WOULD_BLOCK) => Ok(None),
+            result => checked_write(self, result, offset, len).map(Some),
         }
     }
 
@@ -154,7 +149,9 @@ impl MapLock {
         let (start, end) = span(offset, bytes);
         // The view's first use is a read-modify-write, which waits for its cache line.
         self.prefetch(offset, bytes);
-        let (guard, len) = self.atomic(start, end, width)?;
+        let (guard, len) = self
+            .atomic(start, end, width)
+            .map_err(|c| refused(self, c, offset, bytes))?;
         let r = range::checked(offset, bytes, len)?;
         Ok((guard, r.start))
     }
@@ -176,16 +173,32 @@ impl WriteGuard<'_> {
     }
 }
 
-/// Checks `len` bytes at `offset` against the mapping `guard` holds and its atomic views.
+/// Checks `len` bytes at `offset` against the mapping the guard holds.
 #[inline(always)]
-fn checked_write(
-    guard: WriteGuard<'_>,
+fn checked_write<'a>(
+    lock: &MapLock,
+    guard: std::result::Result<WriteGuard<'a>, Conflict>,
     offset: u64,
     len: u64,
-) -> Result<(WriteGuard<'_>, Range<usize>)> {
-    let r = range::checked(offset, len, guard.len())?;
-    guard.check_atomics(r.start, r.end)?;
-    Ok((guard, r))
+) -> Result<(WriteGuard<'a>, Range<usize>)> {
+    match guard {
+        Ok(guard) => {
+            let r = range::checked(offset, len, guard.len())?;
+            Ok((guard, r))
+        }
+        Err(conflict) => Err(refused(lock, conflict, offset, len)),
+    }
+}
+
+/// The error for a refused request of `len` bytes at `offset`: out of bounds if they are
+/// (bounds are checked before conflicts), else the conflict.
+#[cold]
+#[inline(never)]
+pub(crate) fn refused(lock: &MapLock, conflict: Conflict, offset: u64, len: u64) -> MmapIoError {
+    match range::checked(offset, len, lock.last_len()) {
+        Err(e) => e,
+        Ok(_) => conflict.into(),
+    }
 }
 
 /// A `try_` request's outcome: `None` if the lock would have made it wait.
@@ -204,7 +217,7 @@ fn would_block<T>(result: std::result::Result<T, Conflict>) -> Result<Option<T>>
 ///
 /// `r` is in bounds of a live mapping at `base` that no writer touches meanwhile, and every
 /// atomic view that overlaps `r` is in `atomics`.
-unsafe fn copy_guarded(
+pub(crate) unsafe fn copy_guarded(
     base: *const u8,
     r: Range<usize>,
     dst: &mut [u8],

@@ -164,9 +164,10 @@ impl BufRead for MmapReader<'_> {
     /// The bytes from the position on: the rest of a read-only mapping, without copying, or
     /// up to 4 KiB copied from a writable one. Empty at or past the end.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if let Some(bytes) = self.mmap.ro_bytes() {
-            let start = usize::try_from(self.pos).map_or(bytes.len(), |p| p.min(bytes.len()));
-            return Ok(&bytes[start..]);
+        let len = self.mmap.len();
+        if let Some(rest) = self.mmap.lend(self.pos.min(len), len - self.pos.min(len)) {
+            // The rest of a read-only mapping, lent (kept from writes) until it drops.
+            return rest.map_err(io::Error::other);
         }
         if self.buffered().is_empty() {
             let n = self

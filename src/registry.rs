@@ -8,17 +8,26 @@
 //! allowed; a mapping registers its new length before it grows, so that no shrink can cut
 //! below it meanwhile.
 
+use crate::sync::FileLock;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
+use std::sync::{Arc, Weak};
 
 /// A file's identity: device and inode.
 type FileId = (u64, u64);
 
 struct Table {
     next_id: u64,
-    files: HashMap<FileId, Vec<(u64, u64)>>,
+    files: HashMap<FileId, Mapped>,
+}
+
+/// The live mappings of one file: their ids and lengths, and the lock they share.
+#[derive(Default)]
+struct Mapped {
+    maps: Vec<(u64, u64)>,
+    lock: Weak<FileLock>,
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
@@ -57,8 +66,9 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 impl Table {
     /// The largest length any mapping of `file` other than `except` maps.
     fn others(&self, file: FileId, except: Option<u64>) -> u64 {
-        self.files.get(&file).map_or(0, |entries| {
-            entries
+        self.files.get(&file).map_or(0, |mapped| {
+            mapped
+                .maps
                 .iter()
                 .filter(|(id, _)| Some(*id) != except)
                 .map(|(_, len)| *len)
@@ -71,36 +81,71 @@ impl Table {
         if let Some(entry) = self
             .files
             .get_mut(&file)
-            .and_then(|entries| entries.iter_mut().find(|(i, _)| *i == id))
+            .and_then(|mapped| mapped.maps.iter_mut().find(|(i, _)| *i == id))
         {
             entry.1 = len;
         }
     }
 }
 
+/// A new mapping's place among the mappings of its file.
+pub(crate) struct Registered {
+    /// `None` where files have no identity (then no shrink is checked).
+    pub(crate) registration: Option<Registration>,
+    /// The length to map.
+    pub(crate) len: u64,
+    /// The lock every mapping of the file shares, and this mapping's id under it.
+    pub(crate) lock: Arc<FileLock>,
+    pub(crate) id: usize,
+}
+
 /// Registers a new mapping of `file`, with the length `len` returns (called under the
 /// table's lock, so no shrink runs between measuring and registering): map exactly that
-/// many bytes. `None` where files have no identity (then nothing is checked).
+/// many bytes.
 pub(crate) fn register(
     file: &File,
     len: impl FnOnce() -> io::Result<u64>,
-) -> io::Result<(Option<Registration>, u64)> {
+) -> io::Result<Registered> {
     let Some(id) = crate::os::file_id(file)? else {
-        return Ok((None, len()?));
+        return Ok(Registered {
+            registration: None,
+            len: len()?,
+            lock: Arc::new(FileLock::new()),
+            id: 0,
+        });
     };
     with_table(|table| {
         let len = len()?;
         let entry = table.next_id;
         table.next_id += 1;
-        table.files.entry(id).or_default().push((entry, len));
-        Ok((
-            Some(Registration {
+        let mapped = table.files.entry(id).or_default();
+        let lock = mapped.lock.upgrade().unwrap_or_else(|| {
+            let lock = Arc::new(FileLock::new());
+            mapped.lock = Arc::downgrade(&lock);
+            lock
+        });
+        mapped.maps.push((entry, len));
+        Ok(Registered {
+            registration: Some(Registration {
                 file: id,
                 id: entry,
             }),
             len,
-        ))
+            lock,
+            id: entry as usize,
+        })
     })
+}
+
+/// The lock of `file`'s live mappings, if any: what a crate function that writes the file
+/// without a mapping of its own coordinates with.
+pub(crate) fn lock_of(file: &File) -> io::Result<Option<Arc<FileLock>>> {
+    let Some(id) = crate::os::file_id(file)? else {
+        return Ok(None);
+    };
+    Ok(with_table(|table| {
+        table.files.get(&id).and_then(|mapped| mapped.lock.upgrade())
+    }))
 }
 
 /// Runs `f` under the table's lock: no mapping registers, grows or shrinks meanwhile.
@@ -182,9 +227,9 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         with_table(|table| {
-            if let Some(entries) = table.files.get_mut(&self.file) {
-                entries.retain(|(id, _)| *id != self.id);
-                if entries.is_empty() {
+            if let Some(mapped) = table.files.get_mut(&self.file) {
+                mapped.maps.retain(|(id, _)| *id != self.id);
+                if mapped.maps.is_empty() {
                     table.files.remove(&self.file);
                 }
             }

@@ -1,7 +1,7 @@
 //! Borrowed views of mapped bytes: [`MappedSlice`] and [`MappedSliceMut`].
 
 use crate::flush::FlushState;
-use crate::sync::{ReadGuard, ReadTicket, WriteGuard};
+use crate::sync::{ReadGuard, Ticket, WriteGuard};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut, Range};
@@ -47,7 +47,7 @@ enum Hold<'a> {
     /// Bytes borrowed for `'a` from memory that never changes.
     Borrowed,
     /// A published read of a guarded mapping, unpublished when dropped.
-    Ticket(#[allow(dead_code)] ReadTicket<'a>),
+    Ticket(#[allow(dead_code)] Ticket<'a>),
     /// A copy the view owns: `ptr` and `len` come from a leaked `Box<[u8]>`.
     Owned,
 }
@@ -79,6 +79,22 @@ impl<'a> MappedSlice<'a> {
             // In bounds: the caller checked `range` against the guarded length.
             ptr: base.wrapping_add(range.start),
             len: range.len(),
+            hold: Hold::Ticket(ticket),
+            _bytes: PhantomData,
+        }
+    }
+
+    /// A view of `len` bytes at `ptr`, kept valid and unchanged by `ticket`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr + len` lies in a mapping that lives for `'a`, and `ticket` was published
+    /// for (at least) those bytes, keeping every writer of them out while it lives.
+    #[inline]
+    pub(crate) unsafe fn ticketed(ptr: *const u8, len: usize, ticket: Ticket<'a>) -> Self {
+        Self {
+            ptr,
+            len,
             hold: Hold::Ticket(ticket),
             _bytes: PhantomData,
         }

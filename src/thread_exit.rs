@@ -31,15 +31,16 @@ struct Guard;
 impl Drop for Guard {
     fn drop(&mut self) {
         EXITING.with(|exiting| exiting.set(true));
-        crate::sync::forget_cached_slot();
+        #[cfg(not(mmap_io_loom))]
+        crate::sync::thread_exits();
     }
 }
 
-/// Arms the guard; call right after using a `thread_local::ThreadLocal` on this thread.
+/// Arms the guard (call right after using a `thread_local::ThreadLocal` on this thread, or
+/// before relying on [`exiting`] being set at exit): `false` once it is gone.
 #[inline]
-pub(crate) fn arm() {
-    // Err once the guard is gone: nothing to arm then.
-    let _ = GUARD.try_with(|_| ());
+pub(crate) fn arm() -> bool {
+    GUARD.try_with(|_| ()).is_ok()
 }
 
 /// Whether this thread is exiting (see the module documentation).

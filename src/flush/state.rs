@@ -108,11 +108,15 @@ impl FlushState {
             .saturating_sub(self.flushed.writes.load(Relaxed))
     }
 
-    /// Counts one write of `bytes` bytes. The caller holds the mapping's write guard, which
-    /// keeps every other writer out, so a load and a store suffice.
+    /// Counts one write of `bytes` bytes by a caller that holds a write guard. Writers of
+    /// other bytes may count at the same time: a read-modify-write for the bytes, and the
+    /// writes counted only where the policy asks for them.
     #[inline]
     pub(crate) fn record_exclusive(&self, bytes: usize) {
-        self.written.add_alone(bytes);
+        self.written.bytes.fetch_add(bytes as u64, Relaxed);
+        if matches!(self.policy, FlushPolicy::EveryWrites(_)) {
+            self.written.writes.fetch_add(1, Relaxed);
+        }
     }
 
     /// Counts one write of `bytes` bytes by a caller that holds no write guard.
@@ -136,7 +140,7 @@ impl FlushState {
             };
         }
         let counters = self.local.get_or_default();
-        crate::thread_exit::arm();
+        let _ = crate::thread_exit::arm();
         LocalCounters {
             state: self,
             counters,

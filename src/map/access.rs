@@ -17,17 +17,17 @@ const BYTES_NEED_NO_WRITES: &str =
 impl MemoryMappedFile {
     /// Zero-copy view of `len` bytes at `offset`, on every mode.
     ///
-    /// On read-only mappings this is a range check and a pointer add. On read-write and
-    /// copy-on-write mappings the view is published to the mapping's lock (in read-mostly
-    /// phases with plain stores to the thread's own slot): writers and `resize` wait until
-    /// it is dropped. A thread that holds views it made can always take another. A zero-length
-    /// request succeeds at any offset.
+    /// The view is published to the lock of the file (in read-mostly phases with plain
+    /// stores to the thread's own record) for as long as it lives: writes of its bytes
+    /// through any handle of the file in the process, and `resize` of this mapping, wait
+    /// until it is dropped; writes of other bytes do not. A zero-length request succeeds at
+    /// any offset. See `docs/CONCURRENCY.md`.
     ///
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `offset + len` is past the end (or overflows);
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if the range overlaps a live atomic view, or if this
-    /// thread holds a [`MappedSliceMut`] of the mapping (the view would wait for it).
+    /// thread holds a [`MappedSliceMut`] of these bytes (the view would wait for it).
     ///
     /// # Examples
     ///
@@ -41,10 +41,17 @@ impl MemoryMappedFile {
     /// ```
     #[inline(always)]
     pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
-        match self.ro_bytes() {
-            Some(bytes) => {
-                let r = range::checked(offset, len, bytes.len())?;
-                Ok(MappedSlice::borrowed(&bytes[r]))
+        match self.ro {
+            Some(ro) => {
+                let r = range::checked(offset, len, ro.len)?;
+                if r.is_empty() {
+                    return Ok(MappedSlice::borrowed(&[]));
+                }
+                // SAFETY: `ro.lock` is the lock `self.inner` owns.
+                let ticket = unsafe { &*ro.lock }.read(ro.id, r.start, r.end)?;
+                // SAFETY: `r` is in bounds of the read-only mapping, which lives as long as
+                // `self`; the ticket keeps writers of these bytes out while the view lives.
+                Ok(unsafe { MappedSlice::ticketed(ro.ptr.add(r.start), r.len(), ticket) })
             }
             None => self.as_slice_locked(offset, len),
         }
@@ -54,22 +61,57 @@ impl MemoryMappedFile {
     /// read-only path inlines into its callers.
     #[inline(always)]
     fn as_slice_locked(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
-        match &self.inner.map {
-            Map::Writable(lock) => lock.slice(offset, len),
-            Map::ReadOnly(map) => Ok(MappedSlice::borrowed(
-                &map[range::checked(offset, len, map.len())?],
-            )),
-        }
+        self.writable()?.slice(offset, len)
     }
 
-    /// The bytes of a read-only mapping, reached without going through `inner`.
-    #[inline(always)]
-    pub(crate) fn ro_bytes(&self) -> Option<&[u8]> {
-        self.ro.map(|ro| {
-            // SAFETY: `ro` describes the read-only mapping `self.inner` owns, which lives as
-            // long as `self` and is never written, moved or resized.
-            unsafe { std::slice::from_raw_parts(ro.ptr.as_ptr(), ro.len) }
-        })
+    /// Copies `buf.len()` bytes at `offset` of a read-only mapping into `buf`, published
+    /// as a copy meanwhile; `None` on writable mappings.
+    #[inline]
+    fn ro_copy(&self, offset: u64, buf: &mut [u8]) -> Option<Result<()>> {
+        let ro = self.ro?;
+        Some((|| {
+            let r = range::checked(offset, buf.len() as u64, ro.len)?;
+            if r.is_empty() {
+                return Ok(());
+            }
+            // SAFETY: `ro.lock` is the lock `self.inner` owns.
+            let (_ticket, spans) = unsafe { &*ro.lock }.copy(ro.id, r.start, r.end)?;
+            // SAFETY: `r` is in bounds of the read-only mapping; the ticket keeps writers of
+            // these bytes out, and `spans` lists the atomic views over them.
+            unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) };
+            Ok(())
+        })())
+    }
+
+    /// Lends `offset..offset + len` of a read-only mapping until the last handle drops, and
+    /// returns it; `None` on writable mappings.
+    pub(crate) fn lend(&self, offset: u64, len: u64) -> Option<Result<&[u8]>> {
+        let ro = self.ro?;
+        Some((|| {
+            let r = range::checked(offset, len, ro.len)?;
+            if !r.is_empty() {
+                let mut lent = self.inner.lent.lock();
+                let covered = lent
+                    .as_ref()
+                    .is_some_and(|l| l.start <= r.start && r.end <= l.end);
+                if !covered {
+                    let (start, end) = match lent.as_ref() {
+                        Some(l) => (l.start.min(r.start), l.end.max(r.end)),
+                        None => (r.start, r.end),
+                    };
+                    let ticket = self.inner.lock.lend(self.inner.id, start, end)?.detach();
+                    *lent = Some(super::Lent {
+                        start,
+                        end,
+                        _ticket: ticket,
+                    });
+                }
+            }
+            // SAFETY: `r` is in bounds of the read-only mapping, which lives as long as
+            // `self`; its bytes are lent (no write of the crate reaches them) until the
+            // mapping's last handle drops.
+            Ok(unsafe { std::slice::from_raw_parts(ro.ptr.add(r.start), r.len()) })
+        })())
     }
 
     /// Plain `&[u8]` of `len` bytes at `offset`, borrowed for as long as `self`.
@@ -78,10 +120,16 @@ impl MemoryMappedFile {
     /// and read-only copy-on-write mappings (`open_cow`). Writable mappings
     /// refuse it; use [`as_slice`](Self::as_slice) for a guarded view there.
     ///
+    /// The bytes are *lent* until the mapping's last handle drops: a write to them through
+    /// any other handle of the file in the process is refused meanwhile (the smallest range
+    /// that covers every range lent by this mapping is kept from writes). Prefer
+    /// [`as_slice`](Self::as_slice), whose view guards its bytes only while it lives.
+    ///
     /// # Errors
     ///
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-write and
-    /// writable copy-on-write mappings;
+    /// writable copy-on-write mappings, and where the bytes overlap a live atomic view of
+    /// another handle;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///
     /// # Examples
@@ -96,9 +144,9 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn as_slice_bytes(&self, offset: u64, len: u64) -> Result<&[u8]> {
-        match &self.inner.map {
-            Map::ReadOnly(map) => Ok(&map[range::checked(offset, len, map.len())?]),
-            Map::Writable(_) => Err(invalid_mode(if self.inner.mode == MmapMode::ReadWrite {
+        match self.lend(offset, len) {
+            Some(bytes) => bytes,
+            None => Err(invalid_mode(if self.inner.mode == MmapMode::ReadWrite {
                 BYTES_NEED_NO_LOCK
             } else {
                 BYTES_NEED_NO_WRITES
@@ -155,8 +203,8 @@ impl MemoryMappedFile {
     /// ```
     #[inline]
     pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        match self.ro_bytes() {
-            Some(bytes) => range::copy_out(bytes, offset, buf),
+        match self.ro_copy(offset, buf) {
+            Some(done) => done,
             None => self.writable()?.copy_out(offset, buf),
         }
     }
@@ -226,9 +274,12 @@ impl MemoryMappedFile {
         if data.is_empty() {
             return fits(self.len() as usize);
         }
-        let guard = lock.write()?;
+        let (start, end) = crate::guarded::span(offset, data.len() as u64);
+        let guard = lock
+            .write(start, end)
+            .map_err(|c| crate::guarded::refused(lock, c, offset, data.len() as u64))?;
         fits(guard.len())?;
-        let (guard, r) = lock.checked_write(guard, offset, data.len() as u64)?;
+        let r = range::checked(offset, data.len() as u64, guard.len())?;
         self.write_checked(guard, r, data, true)
     }
 
@@ -370,12 +421,13 @@ impl MemoryMappedFile {
     /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
     /// mapping; returns how many were copied (0 at or past the end).
     pub(crate) fn read_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        match self.ro_bytes() {
-            Some(bytes) => {
-                let start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
-                let n = buf.len().min(bytes.len() - start);
-                buf[..n].copy_from_slice(&bytes[start..start + n]);
-                Ok(n)
+        match self.ro {
+            Some(ro) => {
+                let start = usize::try_from(offset).map_or(ro.len, |o| o.min(ro.len));
+                let n = buf.len().min(ro.len - start);
+                self.ro_copy(start as u64, &mut buf[..n])
+                    .unwrap_or(Ok(()))
+                    .map(|()| n)
             }
             None => self.writable()?.copy_upto(offset, buf),
         }
@@ -392,9 +444,7 @@ impl MemoryMappedFile {
         }
         let len = len.min(total - offset) as u64;
         match &self.inner.map {
-            Map::ReadOnly(map) => Some(MappedSlice::borrowed(
-                &map[range::checked(offset as u64, len, map.len()).ok()?],
-            )),
+            Map::ReadOnly(_) => self.as_slice(offset as u64, len).ok(),
             Map::Writable(lock) => match lock.slice(offset as u64, len) {
                 Ok(view) => Some(view),
                 // Overlaps an atomic view (or a resize shrank the mapping meanwhile).

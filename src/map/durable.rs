@@ -65,9 +65,9 @@ impl MemoryMappedFile {
             Map::Writable(lock) if self.inner.mode == MmapMode::ReadWrite => lock,
             _ => return self.with_range(Some((offset, len)), |_, _, _| ()),
         };
-        let (start, end) = crate::guarded::span(offset, len);
         let (r, whole) = {
-            let (guard, _) = lock.read_copy(start, end)?;
+            // A pin: keeps the mapping in place (a resize out), waits for no write.
+            let (guard, _) = lock.read_copy(0, 0)?;
             let r = range::checked(offset, len, guard.len())?;
             self.inner
                 .check_not_truncated(guard.len())
@@ -87,7 +87,7 @@ impl MemoryMappedFile {
             .flush
             .sync(Caller::Flush, true, || {
                 let (guard, _) = lock
-                    .read_copy(start, end)
+                    .read_copy(0, 0)
                     .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
                 if r.end > guard.len() {
                     shrunk = Some(guard.len());
@@ -174,7 +174,7 @@ impl MemoryMappedFile {
             .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
         crate::os::start_writeback(&self.inner.file, start, len, || {
             let (guard, _) = lock
-                .read_copy(start, start + len)
+                .read_copy(0, 0)
                 .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;
             // A resize may have shrunk the mapping since the range was checked.
             let end = (start + len).min(guard.len());
@@ -197,9 +197,9 @@ impl Inner {
         };
         let read = || match wait {
             true => lock.read_copy(0, 0).map(|(guard, _)| Some(guard)),
-            false => match lock.try_read(0, 0) {
+            false => match lock.try_read_copy(0, 0) {
                 Err(crate::sync::WOULD_BLOCK) => Ok(None),
-                other => other.map(Some),
+                other => other.map(|(guard, _)| Some(guard)),
             },
         };
         let done = self.flush.snapshot();

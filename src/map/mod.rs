@@ -16,7 +16,7 @@ pub use builder::MemoryMappedFileBuilder;
 
 use crate::errors::{invalid_mode, Result};
 use crate::flush::{FlushPolicy, FlushState, Flusher};
-use crate::sync::MapLock;
+use crate::sync::{FileLock, MapLock, Ticket};
 use memmap2::Mmap;
 use std::fmt;
 use std::fs::File;
@@ -104,6 +104,12 @@ pub(crate) struct Inner {
     pub(crate) preallocate: bool,
     /// This mapping's entry in the process-wide table of mappings by file.
     pub(crate) registration: Option<crate::registry::Registration>,
+    /// The lock every mapping of the file shares, and this mapping's id under it.
+    pub(crate) lock: Arc<FileLock>,
+    pub(crate) id: usize,
+    /// The bytes `as_slice_bytes` lent (the smallest range that covers every call's), kept
+    /// from writes until the last handle drops.
+    pub(crate) lent: parking_lot::Mutex<Option<Lent>>,
     pub(crate) path: PathBuf,
     pub(crate) file: File,
 }
@@ -175,15 +181,26 @@ pub struct MemoryMappedFile {
     pub(crate) ro: Option<RoBytes>,
 }
 
-/// Address and length of a read-only mapping owned by the handle's `inner`.
+/// Address and length of a read-only mapping owned by the handle's `inner`, and the lock of
+/// its file (owned by `inner` too).
 #[derive(Clone, Copy)]
 pub(crate) struct RoBytes {
-    pub(crate) ptr: std::ptr::NonNull<u8>,
+    pub(crate) ptr: *const u8,
     pub(crate) len: usize,
+    pub(crate) lock: *const FileLock,
+    pub(crate) id: usize,
 }
 
-// SAFETY: `ro` points into the read-only mapping that `inner` owns (kept alive by the handle's
-// `Arc`) and is only ever read; the rest of the handle is `Send + Sync` on its own.
+/// A range lent by `as_slice_bytes`, and the entry that keeps writes out of it.
+pub(crate) struct Lent {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) _ticket: Ticket<'static>,
+}
+
+// SAFETY: `ro` points into the read-only mapping and to the file lock that `inner` owns (kept
+// alive by the handle's `Arc`); the mapping is only ever read, the lock is `Sync`, and the
+// rest of the handle is `Send + Sync` on its own.
 unsafe impl Send for MemoryMappedFile {}
 // SAFETY: as above; shared access only reads the mapping.
 unsafe impl Sync for MemoryMappedFile {}

@@ -187,8 +187,12 @@ impl MemoryMappedFile {
             options.touch_hint == TouchHint::Eager && !options.huge_pages && !private_writable;
         // Registered before mapping, with exactly the length mapped, so that no handle of
         // this file in the process can cut it below that meanwhile.
-        let (registration, file_len) =
-            crate::registry::register(&file, || Ok(file.metadata()?.len()))?;
+        let crate::registry::Registered {
+            registration,
+            len: file_len,
+            lock,
+            id,
+        } = crate::registry::register(&file, || Ok(file.metadata()?.len()))?;
         let len = usize::try_from(file_len).map_err(|_| {
             MmapIoError::ResizeFailed(format!("size {file_len} does not fit in memory"))
         })?;
@@ -213,16 +217,20 @@ impl MemoryMappedFile {
                 // SAFETY: every access to the pages goes through the `MapLock`, which
                 // excludes writers from readers and from `resize`; the file is only
                 // shrunk by `resize`, under that lock, after the mapping has shrunk.
-                Map::Writable(Box::new(MapLock::new(unsafe {
-                    map_options.map_mut(&file)?
-                })))
+                Map::Writable(Box::new(MapLock::new(
+                    unsafe { map_options.map_mut(&file)? },
+                    Arc::clone(&lock),
+                    id,
+                )))
             }
             MmapMode::CopyOnWrite if private_writable => {
                 // SAFETY: as for read-write; the pages are private, so writes never reach
                 // the file, and the mapping is never resized.
-                Map::Writable(Box::new(MapLock::new(unsafe {
-                    map_options.map_copy(&file)?
-                })))
+                Map::Writable(Box::new(MapLock::new(
+                    unsafe { map_options.map_copy(&file)? },
+                    Arc::clone(&lock),
+                    id,
+                )))
             }
             MmapMode::CopyOnWrite => {
                 // SAFETY: as for read-only: private pages that nothing in the process may
@@ -239,6 +247,9 @@ impl MemoryMappedFile {
             huge_pages: options.huge_pages,
             preallocate: options.preallocate,
             registration,
+            lock,
+            id,
+            lent: parking_lot::Mutex::new(None),
             path,
             file,
         });
@@ -265,12 +276,12 @@ impl MemoryMappedFile {
             _ => None,
         };
         let ro = match &inner.map {
-            Map::ReadOnly(map) => {
-                std::ptr::NonNull::new(map.as_ptr().cast_mut()).map(|ptr| RoBytes {
-                    ptr,
-                    len: map.len(),
-                })
-            }
+            Map::ReadOnly(map) => Some(RoBytes {
+                ptr: map.as_ptr(),
+                len: map.len(),
+                lock: Arc::as_ptr(&inner.lock),
+                id: inner.id,
+            }),
             Map::Writable(_) => None,
         };
         let mmap = Self { inner, flusher, ro };

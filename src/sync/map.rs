@@ -1,17 +1,23 @@
-//! [`MapLock`]: a writable mapping behind a [`ViewLock`], and the guards that reach it.
+//! [`MapLock`]: a writable mapping behind its file's [`FileLock`], and the guards that
+//! reach it.
 
-use super::lock::{AtomicSpans, AtomicTicket, Conflict, ReadTicket, ViewLock, Width, WriteTicket};
+use super::file::{AtomicSpans, Conflict, FileLock, Ticket, Width};
 use memmap2::MmapMut;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 
-/// A writable mapping and the lock that guards it.
+/// A writable mapping and the lock of its file.
 pub(crate) struct MapLock {
-    lock: ViewLock,
+    lock: Arc<FileLock>,
+    /// This mapping among those of the file (what a resize of it waits for).
+    id: usize,
     map: UnsafeCell<MmapMut>,
     /// The mapping's address, readable without a guard (it changes only under a resize
     /// guard).
     base: AtomicPtr<u8>,
+    /// The mapping's length, readable without a guard, as `base`.
+    len: AtomicUsize,
 }
 
 // SAFETY: the mapping is only reached through guards: shared access under a read ticket,
@@ -24,16 +30,15 @@ unsafe impl Send for MapLock {}
 /// checks); released on drop, on any thread.
 pub(crate) struct ReadGuard<'a> {
     map: &'a MmapMut,
-    _ticket: ReadTicket<'a>,
+    _ticket: Ticket<'a>,
 }
 
-/// Exclusive access to the bytes; released on drop, on any thread.
-///
-/// It holds a [kept](WriteTicket::keep) write ticket of the map's lock, so that it is one
-/// pointer, passed in a register.
+/// Exclusive access to the bytes it was taken for (or, from [`MapLock::resize`], to the
+/// mapping); released on drop, on any thread.
 pub(crate) struct WriteGuard<'a> {
     map: &'a MapLock,
-    /// Made by `resize`: no atomic view is alive either.
+    _ticket: Ticket<'a>,
+    /// Made by `resize`: no entry of the mapping is alive.
     #[cfg(debug_assertions)]
     resize: bool,
 }
@@ -43,16 +48,25 @@ pub(crate) struct WriteGuard<'a> {
 pub(crate) struct AtomicGuard<'a> {
     /// The mapping's base address while the guard lives.
     pub(crate) base: *mut u8,
-    _ticket: AtomicTicket<'a>,
+    _ticket: Ticket<'a>,
 }
 
 impl MapLock {
-    pub(crate) fn new(map: MmapMut) -> Self {
+    /// `map`, mapping `id` of the file that `lock` guards.
+    pub(crate) fn new(map: MmapMut, lock: Arc<FileLock>, id: usize) -> Self {
         Self {
-            lock: ViewLock::new(),
+            lock,
+            id,
             base: AtomicPtr::new(map.as_ptr().cast_mut()),
+            len: AtomicUsize::new(map.len()),
             map: UnsafeCell::new(map),
         }
+    }
+
+    /// The mapping's length as it was last seen; `resize` may change it.
+    #[inline]
+    pub(crate) fn last_len(&self) -> usize {
+        self.len.load(Relaxed)
     }
 
     /// The mapping's base address as it is now; `resize` may move it.
@@ -84,12 +98,17 @@ impl MapLock {
 
     /// Whether an atomic view of the mapping is alive.
     pub(crate) fn has_atomic_views(&self) -> bool {
-        self.lock.has_atomic_views()
+        self.lock.has_atomic_views(self.id)
     }
 
-    /// Whether a writable view, a write or a resize is alive or waiting.
+    /// Whether a writable view or a write of the mapping is alive or waiting.
     pub(crate) fn write_held(&self) -> bool {
-        self.lock.write_held()
+        self.lock.has_writes(self.id)
+    }
+
+    /// The lock of the mapping's file.
+    pub(crate) fn file_lock(&self) -> &FileLock {
+        &self.lock
     }
 
     /// # Safety
@@ -105,7 +124,7 @@ impl MapLock {
     /// check, which runs under the returned guard).
     #[inline(always)]
     pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
-        let ticket = self.lock.read(start, end)?;
+        let ticket = self.lock.read(self.id, start, end)?;
         Ok(ReadGuard {
             // SAFETY: `ticket` keeps resizes out while the guard lives.
             map: unsafe { self.map() },
@@ -117,7 +136,7 @@ impl MapLock {
     /// wait.
     #[inline]
     pub(crate) fn try_read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
-        let ticket = self.lock.try_read(start, end)?;
+        let ticket = self.lock.try_read(self.id, start, end)?;
         Ok(ReadGuard {
             // SAFETY: `ticket` keeps resizes out while the guard lives.
             map: unsafe { self.map() },
@@ -131,7 +150,7 @@ impl MapLock {
         start: usize,
         end: usize,
     ) -> Result<(ReadGuard<'_>, AtomicSpans), Conflict> {
-        let (ticket, spans) = self.lock.read_copy(start, end)?;
+        let (ticket, spans) = self.lock.copy(self.id, start, end)?;
         let guard = ReadGuard {
             // SAFETY: as in `read`.
             map: unsafe { self.map() },
@@ -140,31 +159,49 @@ impl MapLock {
         Ok((guard, spans))
     }
 
-    /// Exclusive access to the bytes; atomic views stay alive (check them on the guard).
+    /// Like [`read_copy`](Self::read_copy), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where
+    /// it would wait.
+    pub(crate) fn try_read_copy(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Result<(ReadGuard<'_>, AtomicSpans), Conflict> {
+        let (ticket, spans) = self.lock.try_copy(self.id, start, end)?;
+        let guard = ReadGuard {
+            // SAFETY: as in `read`.
+            map: unsafe { self.map() },
+            _ticket: ticket,
+        };
+        Ok((guard, spans))
+    }
+
+    /// Exclusive access to `start..end` (clamped by the caller's bounds check, which runs
+    /// under the returned guard).
     #[inline(always)]
-    pub(crate) fn write(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(self.guard(self.lock.write()?, false))
+    pub(crate) fn write(&self, start: usize, end: usize) -> Result<WriteGuard<'_>, Conflict> {
+        let ticket = self.lock.write(self.id, start, end)?;
+        Ok(self.guard(ticket, false))
     }
 
     /// Like [`write`](Self::write), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where it would
     /// wait.
-    pub(crate) fn try_write(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(self.guard(self.lock.try_write()?, false))
+    pub(crate) fn try_write(&self, start: usize, end: usize) -> Result<WriteGuard<'_>, Conflict> {
+        let ticket = self.lock.try_write(self.id, start, end)?;
+        Ok(self.guard(ticket, false))
     }
 
-    /// Exclusive access to the mapping itself, with no atomic view alive: it may move.
+    /// Exclusive access to the mapping itself, with no entry of it alive: it may move.
     pub(crate) fn resize(&self) -> Result<WriteGuard<'_>, Conflict> {
-        Ok(self.guard(self.lock.resize()?, true))
+        let ticket = self.lock.resize(self.id)?;
+        Ok(self.guard(ticket, true))
     }
 
-    /// The guard that holds `ticket`, a write ticket of `self.lock` (from `resize` if
-    /// `resize`).
-    #[inline]
-    fn guard<'a>(&'a self, ticket: WriteTicket<'a>, resize: bool) -> WriteGuard<'a> {
-        ticket.keep();
+    #[inline(always)]
+    fn guard<'a>(&'a self, ticket: Ticket<'a>, resize: bool) -> WriteGuard<'a> {
         let _ = resize;
         WriteGuard {
             map: self,
+            _ticket: ticket,
             #[cfg(debug_assertions)]
             resize,
         }
@@ -180,7 +217,7 @@ impl MapLock {
         end: usize,
         width: Width,
     ) -> Result<(AtomicGuard<'_>, usize), Conflict> {
-        let ticket = self.lock.atomic(start, end, width)?;
+        let ticket = self.lock.atomic(self.id, start, end, width)?;
         // SAFETY: an atomic ticket keeps resizes out while the borrow lives.
         let map = unsafe { self.map() };
         let guard = AtomicGuard {
@@ -194,7 +231,7 @@ impl MapLock {
 impl<'a> ReadGuard<'a> {
     /// The mapping's base address and the ticket that keeps it valid.
     #[inline]
-    pub(crate) fn into_parts(self) -> (*const u8, ReadTicket<'a>) {
+    pub(crate) fn into_parts(self) -> (*const u8, Ticket<'a>) {
         (self.map.as_ptr(), self._ticket)
     }
 
@@ -228,12 +265,6 @@ impl<'a> ReadGuard<'a> {
 }
 
 impl WriteGuard<'_> {
-    /// Refuses a write of `start..end` that overlaps a live atomic view.
-    #[inline]
-    pub(crate) fn check_atomics(&self, start: usize, end: usize) -> Result<(), Conflict> {
-        self.map.lock.check_write(start, end)
-    }
-
     /// The mapping's length while the guard lives.
     #[inline]
     pub(crate) fn len(&self) -> usize {
@@ -241,8 +272,8 @@ impl WriteGuard<'_> {
         unsafe { self.map.map() }.len()
     }
 
-    /// The mapping's base address, writable. Only ranges checked with
-    /// [`check_atomics`](Self::check_atomics) may be borrowed or written through it.
+    /// The mapping's base address, writable. Only the range the guard was taken for may be
+    /// borrowed or written through it.
     #[inline]
     pub(crate) fn base(&self) -> *mut u8 {
         // SAFETY: as in `len`. The pointer comes from the mapping, not from a borrow of
@@ -255,7 +286,7 @@ impl WriteGuard<'_> {
     pub(crate) fn map_mut(&mut self) -> &mut MmapMut {
         #[cfg(debug_assertions)]
         debug_assert!(self.resize);
-        // SAFETY: a resize ticket excludes every other guard and atomic view, and
+        // SAFETY: a resize ticket excludes every other entry of the mapping, and
         // `&mut self` makes this borrow unique.
         unsafe { &mut *self.map.map.get() }
     }
@@ -264,15 +295,7 @@ impl WriteGuard<'_> {
     pub(crate) fn moved(&mut self) {
         let base = self.base().cast::<u8>();
         self.map.base.store(base, Relaxed);
-    }
-}
-
-impl Drop for WriteGuard<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        // SAFETY: the guard holds the ticket it kept in `MapLock::guard`, released only
-        // here.
-        unsafe { self.map.lock.release_write() };
+        self.map.len.store(self.len(), Relaxed);
     }
 }
 

@@ -1,25 +1,26 @@
-//! How a writable mapping is shared between threads.
+//! How the mappings of a file are shared between threads and handles.
 //!
-//! [`ViewLock`] is the protocol: which views may live together, who waits for whom, and
-//! who is refused. [`MapLock`] puts a mapping behind it and hands out the guards the
-//! public views hold. The primitives below are `loom`'s under `--cfg mmap_io_loom`, so the protocol
-//! is model-checked as it is compiled.
+//! [`FileLock`] is the protocol of `docs/CONCURRENCY.md`: which operations on a file's bytes
+//! may run together, who waits for whom, and who is refused. `records` holds the entries
+//! every operation publishes. [`MapLock`] puts a writable mapping behind its file's lock and
+//! hands out the guards the public views hold. The primitives below are `loom`'s under
+//! `--cfg mmap_io_loom`, so the protocol is model-checked as it is compiled.
 
-mod fair;
-mod lock;
+mod file;
 mod map;
-mod slots;
+mod records;
 #[cfg(all(test, mmap_io_loom))]
 mod tests;
 
-pub(crate) use lock::{Conflict, ReadTicket, Width, WOULD_BLOCK};
+pub(crate) use file::{AtomicSpans, Conflict, FileLock, Ticket, Width, WOULD_BLOCK};
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
-pub(crate) use slots::forget_cached_slot;
+#[cfg(not(mmap_io_loom))]
+pub(crate) use records::{adopt, exits as thread_exits, me as token_of_caller};
 
 #[cfg(mmap_io_loom)]
-use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize};
+use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(not(mmap_io_loom))]
-use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize};
+use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 
 /// The reader's half of the asymmetric fence: with the writer's [`heavy_fence`], it orders
 /// a reader's publication before its check of the bias at no run-time cost.
@@ -31,25 +32,23 @@ fn light_fence() {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
-/// Orders the read-modify-write that just took a lock before the loads that follow, as a
-/// `SeqCst` fence would: a thread that published a view and then fenced either sees the
-/// lock taken or is seen by those loads. On x86-64 the locked instruction is itself a full
-/// barrier (and the acquire ordering keeps the compiler from moving the loads above it);
-/// elsewhere, and in the `loom` model, it is a real fence.
-#[inline(always)]
-fn lock_fence() {
-    #[cfg(any(mmap_io_loom, not(target_arch = "x86_64")))]
-    fence(std::sync::atomic::Ordering::SeqCst);
-    #[cfg(not(any(mmap_io_loom, not(target_arch = "x86_64"))))]
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-}
-
 /// The writer's half: a full memory barrier on every thread of the process.
 fn heavy_fence() {
     #[cfg(mmap_io_loom)]
     fence(std::sync::atomic::Ordering::SeqCst);
     #[cfg(not(mmap_io_loom))]
     crate::os::process_fence();
+}
+
+/// A full memory barrier on every thread of the process where [`heavy_fence`] exists, else
+/// on this one (then the other side fences too: see [`bias_available`]).
+#[cfg_attr(mmap_io_loom, allow(dead_code))]
+fn process_fence() {
+    if bias_available() {
+        heavy_fence();
+    } else {
+        fence(std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Whether readers may be biased at all: only where [`heavy_fence`] exists.

@@ -1,0 +1,618 @@
+//! [`FileLock`]: the protocol of docs/CONCURRENCY.md, for one file.
+
+// Atomic views are made only with the `atomic` feature; the protocol is whole without it.
+#![cfg_attr(not(feature = "atomic"), allow(dead_code))]
+
+use super::records::{
+    is_atomic, is_exclusive, kind, state, Entry, Record, Records, Seen, ATOMIC32, ATOMIC64, COPY,
+    GO, LENT, PENDING, READ, RESIZE, WAITING, WRITE,
+};
+use super::{backoff, bias_available, fence, heavy_fence, light_fence, AtomicUsize};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+/// Bias states (see docs/CONCURRENCY.md).
+const BIASED: usize = 0;
+const REVOKING: usize = 1;
+const UNBIASED: usize = 2;
+const RESTORING: usize = 3;
+
+/// Slow reads without an exclusive party after which a reader restores the bias: about what
+/// one revocation costs (a `membarrier`, 0.2-0.5 µs here) over what a slow read adds.
+const RESTORE_AFTER: usize = if cfg!(mmap_io_loom) { 1 } else { 32 };
+
+/// Why a request was refused; the text names the conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conflict(pub(crate) &'static str);
+
+const HOLDS_WRITE: Conflict = Conflict(
+    "this thread holds a writable view of these bytes (MappedSliceMut or chunks_mut) that \
+     this call would wait for; drop it first",
+);
+const HOLDS_VIEW: Conflict = Conflict(
+    "this thread holds a view of these bytes that this write would wait for; drop it first",
+);
+const HOLDS_VIEW_RESIZE: Conflict = Conflict(
+    "this thread holds a view of this mapping (a slice, iterator item or atomic view) that \
+     resize would wait for; drop it first",
+);
+/// A `try_` request would have waited.
+pub(crate) const WOULD_BLOCK: Conflict = Conflict("the bytes are locked; the call would wait");
+const OVERLAPS_ATOMIC: Conflict = Conflict("the range overlaps a live atomic view");
+const OVERLAPS_PLAIN: Conflict = Conflict("the range overlaps a live slice view or write");
+const OVERLAPS_WIDTH: Conflict = Conflict("the range overlaps a live atomic view of another width");
+const OVERLAPS_LENT: Conflict = Conflict(
+    "the range overlaps bytes lent by as_slice_bytes to a read-only handle of this file, \
+     which stay unchanged until that handle drops",
+);
+
+/// The width of an atomic view's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Width {
+    U32,
+    U64,
+}
+
+impl Width {
+    fn kind(self) -> usize {
+        match self {
+            Width::U32 => ATOMIC32,
+            Width::U64 => ATOMIC64,
+        }
+    }
+}
+
+/// The live atomic views a copy overlaps: their ranges and widths.
+pub(crate) type AtomicSpans = Vec<(usize, usize, Width)>;
+
+/// The coordination state of one file; see docs/CONCURRENCY.md.
+pub(crate) struct FileLock {
+    bias: AtomicUsize,
+    /// Slow reads since the last exclusive party (a hint: updates may be lost).
+    quiet: AtomicUsize,
+    #[cfg(mmap_io_loom)]
+    records: Records,
+}
+
+/// A published entry; dropping it frees the entry, on any thread.
+#[must_use]
+pub(crate) struct Ticket<'a> {
+    entry: &'a Entry,
+}
+
+impl Ticket<'_> {
+    /// The same ticket, no longer tied to a borrow of the lock: its entry lives in the
+    /// process-wide records, which are never freed.
+    #[cfg(not(mmap_io_loom))]
+    pub(crate) fn detach(self) -> Ticket<'static> {
+        let entry: *const Entry = self.entry;
+        std::mem::forget(self);
+        // SAFETY: every entry outside the model lives in a record or chunk of the
+        // process-wide list, leaked and never freed.
+        Ticket {
+            entry: unsafe { &*entry },
+        }
+    }
+}
+
+impl Drop for Ticket<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.entry.free();
+    }
+}
+
+/// What a scan found that the caller must act on.
+enum Found<'a> {
+    Nothing,
+    Refuse(Conflict),
+    /// Wait until this entry's tag is no longer the one given.
+    Wait(&'a Entry, usize),
+}
+
+/// Whether two half-open ranges share a byte.
+#[inline]
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+/// An operation being decided: the caller's entry and what it publishes.
+#[derive(Clone, Copy)]
+struct Op<'a> {
+    entry: &'a Entry,
+    kind: usize,
+    map: usize,
+    range: (usize, usize),
+    /// The token of the calling code.
+    me: u64,
+}
+
+impl Op<'_> {
+    /// Whether a live entry of the same file conflicts with this operation at all (before
+    /// the exceptions by kind): same mapping for a resize, overlapping ranges otherwise.
+    #[inline]
+    fn meets(&self, other: &Seen) -> bool {
+        if self.kind == RESIZE || kind(other.tag) == RESIZE {
+            return self.map == other.map;
+        }
+        overlaps(self.range, (other.start, other.end))
+    }
+}
+
+impl Default for FileLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FileLock {
+    pub(crate) fn new() -> Self {
+        Self {
+            bias: AtomicUsize::new(if bias_available() { BIASED } else { UNBIASED }),
+            quiet: AtomicUsize::new(0),
+            #[cfg(mmap_io_loom)]
+            records: Records::new(),
+        }
+    }
+
+    #[cfg(not(mmap_io_loom))]
+    #[inline(always)]
+    fn records(&self) -> &Records {
+        super::records::records()
+    }
+
+    #[cfg(mmap_io_loom)]
+    fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// The calling thread's record and the token it runs under.
+    #[cfg(not(mmap_io_loom))]
+    #[inline(always)]
+    fn mine(&self) -> &Record {
+        super::records::mine()
+    }
+
+    #[cfg(mmap_io_loom)]
+    fn mine(&self) -> &Record {
+        self.records.mine().0
+    }
+
+    #[cfg(not(mmap_io_loom))]
+    #[inline]
+    fn me(&self) -> u64 {
+        super::records::me()
+    }
+
+    #[cfg(mmap_io_loom)]
+    fn me(&self) -> u64 {
+        self.records.mine().1
+    }
+
+    #[inline(always)]
+    fn id(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// A zero-copy view of `start..end` of mapping `map`: refused over a live atomic view.
+    #[inline(always)]
+    pub(crate) fn read(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+        self.shared::<false>(READ, map, start, end).map(|(t, _)| t)
+    }
+
+    /// Like [`read`](Self::read), but [`WOULD_BLOCK`] where it would wait.
+    #[inline]
+    pub(crate) fn try_read(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
+        self.shared::<true>(READ, map, start, end).map(|(t, _)| t)
+    }
+
+    /// A copy of `start..end` made inside the crate (or, with an empty range, a pin that
+    /// keeps mapping `map` in place): never refused for atomic views; returns those it
+    /// overlaps, whose bytes the copy must load atomically, at their width.
+    #[inline]
+    pub(crate) fn copy(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<(Ticket<'_>, AtomicSpans), Conflict> {
+        self.shared::<false>(COPY, map, start, end)
+    }
+
+    /// Like [`copy`](Self::copy), but [`WOULD_BLOCK`] where it would wait.
+    pub(crate) fn try_copy(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<(Ticket<'_>, AtomicSpans), Conflict> {
+        self.shared::<true>(COPY, map, start, end)
+    }
+
+    /// Lends `start..end` of mapping `map` until the ticket drops: writes to those bytes
+    /// are refused meanwhile.
+    pub(crate) fn lend(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+        self.shared::<false>(LENT, map, start, end).map(|(t, _)| t)
+    }
+
+    /// Exclusive access to `start..end` for a write through mapping `map`.
+    #[inline(always)]
+    pub(crate) fn write(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+        self.exclusive::<false>(WRITE, map, start, end)
+    }
+
+    /// Like [`write`](Self::write), but [`WOULD_BLOCK`] where it would wait.
+    pub(crate) fn try_write(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
+        self.exclusive::<true>(WRITE, map, start, end)
+    }
+
+    /// An atomic view of `start..end` of values of `width`.
+    pub(crate) fn atomic(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+        width: Width,
+    ) -> Result<Ticket<'_>, Conflict> {
+        self.exclusive::<false>(width.kind(), map, start, end)
+    }
+
+    /// Mapping `map` to itself: no entry of it is live while the ticket lives, so it may
+    /// move.
+    pub(crate) fn resize(&self, map: usize) -> Result<Ticket<'_>, Conflict> {
+        self.exclusive::<false>(RESIZE, map, 0, usize::MAX)
+    }
+
+    /// Whether an entry of mapping `map` whose kind passes `which` is live.
+    pub(crate) fn any_live(&self, map: usize, which: impl Fn(usize) -> bool) -> bool {
+        // Orders what the caller did before this look (a flush before checking for views).
+        fence(SeqCst);
+        self.records().iter().any(|record| {
+            record
+                .entries()
+                .filter_map(|e| e.seen(self.id()))
+                .any(|seen| seen.map == map && which(kind(seen.tag)))
+        })
+    }
+
+    /// Whether an atomic view of mapping `map` is alive.
+    pub(crate) fn has_atomic_views(&self, map: usize) -> bool {
+        self.any_live(map, is_atomic)
+    }
+
+    /// Whether a write (a writable view) of mapping `map` is alive or being made.
+    pub(crate) fn has_writes(&self, map: usize) -> bool {
+        self.any_live(map, |kind| kind == WRITE)
+    }
+
+    /// Publishes a shared entry; `TRY`: fail with [`WOULD_BLOCK`] instead of waiting.
+    #[inline(always)]
+    fn shared<const TRY: bool>(
+        &self,
+        kind: usize,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<(Ticket<'_>, AtomicSpans), Conflict> {
+        let entry = self.mine().claim();
+        entry.fill(self.id(), map, start, end, kind);
+        light_fence();
+        if self.bias.load(Acquire) == BIASED {
+            return Ok((Ticket { entry }, Vec::new()));
+        }
+        self.shared_slow::<TRY>(entry, kind, map, (start, end))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn shared_slow<'a, const TRY: bool>(
+        &'a self,
+        mut entry: &'a Entry,
+        kind: usize,
+        map: usize,
+        range: (usize, usize),
+    ) -> Result<(Ticket<'a>, AtomicSpans), Conflict> {
+        let me = self.me();
+        loop {
+            fence(SeqCst);
+            let op = Op {
+                entry,
+                kind,
+                map,
+                range,
+                me,
+            };
+            let mut spans = AtomicSpans::new();
+            match self.scan_shared(&op, &mut spans) {
+                Found::Nothing => {
+                    self.note_slow_read();
+                    return Ok((Ticket { entry }, spans));
+                }
+                Found::Refuse(conflict) => {
+                    entry.free();
+                    return Err(conflict);
+                }
+                Found::Wait(other, tag) => {
+                    entry.free();
+                    if TRY {
+                        return Err(WOULD_BLOCK);
+                    }
+                    wait_change(other, tag);
+                    entry = self.mine().claim();
+                    entry.fill(self.id(), map, range.0, range.1, kind);
+                }
+            }
+        }
+    }
+
+    /// The shared side's look at the exclusive entries of the file.
+    fn scan_shared<'a>(&'a self, op: &Op<'_>, spans: &mut AtomicSpans) -> Found<'a> {
+        let mut holds_other = false;
+        let mut wait_for_waiting = None;
+        let mut wait = None;
+        for record in self.records().iter() {
+            let own = record.token() == op.me;
+            for e in record.entries() {
+                if std::ptr::eq(e, op.entry) {
+                    continue;
+                }
+                let Some(seen) = e.seen(self.id()) else {
+                    continue;
+                };
+                let other = kind(seen.tag);
+                holds_other |= own;
+                if !is_exclusive(other) || !op.meets(&seen) {
+                    continue;
+                }
+                if is_atomic(other) {
+                    if op.kind == COPY {
+                        let width = if other == ATOMIC32 { Width::U32 } else { Width::U64 };
+                        spans.push((seen.start, seen.end, width));
+                        continue;
+                    }
+                    return Found::Refuse(OVERLAPS_ATOMIC);
+                }
+                if own {
+                    return Found::Refuse(HOLDS_WRITE);
+                }
+                if state(seen.tag) == WAITING {
+                    wait_for_waiting.get_or_insert((e, seen.tag));
+                } else {
+                    wait.get_or_insert((e, seen.tag));
+                }
+            }
+        }
+        // A waiting party may wait for a view the calling code holds: join it (it looks
+        // again before it goes).
+        match wait.or(wait_for_waiting.filter(|_| !holds_other)) {
+            Some((e, tag)) => Found::Wait(e, tag),
+            None => Found::Nothing,
+        }
+    }
+
+    /// Counts a slow read, and restores the bias after enough of them.
+    fn note_slow_read(&self) {
+        if !bias_available() {
+            return;
+        }
+        let quiet = self.quiet.load(Relaxed).saturating_add(1);
+        self.quiet.store(quiet, Relaxed);
+        if quiet < RESTORE_AFTER
+            || self
+                .bias
+                .compare_exchange(UNBIASED, RESTORING, Relaxed, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        // An exclusive party publishes, fences, then reads the bias: it sees `RESTORING`
+        // (and waits for the outcome) or shows here.
+        fence(SeqCst);
+        let exclusive = self.records().iter().any(|record| {
+            record
+                .entries()
+                .filter_map(|e| e.seen(self.id()))
+                .any(|seen| is_exclusive(kind(seen.tag)))
+        });
+        self.quiet.store(0, Relaxed);
+        self.bias
+            .store(if exclusive { UNBIASED } else { BIASED }, Release);
+    }
+
+    /// Publishes an exclusive entry and waits for its turn; `TRY`: fail with
+    /// [`WOULD_BLOCK`] instead of waiting.
+    #[inline(always)]
+    fn exclusive<const TRY: bool>(
+        &self,
+        kind: usize,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
+        let entry = self.mine().claim();
+        entry.fill(self.id(), map, start, end, kind | PENDING);
+        fence(SeqCst);
+        if self.bias.load(Acquire) != UNBIASED {
+            self.unbias();
+        }
+        if self.quiet.load(Relaxed) != 0 {
+            self.quiet.store(0, Relaxed);
+        }
+        let op = Op {
+            entry,
+            kind,
+            map,
+            range: (start, end),
+            me: self.me(),
+        };
+        match self.scan_exclusive(&op) {
+            Found::Nothing => {
+                entry.set_state(GO);
+                Ok(Ticket { entry })
+            }
+            found => self.exclusive_slow::<TRY>(op, found),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn exclusive_slow<'a, const TRY: bool>(
+        &'a self,
+        op: Op<'a>,
+        mut found: Found<'a>,
+    ) -> Result<Ticket<'a>, Conflict> {
+        loop {
+            match found {
+                Found::Nothing => {
+                    op.entry.set_state(GO);
+                    return Ok(Ticket { entry: op.entry });
+                }
+                Found::Refuse(conflict) => {
+                    op.entry.free();
+                    return Err(conflict);
+                }
+                Found::Wait(other, tag) => {
+                    if TRY {
+                        op.entry.free();
+                        return Err(WOULD_BLOCK);
+                    }
+                    // Waiting for a higher `PENDING` entry to decide: stay `PENDING`.
+                    let decide = state(tag) == PENDING
+                        && is_exclusive(kind(tag))
+                        && (other as *const Entry as usize) > (op.entry as *const Entry as usize);
+                    if decide {
+                        wait_change(other, tag);
+                    } else {
+                        op.entry.set_state(WAITING);
+                        wait_change(other, tag);
+                        op.entry.set_state(PENDING);
+                        fence(SeqCst);
+                        if self.bias.load(Acquire) != UNBIASED {
+                            self.unbias();
+                        }
+                    }
+                }
+            }
+            found = self.scan_exclusive(&op);
+        }
+    }
+
+    /// The exclusive side's look at every entry of the file.
+    fn scan_exclusive<'a>(&'a self, op: &Op<'_>) -> Found<'a> {
+        let mut wait = None;
+        for record in self.records().iter() {
+            let own = record.token() == op.me;
+            for e in record.entries() {
+                if std::ptr::eq(e, op.entry) {
+                    continue;
+                }
+                let Some(seen) = e.seen(self.id()) else {
+                    continue;
+                };
+                if !op.meets(&seen) {
+                    continue;
+                }
+                match self.judge(op, e, &seen, own) {
+                    Judged::Refuse(conflict) => return Found::Refuse(conflict),
+                    Judged::Wait => {
+                        wait.get_or_insert((e, seen.tag));
+                    }
+                    Judged::Ignore => {}
+                }
+            }
+        }
+        match wait {
+            Some((e, tag)) => Found::Wait(e, tag),
+            None => Found::Nothing,
+        }
+    }
+
+    /// What an exclusive operation does about one live entry it meets.
+    fn judge(&self, op: &Op<'_>, e: &Entry, seen: &Seen, own: bool) -> Judged {
+        let other = kind(seen.tag);
+        let refuse = |conflict| Judged::Refuse(conflict);
+        if !is_exclusive(other) {
+            return match (op.kind, other) {
+                (_, LENT) if op.kind != RESIZE => refuse(OVERLAPS_LENT),
+                (ATOMIC32 | ATOMIC64, READ) => refuse(OVERLAPS_PLAIN),
+                (RESIZE, _) if own => refuse(HOLDS_VIEW_RESIZE),
+                _ if own => refuse(HOLDS_VIEW),
+                _ => Judged::Wait,
+            };
+        }
+        match (op.kind, other) {
+            (WRITE, ATOMIC32 | ATOMIC64) => return refuse(OVERLAPS_ATOMIC),
+            (ATOMIC32 | ATOMIC64, WRITE) => return refuse(OVERLAPS_PLAIN),
+            (ATOMIC32 | ATOMIC64, ATOMIC32 | ATOMIC64) => {
+                return if op.kind == other {
+                    Judged::Ignore
+                } else {
+                    refuse(OVERLAPS_WIDTH)
+                };
+            }
+            (RESIZE, ATOMIC32 | ATOMIC64) if own => return refuse(HOLDS_VIEW_RESIZE),
+            _ if own => return refuse(HOLDS_WRITE),
+            _ => {}
+        }
+        match state(seen.tag) {
+            WAITING => Judged::Ignore,
+            GO => Judged::Wait,
+            // Two `PENDING` parties: the lower one goes first; the higher one steps aside
+            // (waits as `WAITING`), and the lower one waits for it to (still `PENDING`).
+            _ => {
+                let _ = e;
+                Judged::Wait
+            }
+        }
+    }
+
+    /// Turns the bias off (the caller has published an exclusive entry and fenced).
+    #[cold]
+    #[inline(never)]
+    fn unbias(&self) {
+        let mut round = 0;
+        loop {
+            match self.bias.load(Acquire) {
+                UNBIASED => return,
+                BIASED => {
+                    if self
+                        .bias
+                        .compare_exchange(BIASED, REVOKING, Relaxed, Relaxed)
+                        .is_ok()
+                    {
+                        fence(SeqCst);
+                        heavy_fence();
+                        self.bias.store(UNBIASED, Release);
+                        return;
+                    }
+                }
+                // Another party revokes, or a reader restores (and sees this entry).
+                _ => backoff(&mut round),
+            }
+        }
+    }
+}
+
+/// What an exclusive operation does about an entry it meets.
+enum Judged {
+    Refuse(Conflict),
+    Wait,
+    Ignore,
+}
+
+/// Waits until `entry`'s tag is no longer `tag`.
+fn wait_change(entry: &Entry, tag: usize) {
+    let mut round = 0;
+    while entry.tag() == tag {
+        backoff(&mut round);
+    }
+}

@@ -1,0 +1,516 @@
+//! Entries and the per-thread records that hold them (docs/CONCURRENCY.md, "The state" and
+//! "Thread exit").
+//!
+//! Only a record's owner fills its entries, with plain stores; any thread frees one, with
+//! one store. Records are never freed: a record whose thread has exited is reused once its
+//! entries are free, so the list is as long as the most threads that held entries at once.
+
+use super::{fence, AtomicPtr, AtomicU64, AtomicUsize};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+/// An unused entry.
+pub(crate) const FREE: usize = 0;
+/// A zero-copy view.
+pub(crate) const READ: usize = 1;
+/// A copy the crate makes, or (with an empty range) a pin that keeps a mapping in place.
+pub(crate) const COPY: usize = 2;
+/// Bytes lent by `as_slice_bytes` until the handle drops.
+pub(crate) const LENT: usize = 3;
+/// A write or a writable view.
+pub(crate) const WRITE: usize = 4;
+/// A resize of one mapping (every byte of it).
+pub(crate) const RESIZE: usize = 5;
+/// An atomic view of `u32` values.
+pub(crate) const ATOMIC32: usize = 6;
+/// An atomic view of `u64` values.
+pub(crate) const ATOMIC64: usize = 7;
+const KIND: usize = 0b111;
+
+/// States of an exclusive entry (shared entries are always `PENDING`, which means nothing
+/// for them).
+pub(crate) const PENDING: usize = 0;
+pub(crate) const WAITING: usize = 1 << 3;
+pub(crate) const GO: usize = 2 << 3;
+const STATE: usize = 0b11 << 3;
+/// One generation: every publication's tag differs from the entry's earlier ones.
+const GENERATION: usize = 1 << 5;
+
+/// The kind in a tag.
+#[inline]
+pub(crate) fn kind(tag: usize) -> usize {
+    tag & KIND
+}
+
+/// The state in a tag.
+#[inline]
+pub(crate) fn state(tag: usize) -> usize {
+    tag & STATE
+}
+
+/// Whether entries of `kind` are exclusive (conflict with every overlapping entry but the
+/// exceptions of docs/CONCURRENCY.md).
+#[inline]
+pub(crate) fn is_exclusive(kind: usize) -> bool {
+    kind >= WRITE
+}
+
+/// Whether `kind` is an atomic view's.
+#[inline]
+pub(crate) fn is_atomic(kind: usize) -> bool {
+    kind >= ATOMIC32
+}
+
+/// The bits of an owner word that name the owning token.
+const TOKEN: u64 = (1 << 47) - 1;
+/// Set in the owner word of a record no thread publishes in any more: released for reuse
+/// once its entries are free.
+const ORPHAN: u64 = 1 << 47;
+/// Counts the takings of a record, so that a stale compare-and-swap of its owner word fails.
+const EPOCH: u64 = 1 << 48;
+
+/// Entries per record, and per chunk added to it.
+const ENTRIES: usize = if cfg!(mmap_io_loom) { 2 } else { 8 };
+
+/// One published operation.
+pub(crate) struct Entry {
+    tag: AtomicUsize,
+    file: AtomicUsize,
+    map: AtomicUsize,
+    start: AtomicUsize,
+    end: AtomicUsize,
+    /// The record this entry belongs to (set before the record is listed, never changed).
+    record: AtomicPtr<Record>,
+}
+
+/// A live entry's publication, read consistently.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen {
+    pub(crate) tag: usize,
+    pub(crate) map: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Self {
+            tag: AtomicUsize::new(FREE),
+            file: AtomicUsize::new(0),
+            map: AtomicUsize::new(0),
+            start: AtomicUsize::new(0),
+            end: AtomicUsize::new(0),
+            record: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    #[inline]
+    fn is_free(&self) -> bool {
+        self.tag.load(Acquire) & KIND == FREE
+    }
+
+    /// Publishes an operation in this entry, found free by its record's owner (the only
+    /// caller); returns its tag.
+    #[inline(always)]
+    pub(crate) fn fill(&self, file: usize, map: usize, start: usize, end: usize, kind: usize) -> usize {
+        let free = self.tag.load(Relaxed);
+        // With the `Acquire` load that found the entry free, orders that free before these
+        // stores for a reader that sees one of them (see `seen`).
+        fence(Release);
+        self.file.store(file, Relaxed);
+        self.map.store(map, Relaxed);
+        self.start.store(start, Relaxed);
+        self.end.store(end, Relaxed);
+        let tag = (free & !(KIND | STATE)).wrapping_add(GENERATION) | kind;
+        self.tag.store(tag, Release);
+        tag
+    }
+
+    /// Changes the state of this exclusive entry; only the thread that made it calls this.
+    #[inline]
+    pub(crate) fn set_state(&self, state: usize) {
+        let tag = self.tag.load(Relaxed);
+        self.tag.store(tag & !STATE | state, Release);
+    }
+
+    /// The entry's tag now.
+    #[inline]
+    pub(crate) fn tag(&self) -> usize {
+        self.tag.load(Acquire)
+    }
+
+    /// The entry's publication if it is live and of `file`. Reads the tag before and after
+    /// the fields and retries if it changed: a reused entry is never read torn.
+    #[inline]
+    pub(crate) fn seen(&self, file: usize) -> Option<Seen> {
+        loop {
+            let tag = self.tag.load(Acquire);
+            if tag & KIND == FREE {
+                return None;
+            }
+            let seen = Seen {
+                tag,
+                map: self.map.load(Relaxed),
+                start: self.start.load(Relaxed),
+                end: self.end.load(Relaxed),
+            };
+            let of = self.file.load(Relaxed);
+            // A field written by a later publication makes the second load see that
+            // publication's free or tag (see `fill`).
+            fence(Acquire);
+            if self.tag.load(Relaxed) == tag {
+                return (of == file).then_some(seen);
+            }
+        }
+    }
+
+    /// Frees the entry: the operation it published is over. Any thread may call this,
+    /// once per publication.
+    #[inline]
+    pub(crate) fn free(&self) {
+        let tag = self.tag.load(Relaxed);
+        self.tag.store(tag & !(KIND | STATE), Release);
+        // The exit path fences every thread after marking the record orphaned: this load
+        // either sees the mark or that path sees the entry free.
+        super::light_fence();
+        let record = self.record();
+        if record.owner.load(Relaxed) & ORPHAN != 0 || !super::bias_available() {
+            record.release_if_orphaned();
+        }
+    }
+
+    /// The record of this entry.
+    #[inline]
+    pub(crate) fn record(&self) -> &Record {
+        // SAFETY: set to the entry's record before the record was listed; records are
+        // never freed while an entry of theirs can be reached.
+        unsafe { &*self.record.load(Relaxed) }
+    }
+}
+
+/// Entries added to a record that needed more than [`ENTRIES`] at once.
+struct Chunk {
+    entries: [Entry; ENTRIES],
+    next: AtomicPtr<Chunk>,
+}
+
+/// One thread's entries, on cache lines of their own.
+#[repr(align(128))]
+pub(crate) struct Record {
+    /// The owning token, [`ORPHAN`], and the epoch; token 0: free to take.
+    owner: AtomicU64,
+    entries: [Entry; ENTRIES],
+    more: AtomicPtr<Chunk>,
+    next: AtomicPtr<Record>,
+}
+
+// SAFETY: every field is an atomic; the raw pointers in entries and chunks point to
+// records and chunks that live as long as the list.
+unsafe impl Send for Record {}
+// SAFETY: as above.
+unsafe impl Sync for Record {}
+
+impl Record {
+    fn new() -> Box<Self> {
+        let record = Box::new(Self {
+            owner: AtomicU64::new(0),
+            entries: std::array::from_fn(|_| Entry::new()),
+            more: AtomicPtr::new(std::ptr::null_mut()),
+            next: AtomicPtr::new(std::ptr::null_mut()),
+        });
+        let at = &*record as *const Record as *mut Record;
+        record.entries.iter().for_each(|e| e.record.store(at, Relaxed));
+        record
+    }
+
+    /// The token that owns this record (0 if none).
+    #[inline]
+    pub(crate) fn token(&self) -> u64 {
+        self.owner.load(Relaxed) & TOKEN
+    }
+
+    /// A free entry; only the owner calls this.
+    #[inline(always)]
+    pub(crate) fn claim(&self) -> &Entry {
+        for entry in &self.entries {
+            if entry.is_free() {
+                return entry;
+            }
+        }
+        self.claim_more()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn claim_more(&self) -> &Entry {
+        let mut link = &self.more;
+        loop {
+            // SAFETY: chunks are only ever added, and freed with the record (never).
+            match unsafe { link.load(Acquire).as_ref() } {
+                Some(chunk) => {
+                    if let Some(entry) = chunk.entries.iter().find(|e| e.is_free()) {
+                        return entry;
+                    }
+                    link = &chunk.next;
+                }
+                None => {
+                    let at = self as *const Record as *mut Record;
+                    let chunk = Box::leak(Box::new(Chunk {
+                        entries: std::array::from_fn(|_| Entry::new()),
+                        next: AtomicPtr::new(std::ptr::null_mut()),
+                    }));
+                    chunk.entries.iter().for_each(|e| e.record.store(at, Relaxed));
+                    link.store(chunk, Release);
+                    return &chunk.entries[0];
+                }
+            }
+        }
+    }
+
+    /// Every entry of the record.
+    #[inline]
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        // SAFETY: as in `claim_more`.
+        let first = unsafe { self.more.load(Acquire).as_ref() };
+        let chunks = std::iter::successors(first, |c| {
+            // SAFETY: as above.
+            unsafe { c.next.load(Acquire).as_ref() }
+        });
+        self.entries
+            .iter()
+            .chain(chunks.flat_map(|c| c.entries.iter()))
+    }
+
+    fn idle(&self) -> bool {
+        self.entries().all(Entry::is_free)
+    }
+
+    /// Takes this record for `token` if it is free.
+    fn take(&self, token: u64, orphan: bool) -> bool {
+        let owner = self.owner.load(Relaxed);
+        if owner & (TOKEN | ORPHAN) != 0 {
+            return false;
+        }
+        let new = (owner & !(TOKEN | ORPHAN)).wrapping_add(EPOCH)
+            | token
+            | if orphan { ORPHAN } else { 0 };
+        self.owner
+            .compare_exchange(owner, new, Acquire, Relaxed)
+            .is_ok()
+    }
+
+    /// Marks the record as no thread's (its thread exits), and releases it if it is idle.
+    #[cfg_attr(mmap_io_loom, allow(dead_code))]
+    fn orphan(&self) {
+        let owner = self.owner.load(Relaxed);
+        self.owner.store(owner | ORPHAN, Relaxed);
+        super::process_fence();
+        self.release_if_orphaned();
+    }
+
+    /// Releases an orphaned record whose entries are all free.
+    #[cold]
+    fn release_if_orphaned(&self) {
+        fence(std::sync::atomic::Ordering::SeqCst);
+        let owner = self.owner.load(Relaxed);
+        if owner & ORPHAN != 0 && self.idle() {
+            let _ = self.owner.compare_exchange(
+                owner,
+                owner & !(TOKEN | ORPHAN),
+                Release,
+                Relaxed,
+            );
+        }
+    }
+}
+
+/// The list of every record, and (in the model) which thread owns which.
+pub(crate) struct Records {
+    head: AtomicPtr<Record>,
+    #[cfg(mmap_io_loom)]
+    threads: std::sync::Mutex<Vec<(loom::thread::ThreadId, usize)>>,
+}
+
+impl Records {
+    #[cfg(not(mmap_io_loom))]
+    pub(crate) const fn new() -> Self {
+        Self {
+            head: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    #[cfg(mmap_io_loom)]
+    pub(crate) fn new() -> Self {
+        Self {
+            head: AtomicPtr::new(std::ptr::null_mut()),
+            threads: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Every record ever listed.
+    #[inline]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Record> {
+        // SAFETY: listed records are never freed (in the model: not before the list).
+        let first = unsafe { self.head.load(Acquire).as_ref() };
+        std::iter::successors(first, |r| {
+            // SAFETY: as above.
+            unsafe { r.next.load(Acquire).as_ref() }
+        })
+    }
+
+    /// A record for `token`: a free one taken over, or a new one listed.
+    fn acquire(&self, token: u64, orphan: bool) -> &Record {
+        if let Some(record) = self.iter().find(|r| r.take(token, orphan)) {
+            return record;
+        }
+        let record = Box::leak(Record::new());
+        record.take(token, orphan);
+        let mut head = self.head.load(Relaxed);
+        loop {
+            record.next.store(head, Relaxed);
+            match self
+                .head
+                .compare_exchange_weak(head, record, Release, Relaxed)
+            {
+                Ok(_) => return record,
+                Err(now) => head = now,
+            }
+        }
+    }
+}
+
+#[cfg(mmap_io_loom)]
+impl Drop for Records {
+    fn drop(&mut self) {
+        let mut next = self.head.load(Relaxed);
+        while !next.is_null() {
+            // SAFETY: every listed record was leaked from a box in `acquire`, once.
+            let record = unsafe { Box::from_raw(next) };
+            let mut chunk = record.more.load(Relaxed);
+            while !chunk.is_null() {
+                // SAFETY: chunks were leaked from boxes in `claim_more`, once.
+                let c = unsafe { Box::from_raw(chunk) };
+                chunk = c.next.load(Relaxed);
+            }
+            next = record.next.load(Relaxed);
+        }
+    }
+}
+
+#[cfg(not(mmap_io_loom))]
+mod thread {
+    use super::{Record, Records};
+    use std::cell::Cell;
+
+    /// The records of the process.
+    pub(crate) static RECORDS: Records = Records::new();
+
+    thread_local! {
+        /// This thread's record while its exit guard is armed; constant, so readable
+        /// while thread-locals are destroyed.
+        static CURRENT: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
+        /// The token the calling code runs under, where the crate runs work for another
+        /// thread; 0 otherwise.
+        static ADOPTED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// The records every file lock uses.
+    #[inline(always)]
+    pub(crate) fn records() -> &'static Records {
+        &RECORDS
+    }
+
+    /// The calling thread's record.
+    #[inline(always)]
+    pub(crate) fn mine() -> &'static Record {
+        let record = CURRENT.with(Cell::get);
+        if !record.is_null() {
+            // SAFETY: records are never freed, and this one is ours until `exits`.
+            return unsafe { &*record };
+        }
+        mine_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn mine_slow() -> &'static Record {
+        let adopted = ADOPTED.with(Cell::get);
+        if adopted != 0 {
+            // Orphaned from the start: released once its entry is freed.
+            return RECORDS.acquire(adopted, true);
+        }
+        let token = crate::thread_exit::token();
+        if crate::thread_exit::arm() {
+            let record = RECORDS.acquire(token, false);
+            CURRENT.with(|c| c.set(record));
+            record
+        } else {
+            // The exit guard is gone: a record for this one publication.
+            RECORDS.acquire(token, true)
+        }
+    }
+
+    /// The token the calling code runs under.
+    #[inline]
+    pub(crate) fn me() -> u64 {
+        match ADOPTED.with(Cell::get) {
+            0 => crate::thread_exit::token(),
+            adopted => adopted,
+        }
+    }
+
+    /// Runs `f` under `token`: what it publishes counts as published by the code that
+    /// holds that token (work the crate runs for it on this thread).
+    pub(crate) fn adopt<R>(token: u64, f: impl FnOnce() -> R) -> R {
+        struct Restore(*const Record, u64);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+                ADOPTED.with(|a| a.set(self.1));
+            }
+        }
+        let _restore = Restore(
+            CURRENT.with(|c| c.replace(std::ptr::null())),
+            ADOPTED.with(|a| a.replace(token)),
+        );
+        f()
+    }
+
+    /// The calling thread exits: its record becomes an orphan.
+    pub(crate) fn exits() {
+        let record = CURRENT.with(|c| c.replace(std::ptr::null()));
+        // SAFETY: as in `mine`.
+        if let Some(record) = unsafe { record.as_ref() } {
+            record.orphan();
+        }
+    }
+}
+
+#[cfg(mmap_io_loom)]
+mod thread {
+    use super::{Record, Records};
+
+    impl Records {
+        /// The model thread's record, and its token (its index, from 1).
+        pub(crate) fn mine(&self) -> (&Record, u64) {
+            let me = loom::thread::current().id();
+            let mut threads = self.threads.lock().unwrap();
+            let token = match threads.iter().find(|(t, _)| *t == me) {
+                Some(&(_, token)) => token,
+                None => {
+                    let token = threads.len() + 1;
+                    threads.push((me, token));
+                    token
+                }
+            };
+            drop(threads);
+            let token = token as u64;
+            let record = match self.iter().find(|r| r.token() == token) {
+                Some(record) => record,
+                None => self.acquire(token, false),
+            };
+            (record, token)
+        }
+    }
+}
+
+pub(crate) use thread::*;
