@@ -201,15 +201,6 @@ pub(crate) fn refused(lock: &MapLock, conflict: Conflict, offset: u64, len: u64)
     }
 }
 
-/// A `try_` request's outcome: `None` if the lock would have made it wait.
-fn would_block<T>(result: std::result::Result<T, Conflict>) -> Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(WOULD_BLOCK) => Ok(None),
-        Err(conflict) => Err(conflict.into()),
-    }
-}
-
 /// Copies `r` of the mapping at `base` into `dst`, loading the bytes of `atomics` spans
 /// with atomic loads of their width (a plain read of them would race their stores).
 ///

@@ -118,6 +118,13 @@ pub fn copy_mmap<P: AsRef<Path>>(src: P, dst: P) -> Result<()> {
         .create(true)
         .truncate(false)
         .open(dst)?;
+    // Every byte of `dst` is written: that waits for the views other threads hold of it, and
+    // is refused where this thread holds one (or an atomic view, or bytes are lent).
+    let lock = crate::registry::lock_of(&to)?;
+    let _writing = match &lock {
+        Some(lock) => Some(lock.write(crate::sync::NO_MAP, 0, usize::MAX)?),
+        None => None,
+    };
     // Refused here, `dst` is untouched; the length is checked again when it is cut, under
     // the registry's lock, in case a handle of `dst` grew meanwhile.
     shorten(&to, len, |_| Ok(()))?;

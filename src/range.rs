@@ -17,14 +17,6 @@ pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize
     }
 }
 
-/// Copies `src[offset..offset + buf.len()]` into `buf`.
-#[inline]
-pub(crate) fn copy_out(src: &[u8], offset: u64, buf: &mut [u8]) -> Result<()> {
-    let r = checked(offset, buf.len() as u64, src.len())?;
-    buf.copy_from_slice(&src[r]);
-    Ok(())
-}
-
 /// The largest mapping a constructor or `resize` accepts: 128 TiB where `usize` has 64
 /// bits (the user address space of common 64-bit kernels), 2 GiB where it has 32.
 pub(crate) const MAX_SIZE: u64 = if cfg!(target_pointer_width = "64") {

@@ -64,6 +64,16 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 }
 
 impl Table {
+    /// Drops the entries of files no longer mapped nor locked, whenever the table has
+    /// doubled (so that it does not keep one for every file ever mapped).
+    fn prune(&mut self) {
+        let n = self.files.len();
+        if n >= 64 && n.is_power_of_two() {
+            self.files
+                .retain(|_, mapped| !mapped.maps.is_empty() || mapped.lock.strong_count() > 0);
+        }
+    }
+
     /// The largest length any mapping of `file` other than `except` maps.
     fn others(&self, file: FileId, except: Option<u64>) -> u64 {
         self.files.get(&file).map_or(0, |mapped| {
@@ -118,6 +128,7 @@ pub(crate) fn register(
         let len = len()?;
         let entry = table.next_id;
         table.next_id += 1;
+        table.prune();
         let mapped = table.files.entry(id).or_default();
         let lock = mapped.lock.upgrade().unwrap_or_else(|| {
             let lock = Arc::new(FileLock::new());
@@ -137,15 +148,22 @@ pub(crate) fn register(
     })
 }
 
-/// The lock of `file`'s live mappings, if any: what a crate function that writes the file
-/// without a mapping of its own coordinates with.
+/// The lock every mapping of `file` in the process shares (made now if none is alive): what
+/// a crate function that writes the file without a mapping of its own coordinates with.
+/// `None` where files have no identity.
 pub(crate) fn lock_of(file: &File) -> io::Result<Option<Arc<FileLock>>> {
     let Some(id) = crate::os::file_id(file)? else {
         return Ok(None);
     };
-    Ok(with_table(|table| {
-        table.files.get(&id).and_then(|mapped| mapped.lock.upgrade())
-    }))
+    Ok(Some(with_table(|table| {
+        table.prune();
+        let mapped = table.files.entry(id).or_default();
+        mapped.lock.upgrade().unwrap_or_else(|| {
+            let lock = Arc::new(FileLock::new());
+            mapped.lock = Arc::downgrade(&lock);
+            lock
+        })
+    })))
 }
 
 /// Runs `f` under the table's lock: no mapping registers, grows or shrinks meanwhile.
@@ -229,7 +247,9 @@ impl Drop for Registration {
         with_table(|table| {
             if let Some(mapped) = table.files.get_mut(&self.file) {
                 mapped.maps.retain(|(id, _)| *id != self.id);
-                if mapped.maps.is_empty() {
+                // Kept while its lock may still be held (by this mapping's handle, being
+                // dropped, or by a function writing the file): see `prune`.
+                if mapped.maps.is_empty() && mapped.lock.strong_count() == 0 {
                     table.files.remove(&self.file);
                 }
             }

@@ -84,6 +84,9 @@ pub async fn delete_mmap_async<P: AsRef<Path>>(path: P) -> Result<()> {
 impl MemoryMappedFile {
     /// Writes `data` at `offset` and flushes durably, off the calling task.
     ///
+    /// The write runs on the `blocking` pool on behalf of the code that awaits it: where it
+    /// would wait for a view that code holds, it is refused, as on the calling thread.
+    ///
     /// # Errors
     ///
     /// As [`update_region`](Self::update_region) and [`flush`](Self::flush).
@@ -101,7 +104,7 @@ impl MemoryMappedFile {
     /// ```
     pub async fn update_region_async(&self, offset: u64, data: &[u8]) -> Result<()> {
         let (mmap, data) = (self.clone(), data.to_vec());
-        blocking::unblock(move || {
+        on_pool(move || {
             mmap.update_region(offset, &data)?;
             mmap.flush()
         })
@@ -126,7 +129,7 @@ impl MemoryMappedFile {
     /// ```
     pub async fn flush_async(&self) -> Result<()> {
         let mmap = self.clone();
-        blocking::unblock(move || mmap.flush()).await
+        on_pool(move || mmap.flush()).await
     }
 
     /// [`flush_range`](Self::flush_range), off the calling task.
@@ -146,6 +149,13 @@ impl MemoryMappedFile {
     /// ```
     pub async fn flush_range_async(&self, offset: u64, len: u64) -> Result<()> {
         let mmap = self.clone();
-        blocking::unblock(move || mmap.flush_range(offset, len)).await
+        on_pool(move || mmap.flush_range(offset, len)).await
     }
+}
+
+/// Runs `f` on the blocking pool as the code that awaits it: what would wait there for a
+/// view that code holds is refused instead (it cannot drop the view while it awaits).
+async fn on_pool<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let caller = crate::sync::token_of_caller();
+    blocking::unblock(move || crate::sync::adopt(caller, f)).await
 }

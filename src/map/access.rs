@@ -443,18 +443,15 @@ impl MemoryMappedFile {
             return None;
         }
         let len = len.min(total - offset) as u64;
-        match &self.inner.map {
-            Map::ReadOnly(_) => self.as_slice(offset as u64, len).ok(),
-            Map::Writable(lock) => match lock.slice(offset as u64, len) {
-                Ok(view) => Some(view),
-                // Overlaps an atomic view (or a resize shrank the mapping meanwhile).
-                Err(_) => {
-                    let mut copy = vec![0u8; len as usize].into_boxed_slice();
-                    let n = lock.copy_upto(offset as u64, &mut copy).ok()?;
-                    (n == copy.len()).then(|| MappedSlice::owned(copy))
-                }
-            },
-        }
+        // Refused only where it overlaps an atomic view (of any handle of the file), or a
+        // resize shrank the mapping meanwhile: then an owned copy, if it can be allocated.
+        self.as_slice(offset as u64, len).ok().or_else(|| {
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(len as usize).ok()?;
+            copy.resize(len as usize, 0);
+            let n = self.read_upto(offset as u64, &mut copy).ok()?;
+            (n == copy.len()).then(|| MappedSlice::owned(copy.into_boxed_slice()))
+        })
     }
 
     /// Base address of the mapping.

@@ -2,7 +2,7 @@
 //! open-or-create alike.
 
 use super::create::{create_exclusive, create_file};
-use crate::errors::{zero_size, MmapIoError, Result};
+use crate::errors::{zero_size, Result};
 use crate::flush::FlushPolicy;
 use crate::mmap::{MemoryMappedFile, MmapMode, TouchHint};
 use std::fs::{File, OpenOptions};
@@ -209,16 +209,15 @@ impl MemoryMappedFileBuilder {
     pub fn create(self) -> Result<MemoryMappedFile> {
         let size = self.checked_size()?;
         super::open::check_mode_available(self.options.mode)?;
-        let (file, created) = create_file(&self.path, size, self.options.preallocate)?
-            .map_err(|refusal| MmapIoError::ResizeFailed(refusal.message()))?;
-        self.map_created(file, created)
+        let (file, created) = create_file(&self.path, size, self.options.preallocate)?;
+        self.map_created(file, created, size)
     }
 
     /// Maps a file this builder created or truncated; removes it again if it created it
     /// and mapping fails, so a failed create leaves no file behind.
-    fn map_created(self, file: File, created: bool) -> Result<MemoryMappedFile> {
+    fn map_created(self, file: File, created: bool, size: u64) -> Result<MemoryMappedFile> {
         let path = self.path.clone();
-        MemoryMappedFile::map_file(file, self.path, &self.options).map_err(|e| {
+        MemoryMappedFile::map_sized(file, self.path, &self.options, Some(size)).map_err(|e| {
             if created {
                 let _ = std::fs::remove_file(&path);
             }
@@ -258,7 +257,7 @@ impl MemoryMappedFileBuilder {
         }
         let size = self.checked_size()?;
         let file = create_exclusive(&self.path, size, self.options.preallocate)?;
-        self.map_created(file, true)
+        self.map_created(file, true, size)
     }
 
     /// Maps the existing file in the builder's mode.
@@ -321,7 +320,7 @@ impl MemoryMappedFileBuilder {
                 Err(e) => return Err(e.into()),
             }
             match create_exclusive(&self.path, size, self.options.preallocate) {
-                Ok(file) => return self.map_created(file, true),
+                Ok(file) => return self.map_created(file, true, size),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_race = Some(e),
                 Err(e) => return Err(e.into()),
             }

@@ -2,7 +2,7 @@
 //! over an existing one without cutting what another handle maps.
 
 use super::builder::size_file;
-use crate::registry::Refusal;
+use crate::errors::{MmapIoError, Result};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::Path;
@@ -141,17 +141,20 @@ fn create_in_place(path: &Path, size: u64, preallocate: bool) -> io::Result<File
 ///
 /// While another handle in this process maps the file, it is never cut below what that
 /// handle maps (refused if `size` is smaller), and it is emptied by writing zeros instead of
-/// going through length 0.
+/// going through length 0. The emptying is a write of every byte of the file: it waits for
+/// the views other threads hold of the file, and is refused where the calling thread holds
+/// one (or an atomic view, or bytes are lent).
 ///
 /// Returns the file, and whether it was created (rather than truncated).
-pub(super) fn create_file(
-    path: &Path,
-    size: u64,
-    preallocate: bool,
-) -> io::Result<std::result::Result<(File, bool), Refusal>> {
+pub(super) fn create_file(path: &Path, size: u64, preallocate: bool) -> Result<(File, bool)> {
     match create_exclusive(path, size, preallocate) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
+            let lock = crate::registry::lock_of(&file)?;
+            let _writing = match &lock {
+                Some(lock) => Some(lock.write(crate::sync::NO_MAP, 0, usize::MAX)?),
+                None => None,
+            };
             let refused = crate::registry::truncate(&file, size, |mapped| {
                 // Measured under the registry's lock, so no other handle resizes it now.
                 let old_len = file.metadata()?.len();
@@ -169,9 +172,12 @@ pub(super) fn create_file(
                     e
                 })
             })?;
-            Ok(refused.map(|()| (file, false)))
+            match refused {
+                Ok(()) => Ok((file, false)),
+                Err(refusal) => Err(MmapIoError::ResizeFailed(refusal.message())),
+            }
         }
-        created => created.map(|file| Ok((file, true))),
+        created => Ok((created?, true)),
     }
 }
 

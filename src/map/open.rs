@@ -178,6 +178,17 @@ impl MemoryMappedFile {
 
     /// Maps `file` as `options` say: the one place a mapping and its shared state are built.
     pub(crate) fn map_file(file: File, path: PathBuf, options: &Options) -> Result<Self> {
+        Self::map_sized(file, path, options, None)
+    }
+
+    /// Like [`map_file`](Self::map_file) for a file just created or truncated to `size`
+    /// bytes: maps exactly that many, or fails if another caller cut the file meanwhile.
+    pub(crate) fn map_sized(
+        file: File,
+        path: PathBuf,
+        options: &Options,
+        size: Option<u64>,
+    ) -> Result<Self> {
         check_mode_available(options.mode)?;
         let private_writable = options.mode == MmapMode::CopyOnWrite && options.cow_writable;
         // Eager touching is done by the kernel inside mmap (MAP_POPULATE, which pre-faults
@@ -192,7 +203,20 @@ impl MemoryMappedFile {
             len: file_len,
             lock,
             id,
-        } = crate::registry::register(&file, || Ok(file.metadata()?.len()))?;
+        } = crate::registry::register(&file, || {
+            let len = file.metadata()?.len();
+            match size {
+                Some(size) if len < size => Err(std::io::Error::new(
+                    std::io::ErrorKind::Other,
+                    format!(
+                        "another caller resized the file to {len} bytes while it was being \
+                         created with {size}"
+                    ),
+                )),
+                Some(size) => Ok(size),
+                None => Ok(len),
+            }
+        })?;
         let len = usize::try_from(file_len).map_err(|_| {
             MmapIoError::ResizeFailed(format!("size {file_len} does not fit in memory"))
         })?;
@@ -229,7 +253,7 @@ impl MemoryMappedFile {
                 Map::Writable(Box::new(MapLock::new(
                     unsafe { map_options.map_copy(&file)? },
                     Arc::clone(&lock),
-                    id,
+                    id | crate::sync::PRIVATE,
                 )))
             }
             MmapMode::CopyOnWrite => {

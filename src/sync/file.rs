@@ -64,8 +64,17 @@ impl Width {
 /// The live atomic views a copy overlaps: their ranges and widths.
 pub(crate) type AtomicSpans = Vec<(usize, usize, Width)>;
 
+/// The mapping id of a write made without a mapping (a create or a copy onto the file).
+pub(crate) const NO_MAP: usize = PRIVATE - 1;
+
+/// Set in the id of a private (copy-on-write) mapping, whose writes reach no other mapping.
+pub(crate) const PRIVATE: usize = 1 << (usize::BITS - 1);
+
 /// The coordination state of one file; see docs/CONCURRENCY.md.
 pub(crate) struct FileLock {
+    /// Names the file in entries: never given to another lock (an entry may outlive its
+    /// lock, if its guard was leaked).
+    id: usize,
     bias: AtomicUsize,
     /// Slow reads since the last exclusive party (a hint: updates may be lost).
     quiet: AtomicUsize,
@@ -131,10 +140,14 @@ impl Op<'_> {
     /// the exceptions by kind): same mapping for a resize, overlapping ranges otherwise.
     #[inline]
     fn meets(&self, other: &Seen) -> bool {
-        if self.kind == RESIZE || kind(other.tag) == RESIZE {
+        let theirs = kind(other.tag);
+        if self.kind == RESIZE || theirs == RESIZE {
             return self.map == other.map;
         }
-        overlaps(self.range, (other.start, other.end))
+        // What an exclusive party does to a private mapping reaches no other mapping.
+        let private = (is_exclusive(self.kind) && self.map & PRIVATE != 0)
+            || (is_exclusive(theirs) && other.map & PRIVATE != 0);
+        (!private || self.map == other.map) && overlaps(self.range, (other.start, other.end))
     }
 }
 
@@ -146,7 +159,9 @@ impl Default for FileLock {
 
 impl FileLock {
     pub(crate) fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
         Self {
+            id: NEXT.fetch_add(1, Relaxed),
             bias: AtomicUsize::new(if bias_available() { BIASED } else { UNBIASED }),
             quiet: AtomicUsize::new(0),
             #[cfg(mmap_io_loom)]
@@ -190,7 +205,7 @@ impl FileLock {
 
     #[inline(always)]
     fn id(&self) -> usize {
-        self as *const Self as usize
+        self.id
     }
 
     /// A zero-copy view of `start..end` of mapping `map`: refused over a live atomic view.

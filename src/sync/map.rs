@@ -106,11 +106,6 @@ impl MapLock {
         self.lock.has_writes(self.id)
     }
 
-    /// The lock of the mapping's file.
-    pub(crate) fn file_lock(&self) -> &FileLock {
-        &self.lock
-    }
-
     /// # Safety
     ///
     /// A ticket of `self.lock` that excludes `resize` is held for as long as the borrow.

@@ -12,10 +12,10 @@ mod records;
 #[cfg(all(test, mmap_io_loom))]
 mod tests;
 
-pub(crate) use file::{AtomicSpans, Conflict, FileLock, Ticket, Width, WOULD_BLOCK};
+pub(crate) use file::{Conflict, FileLock, Ticket, Width, NO_MAP, PRIVATE, WOULD_BLOCK};
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
 #[cfg(not(mmap_io_loom))]
-pub(crate) use records::{adopt, exits as thread_exits, me as token_of_caller};
+pub(crate) use records::{adopt, exits as thread_exits, holds_views, me as token_of_caller};
 
 #[cfg(mmap_io_loom)]
 use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};

@@ -475,6 +475,14 @@ mod thread {
         f()
     }
 
+    /// Whether the calling code holds a live entry (a view, a write, an atomic view) of any
+    /// file.
+    #[cfg_attr(not(feature = "watch"), allow(dead_code))]
+    pub(crate) fn holds_views() -> bool {
+        let token = me();
+        RECORDS.iter().any(|r| r.token() == token && !r.idle())
+    }
+
     /// The calling thread exits: its record becomes an orphan.
     pub(crate) fn exits() {
         let record = CURRENT.with(|c| c.replace(std::ptr::null()));
