@@ -354,7 +354,7 @@ impl FileLock {
                 }
                 Found::Refuse(conflict) => {
                     entry.free();
-                    return Err(conflict);
+                    return Err(refusal::<TRY>(conflict));
                 }
                 Found::Wait(other, tag) => {
                     entry.free();
@@ -493,7 +493,7 @@ impl FileLock {
                 }
                 Found::Refuse(conflict) => {
                     op.entry.free();
-                    return Err(conflict);
+                    return Err(refusal::<TRY>(conflict));
                 }
                 Found::Wait(other, tag) => {
                     if TRY {
@@ -622,6 +622,15 @@ enum Judged {
     Refuse(Conflict),
     Wait,
     Ignore,
+}
+
+/// What a request that met `conflict` returns: a `try_` one would block where the blocking
+/// one is refused for waiting on the caller's own guard.
+fn refusal<const TRY: bool>(conflict: Conflict) -> Conflict {
+    match conflict {
+        HOLDS_WRITE | HOLDS_VIEW | HOLDS_VIEW_RESIZE if TRY => WOULD_BLOCK,
+        other => other,
+    }
 }
 
 /// Waits until `entry`'s tag is no longer `tag`.
