@@ -8,18 +8,22 @@ use std::ops::{Deref, DerefMut, Range};
 
 /// Zero-copy, read-only view of a range of a mapping; derefs to `[u8]`.
 ///
-/// On read-write and copy-on-write mappings it is published to the mapping's lock for as
-/// long as it lives (in read-mostly phases with plain stores to its thread's own slot), so
-/// [`resize`](crate::MemoryMappedFile::resize) and writers wait for it. On read-only
-/// mappings it holds nothing and costs nothing to create or drop.
+/// It is published to the lock of its file for as long as it lives (in read-mostly phases
+/// with plain stores to its thread's own record): writes of its bytes through any handle
+/// of the file in the process, and [`resize`](crate::MemoryMappedFile::resize) of its
+/// mapping, wait for it; writes of other bytes do not (see `docs/CONCURRENCY.md`).
 ///
 /// It is `Send` and `Sync`: a view made on one thread may be used and dropped on another.
 /// The checks that turn a self-deadlock into an error know a view by the thread that made
-/// it: there, [`resize`](crate::MemoryMappedFile::resize) and writes return
+/// it: there, a write of its bytes and [`resize`](crate::MemoryMappedFile::resize) return
 /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) instead of waiting for it.
 /// A thread that was *sent* a view is not known to hold it: like a lock guard held across
-/// its own lock call, it must drop the view before it writes to or resizes the same
+/// its own lock call, it must drop the view before it writes its bytes or resizes the
 /// mapping, or it waits for itself.
+///
+/// It keeps its bytes from every write the crate makes, not from other processes or from
+/// writes that bypass the crate (`std::fs`, [`raw`](crate::raw), raw pointers): share files
+/// only with code that cooperates.
 ///
 /// # Examples
 ///
@@ -34,7 +38,7 @@ use std::ops::{Deref, DerefMut, Range};
 /// assert_eq!(slice.len(), 5);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "a MappedSlice holds a lock on the mapping until it is dropped"]
+#[must_use = "a MappedSlice keeps writers of its bytes out until it is dropped"]
 pub struct MappedSlice<'a> {
     ptr: *const u8,
     len: usize,
@@ -224,12 +228,13 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 
 /// Exclusive, writable view of a range of a mapping; derefs to `[u8]` mutably.
 ///
-/// It holds the mapping's write lock for as long as it lives: every other reader, writer
-/// and [`resize`](crate::MemoryMappedFile::resize) waits for it; on the thread that made
-/// it they return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) instead.
-/// It is `Send` and `Sync`. A thread that was *sent* the view is not known to hold it: it
-/// must drop the view before it reads, writes, flushes or resizes the same mapping, or it
-/// waits for itself.
+/// It holds its bytes exclusively for as long as it lives: every reader and writer of
+/// those bytes (through any handle of the file in the process) and
+/// [`resize`](crate::MemoryMappedFile::resize) of its mapping wait for it; on the thread
+/// that made it they return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode)
+/// instead. Other bytes stay free. It is `Send` and `Sync`. A thread that was *sent* the
+/// view is not known to hold it: it must drop the view before it reads or writes those
+/// bytes or resizes the mapping, or it waits for itself.
 ///
 /// # Examples
 ///
@@ -241,12 +246,12 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 /// {
 ///     let mut guard = mmap.as_slice_mut(0, 10)?;
 ///     guard.as_mut().copy_from_slice(b"0123456789");
-/// } // the write lock is released here
+/// } // the bytes are released here
 /// mmap.flush()?;
 /// assert_eq!(mmap.as_slice(0, 10)?, b"0123456789");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "a MappedSliceMut holds the mapping's write lock until it is dropped"]
+#[must_use = "a MappedSliceMut holds its bytes exclusively until it is dropped"]
 pub struct MappedSliceMut<'a> {
     ptr: *mut u8,
     len: usize,

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "loops.rs"]
+mod loops;
 #[path = "summary.rs"]
 mod summary;
 #[path = "whole_file.rs"]
@@ -485,7 +487,11 @@ pub(crate) fn main() {
     // Not a criterion case: run when the filter (the first free argument) allows it.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let starved = filter
+        .as_ref()
         .map_or(true, |f| "starvation".contains(f.as_str()))
         .then(|| starvation(dir.path()));
     summary::summary(starved);
+    if filter.map_or(true, |f| "loops".contains(f.as_str())) {
+        loops::main(dir.path());
+    }
 }

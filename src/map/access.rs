@@ -99,7 +99,9 @@ impl MemoryMappedFile {
                         Some(l) => (l.start.min(r.start), l.end.max(r.end)),
                         None => (r.start, r.end),
                     };
-                    let ticket = self.inner.lock.lend(self.inner.id, start, end)?.detach();
+                    let ticket = self.inner.lock.lend(self.inner.id, start, end)?;
+                    // SAFETY: `lent` is dropped before `lock` (declared first in `Inner`).
+                    let ticket = unsafe { ticket.detach() };
                     *lent = Some(super::Lent {
                         start,
                         end,

@@ -104,12 +104,12 @@ pub(crate) struct Inner {
     pub(crate) preallocate: bool,
     /// This mapping's entry in the process-wide table of mappings by file.
     pub(crate) registration: Option<crate::registry::Registration>,
+    /// The bytes `as_slice_bytes` lent (the smallest range that covers every call's), kept
+    /// from writes until the last handle drops. Declared (so dropped) before `lock`.
+    pub(crate) lent: parking_lot::Mutex<Option<Lent>>,
     /// The lock every mapping of the file shares, and this mapping's id under it.
     pub(crate) lock: Arc<FileLock>,
     pub(crate) id: usize,
-    /// The bytes `as_slice_bytes` lent (the smallest range that covers every call's), kept
-    /// from writes until the last handle drops.
-    pub(crate) lent: parking_lot::Mutex<Option<Lent>>,
     pub(crate) path: PathBuf,
     pub(crate) file: File,
 }
@@ -126,17 +126,21 @@ pub(crate) const COW_READ_ONLY: &str =
 ///
 /// # Concurrency
 ///
-/// Read-only mappings take no lock at all. Read-write and copy-on-write mappings are
-/// guarded by a reader-biased lock: [`as_slice`](Self::as_slice) and the other read views
-/// are published to it while they live (with plain stores while reads dominate), writes
-/// ([`update_region`](Self::update_region), [`as_slice_mut`](Self::as_slice_mut)) and
-/// [`resize`](Self::resize) wait for them and exclude each other. A writer waiting is never
-/// starved by new readers. A thread may hold several read views at once; a call that would
-/// wait for a view the calling thread made returns [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once
-/// instead of deadlocking. Atomic views never hold writers back, but no plain view or write
-/// of their bytes may live with them (see the `atomic` module). Handles of one file in
-/// the process never shrink it under each other: [`resize`](Self::resize) and truncating
-/// creates return [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) instead.
+/// Every mapping of one file in the process (every handle, clone and mode, however the
+/// file was reached: another path, a hard link, a symlink) shares one coordination state,
+/// and a guard covers the bytes it views, not the mapping: [`as_slice`](Self::as_slice) and
+/// the other views publish their range while they live (with plain stores to the thread's
+/// own record while reads dominate); a write ([`update_region`](Self::update_region),
+/// [`as_slice_mut`](Self::as_slice_mut), an atomic view, a create or copy onto the file)
+/// waits only for the views of its own bytes, and [`resize`](Self::resize) for the views
+/// of its mapping. A writer waiting is not starved by new readers. A thread may hold any
+/// number of views; a call that would wait for a view the calling thread made returns
+/// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of
+/// deadlocking. No plain view or write of bytes may live with an atomic view of them (see
+/// the `atomic` module). Handles of one file in the process never shrink it under each
+/// other: [`resize`](Self::resize) and truncating creates return
+/// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) instead. The protocol is
+/// in `docs/CONCURRENCY.md`.
 ///
 /// # Durability
 ///
@@ -146,8 +150,9 @@ pub(crate) const COW_READ_ONLY: &str =
 ///
 /// # What this type cannot protect against
 ///
-/// The bytes of a mapping are the file's bytes. If another process (or another handle that
-/// is not a `MemoryMappedFile`) truncates the file while it is mapped, touching the lost
+/// The bytes of a mapping are the file's bytes. If another process (or code that bypasses
+/// the crate: `std::fs`, [`raw`](crate::raw), raw pointers) truncates the file while it is
+/// mapped, touching the lost
 /// pages raises `SIGBUS`; if it writes the file, views see the bytes change under them.
 /// Share files only with cooperating processes. [`flush`](Self::flush),
 /// [`flush_range`](Self::flush_range) and [`resize`](Self::resize) check the file's length

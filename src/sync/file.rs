@@ -89,14 +89,16 @@ pub(crate) struct Ticket<'a> {
 }
 
 impl Ticket<'_> {
-    /// The same ticket, no longer tied to a borrow of the lock: its entry lives in the
-    /// process-wide records, which are never freed.
-    #[cfg(not(mmap_io_loom))]
-    pub(crate) fn detach(self) -> Ticket<'static> {
+    /// The same ticket, no longer tied to a borrow of the lock.
+    ///
+    /// # Safety
+    ///
+    /// The lock outlives the ticket. (Outside the model that always holds: entries live in
+    /// the process-wide records, which are never freed.)
+    pub(crate) unsafe fn detach(self) -> Ticket<'static> {
         let entry: *const Entry = self.entry;
         std::mem::forget(self);
-        // SAFETY: every entry outside the model lives in a record or chunk of the
-        // process-wide list, leaked and never freed.
+        // SAFETY: the entry lives as long as the lock's records (the caller's contract).
         Ticket {
             entry: unsafe { &*entry },
         }

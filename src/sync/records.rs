@@ -521,4 +521,5 @@ mod thread {
     }
 }
 
+#[cfg(not(mmap_io_loom))]
 pub(crate) use thread::*;
