@@ -101,7 +101,10 @@ impl MemoryMappedFile {
         }
         let page = crate::os::page_size();
         let (first, last) = crate::guarded::span(offset, len);
-        let (start, end) = (first - first % page, last.div_ceil(page).saturating_mul(page));
+        let (start, end) = (
+            first - first % page,
+            last.div_ceil(page).saturating_mul(page),
+        );
         let guard = lock
             .write(start, end)
             .map_err(|c| crate::guarded::refused(lock, c, offset, len))?;

@@ -175,8 +175,7 @@ impl Drop for WatchHandle {
             // Not joined from the callback itself (it stops once the callback returns), nor
             // where this thread holds views a callback in progress may be waiting for: the
             // thread then ends on its own once the callback returns.
-            if thread.thread().id() == std::thread::current().id() || crate::sync::holds_views()
-            {
+            if thread.thread().id() == std::thread::current().id() || crate::sync::holds_views() {
                 return;
             }
             // A panic in the callback already ended the thread; nothing is left to stop.

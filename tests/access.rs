@@ -322,7 +322,11 @@ fn try_accessors_on_a_thread_that_holds_views_return_none_instead_of_waiting() {
     assert_eq!(mmap.as_slice(0, 6).unwrap(), b"before");
     assert_eq!(mmap.as_slice(100, 1).unwrap(), &[0]);
     // The writable views taken count their length: 1 at 100, then 6 at 0.
-    assert_eq!(mmap.pending_bytes(), 6 + 1 + 6, "refused tries count nothing");
+    assert_eq!(
+        mmap.pending_bytes(),
+        6 + 1 + 6,
+        "refused tries count nothing"
+    );
 }
 
 #[test]

@@ -443,7 +443,11 @@ fn leaked_write_child() {
     let dir = tempdir();
     for pending in [false, true] {
         // A file each: the leaked view is a live view of its file for good.
-        let mmap = rw(&dir, &format!("leaked{pending}.bin"), FlushPolicy::EveryMillis(5));
+        let mmap = rw(
+            &dir,
+            &format!("leaked{pending}.bin"),
+            FlushPolicy::EveryMillis(5),
+        );
         if pending {
             mmap.update_region(100, b"pending").unwrap();
         }

@@ -30,7 +30,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// A 64 MiB file written whole, or in 1 MiB pieces.
 fn file(dir: &Path, pieces: bool) -> PathBuf {
-    let path = dir.join(if pieces { "loops_4k.bin" } else { "loops_2m.bin" });
+    let path = dir.join(if pieces {
+        "loops_4k.bin"
+    } else {
+        "loops_2m.bin"
+    });
     let bytes: Vec<u8> = (0..FILE_LEN).map(|i| (i % 251) as u8 + 1).collect();
     if pieces {
         use std::io::Write;
@@ -86,16 +90,28 @@ pub(crate) fn main(dir: &Path) {
             "as_slice 64B RO",
             layout,
             &offs,
-            |o| o.iter().fold(0, |s, &i| s + ro.as_slice(i as u64, LEN).unwrap()[0] as u64),
-            |o| o.iter().fold(0, |s, &i| s + raw[i..i + LEN as usize][0] as u64),
+            |o| {
+                o.iter()
+                    .fold(0, |s, &i| s + ro.as_slice(i as u64, LEN).unwrap()[0] as u64)
+            },
+            |o| {
+                o.iter()
+                    .fold(0, |s, &i| s + raw[i..i + LEN as usize][0] as u64)
+            },
             1.5,
         );
         row(
             "as_slice 64B RW",
             layout,
             &offs,
-            |o| o.iter().fold(0, |s, &i| s + rw.as_slice(i as u64, LEN).unwrap()[0] as u64),
-            |o| o.iter().fold(0, |s, &i| s + raw_mut[i..i + LEN as usize][0] as u64),
+            |o| {
+                o.iter()
+                    .fold(0, |s, &i| s + rw.as_slice(i as u64, LEN).unwrap()[0] as u64)
+            },
+            |o| {
+                o.iter()
+                    .fold(0, |s, &i| s + raw_mut[i..i + LEN as usize][0] as u64)
+            },
             1.5,
         );
         let data = [7u8; LEN as usize];
@@ -143,7 +159,11 @@ pub(crate) fn main(dir: &Path) {
                 "atomic_u64 + fetch_add",
                 layout,
                 &offs,
-                |o| o.iter().fold(0, |s, &i| s + rw.atomic_u64(i as u64).unwrap().fetch_add(1, Relaxed)),
+                |o| {
+                    o.iter().fold(0, |s, &i| {
+                        s + rw.atomic_u64(i as u64).unwrap().fetch_add(1, Relaxed)
+                    })
+                },
                 |o| {
                     o.iter().fold(0, |s, &i| {
                         // SAFETY: `i` is 8-aligned and in bounds of the live mapping.

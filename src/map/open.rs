@@ -206,13 +206,10 @@ impl MemoryMappedFile {
         } = crate::registry::register(&file, || {
             let len = file.metadata()?.len();
             match size {
-                Some(size) if len < size => Err(std::io::Error::new(
-                    std::io::ErrorKind::Other,
-                    format!(
-                        "another caller resized the file to {len} bytes while it was being \
+                Some(size) if len < size => Err(std::io::Error::other(format!(
+                    "another caller resized the file to {len} bytes while it was being \
                          created with {size}"
-                    ),
-                )),
+                ))),
                 Some(size) => Ok(size),
                 None => Ok(len),
             }

@@ -98,8 +98,8 @@ impl Ticket<'_> {
     pub(crate) unsafe fn detach(self) -> Ticket<'static> {
         let entry: *const Entry = self.entry;
         std::mem::forget(self);
-        // SAFETY: the entry lives as long as the lock's records (the caller's contract).
         Ticket {
+            // SAFETY: the entry lives as long as the lock's records (the caller's contract).
             entry: unsafe { &*entry },
         }
     }
@@ -212,7 +212,12 @@ impl FileLock {
 
     /// A zero-copy view of `start..end` of mapping `map`: refused over a live atomic view.
     #[inline(always)]
-    pub(crate) fn read(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+    pub(crate) fn read(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
         self.shared::<false>(READ, map, start, end).map(|(t, _)| t)
     }
 
@@ -252,13 +257,23 @@ impl FileLock {
 
     /// Lends `start..end` of mapping `map` until the ticket drops: writes to those bytes
     /// are refused meanwhile.
-    pub(crate) fn lend(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+    pub(crate) fn lend(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
         self.shared::<false>(LENT, map, start, end).map(|(t, _)| t)
     }
 
     /// Exclusive access to `start..end` for a write through mapping `map`.
     #[inline(always)]
-    pub(crate) fn write(&self, map: usize, start: usize, end: usize) -> Result<Ticket<'_>, Conflict> {
+    pub(crate) fn write(
+        &self,
+        map: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Ticket<'_>, Conflict> {
         self.exclusive::<false>(WRITE, map, start, end)
     }
 
@@ -392,7 +407,11 @@ impl FileLock {
                 }
                 if is_atomic(other) {
                     if op.kind == COPY {
-                        let width = if other == ATOMIC32 { Width::U32 } else { Width::U64 };
+                        let width = if other == ATOMIC32 {
+                            Width::U32
+                        } else {
+                            Width::U64
+                        };
                         spans.push((seen.start, seen.end, width));
                         continue;
                     }

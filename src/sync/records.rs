@@ -111,7 +111,14 @@ impl Entry {
     /// Publishes an operation in this entry, found free by its record's owner (the only
     /// caller); returns its tag.
     #[inline(always)]
-    pub(crate) fn fill(&self, file: usize, map: usize, start: usize, end: usize, kind: usize) -> usize {
+    pub(crate) fn fill(
+        &self,
+        file: usize,
+        map: usize,
+        start: usize,
+        end: usize,
+        kind: usize,
+    ) -> usize {
         let free = self.tag.load(Relaxed);
         // With the `Acquire` load that found the entry free, orders that free before these
         // stores for a reader that sees one of them (see `seen`).
@@ -218,7 +225,10 @@ impl Record {
             next: AtomicPtr::new(std::ptr::null_mut()),
         });
         let at = &*record as *const Record as *mut Record;
-        record.entries.iter().for_each(|e| e.record.store(at, Relaxed));
+        record
+            .entries
+            .iter()
+            .for_each(|e| e.record.store(at, Relaxed));
         record
     }
 
@@ -258,7 +268,10 @@ impl Record {
                         entries: std::array::from_fn(|_| Entry::new()),
                         next: AtomicPtr::new(std::ptr::null_mut()),
                     }));
-                    chunk.entries.iter().for_each(|e| e.record.store(at, Relaxed));
+                    chunk
+                        .entries
+                        .iter()
+                        .for_each(|e| e.record.store(at, Relaxed));
                     link.store(chunk, Release);
                     return &chunk.entries[0];
                 }
@@ -313,12 +326,9 @@ impl Record {
         fence(std::sync::atomic::Ordering::SeqCst);
         let owner = self.owner.load(Relaxed);
         if owner & ORPHAN != 0 && self.idle() {
-            let _ = self.owner.compare_exchange(
-                owner,
-                owner & !(TOKEN | ORPHAN),
-                Release,
-                Relaxed,
-            );
+            let _ = self
+                .owner
+                .compare_exchange(owner, owner & !(TOKEN | ORPHAN), Release, Relaxed);
         }
     }
 }
@@ -458,6 +468,7 @@ mod thread {
         }
     }
 
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     /// Runs `f` under `token`: what it publishes counts as published by the code that
     /// holds that token (work the crate runs for it on this thread).
     pub(crate) fn adopt<R>(token: u64, f: impl FnOnce() -> R) -> R {
@@ -477,6 +488,7 @@ mod thread {
 
     /// Whether the calling code holds a live entry (a view, a write, an atomic view) of any
     /// file.
+    #[cfg_attr(not(feature = "watch"), allow(dead_code))]
     #[cfg_attr(not(feature = "watch"), allow(dead_code))]
     pub(crate) fn holds_views() -> bool {
         let token = me();
