@@ -194,17 +194,6 @@ impl FileLock {
         self.records.mine().0
     }
 
-    #[cfg(not(mmap_io_loom))]
-    #[inline]
-    fn me(&self) -> u64 {
-        super::records::me()
-    }
-
-    #[cfg(mmap_io_loom)]
-    fn me(&self) -> u64 {
-        self.records.mine().1
-    }
-
     #[inline(always)]
     fn id(&self) -> usize {
         self.id
@@ -308,12 +297,11 @@ impl FileLock {
     pub(crate) fn any_live(&self, map: usize, which: impl Fn(usize) -> bool) -> bool {
         // Orders what the caller did before this look (a flush before checking for views).
         fence(SeqCst);
-        self.records().iter().any(|record| {
-            record
-                .entries()
-                .filter_map(|e| e.seen(self.id()))
-                .any(|seen| seen.map == map && which(kind(seen.tag)))
-        })
+        self.records()
+            .find_live(self.id(), std::ptr::null(), |_, _, seen| {
+                (seen.map == map && which(kind(seen.tag))).then_some(())
+            })
+            .is_some()
     }
 
     /// Whether an atomic view of mapping `map` is alive.
@@ -353,7 +341,7 @@ impl FileLock {
         map: usize,
         range: (usize, usize),
     ) -> Result<(Ticket<'a>, AtomicSpans), Conflict> {
-        let me = self.me();
+        let me = entry.record().token();
         loop {
             fence(SeqCst);
             let op = Op {
@@ -391,19 +379,14 @@ impl FileLock {
         let mut holds_other = false;
         let mut wait_for_waiting = None;
         let mut wait = None;
-        for record in self.records().iter() {
-            let own = record.token() == op.me;
-            for e in record.entries() {
-                if std::ptr::eq(e, op.entry) {
-                    continue;
-                }
-                let Some(seen) = e.seen(self.id()) else {
-                    continue;
-                };
+        let refused = self
+            .records()
+            .find_live(self.id(), op.entry, |token, e, seen| {
+                let own = token == op.me;
                 let other = kind(seen.tag);
                 holds_other |= own;
                 if !is_exclusive(other) || !op.meets(&seen) {
-                    continue;
+                    return None;
                 }
                 if is_atomic(other) {
                     if op.kind == COPY {
@@ -413,24 +396,28 @@ impl FileLock {
                             Width::U64
                         };
                         spans.push((seen.start, seen.end, width));
-                        continue;
+                        return None;
                     }
-                    return Found::Refuse(OVERLAPS_ATOMIC);
+                    return Some(OVERLAPS_ATOMIC);
                 }
                 if own {
-                    return Found::Refuse(HOLDS_WRITE);
+                    return Some(HOLDS_WRITE);
                 }
                 if state(seen.tag) == WAITING {
-                    wait_for_waiting.get_or_insert((e, seen.tag));
+                    wait_for_waiting.get_or_insert((e as *const Entry, seen.tag));
                 } else {
-                    wait.get_or_insert((e, seen.tag));
+                    wait.get_or_insert((e as *const Entry, seen.tag));
                 }
-            }
+                None
+            });
+        if let Some(conflict) = refused {
+            return Found::Refuse(conflict);
         }
         // A waiting party may wait for a view the calling code holds: join it (it looks
         // again before it goes).
         match wait.or(wait_for_waiting.filter(|_| !holds_other)) {
-            Some((e, tag)) => Found::Wait(e, tag),
+            // SAFETY: entries live as long as the records, which outlive `self`'s borrow.
+            Some((e, tag)) => Found::Wait(unsafe { &*e }, tag),
             None => Found::Nothing,
         }
     }
@@ -453,12 +440,12 @@ impl FileLock {
         // An exclusive party publishes, fences, then reads the bias: it sees `RESTORING`
         // (and waits for the outcome) or shows here.
         fence(SeqCst);
-        let exclusive = self.records().iter().any(|record| {
-            record
-                .entries()
-                .filter_map(|e| e.seen(self.id()))
-                .any(|seen| is_exclusive(kind(seen.tag)))
-        });
+        let exclusive = self
+            .records()
+            .find_live(self.id(), std::ptr::null(), |_, _, seen| {
+                is_exclusive(kind(seen.tag)).then_some(())
+            })
+            .is_some();
         self.quiet.store(0, Relaxed);
         self.bias
             .store(if exclusive { UNBIASED } else { BIASED }, Release);
@@ -488,7 +475,7 @@ impl FileLock {
             kind,
             map,
             range: (start, end),
-            me: self.me(),
+            me: entry.record().token(),
         };
         match self.scan_exclusive(&op) {
             Found::Nothing => {
@@ -543,37 +530,34 @@ impl FileLock {
     }
 
     /// The exclusive side's look at every entry of the file.
+    #[inline]
     fn scan_exclusive<'a>(&'a self, op: &Op<'_>) -> Found<'a> {
         let mut wait = None;
-        for record in self.records().iter() {
-            let own = record.token() == op.me;
-            for e in record.entries() {
-                if std::ptr::eq(e, op.entry) {
-                    continue;
-                }
-                let Some(seen) = e.seen(self.id()) else {
-                    continue;
-                };
+        let refused = self
+            .records()
+            .find_live(self.id(), op.entry, |token, e, seen| {
                 if !op.meets(&seen) {
-                    continue;
+                    return None;
                 }
-                match self.judge(op, e, &seen, own) {
-                    Judged::Refuse(conflict) => return Found::Refuse(conflict),
+                match self.judge(op, &seen, token == op.me) {
+                    Judged::Refuse(conflict) => Some(conflict),
                     Judged::Wait => {
-                        wait.get_or_insert((e, seen.tag));
+                        wait.get_or_insert((e as *const Entry, seen.tag));
+                        None
                     }
-                    Judged::Ignore => {}
+                    Judged::Ignore => None,
                 }
-            }
-        }
-        match wait {
-            Some((e, tag)) => Found::Wait(e, tag),
-            None => Found::Nothing,
+            });
+        match (refused, wait) {
+            (Some(conflict), _) => Found::Refuse(conflict),
+            // SAFETY: entries live as long as the records, which outlive `self`'s borrow.
+            (None, Some((e, tag))) => Found::Wait(unsafe { &*e }, tag),
+            (None, None) => Found::Nothing,
         }
     }
 
     /// What an exclusive operation does about one live entry it meets.
-    fn judge(&self, op: &Op<'_>, e: &Entry, seen: &Seen, own: bool) -> Judged {
+    fn judge(&self, op: &Op<'_>, seen: &Seen, own: bool) -> Judged {
         let other = kind(seen.tag);
         let refuse = |conflict| Judged::Refuse(conflict);
         if !is_exclusive(other) {
@@ -604,10 +588,7 @@ impl FileLock {
             GO => Judged::Wait,
             // Two `PENDING` parties: the lower one goes first; the higher one steps aside
             // (waits as `WAITING`), and the lower one waits for it to (still `PENDING`).
-            _ => {
-                let _ = e;
-                Judged::Wait
-            }
+            _ => Judged::Wait,
         }
     }
 

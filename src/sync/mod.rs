@@ -44,17 +44,6 @@ fn heavy_fence() {
     crate::os::process_fence();
 }
 
-/// A full memory barrier on every thread of the process where [`heavy_fence`] exists, else
-/// on this one (then the other side fences too: see [`bias_available`]).
-#[cfg_attr(mmap_io_loom, allow(dead_code))]
-fn process_fence() {
-    if bias_available() {
-        heavy_fence();
-    } else {
-        fence(std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 /// Whether readers may be biased at all: only where [`heavy_fence`] exists.
 fn bias_available() -> bool {
     #[cfg(mmap_io_loom)]

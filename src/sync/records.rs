@@ -61,10 +61,13 @@ pub(crate) fn is_atomic(kind: usize) -> bool {
 }
 
 /// The bits of an owner word that name the owning token.
-const TOKEN: u64 = (1 << 47) - 1;
-/// Set in the owner word of a record no thread publishes in any more: released for reuse
-/// once its entries are free.
-const ORPHAN: u64 = 1 << 47;
+const TOKEN: u64 = (1 << 46) - 1;
+/// Set in the owner word of a record whose thread has exited: no entry is published in it
+/// any more, and it is taken over once its entries are free.
+const ORPHAN: u64 = 1 << 46;
+/// Set in the owner word of a record taken for one publication (by code that has no record
+/// of its own at that point): released by whoever frees that entry.
+const EPHEMERAL: u64 = 1 << 47;
 /// Counts the takings of a record, so that a stale compare-and-swap of its owner word fails.
 const EPOCH: u64 = 1 << 48;
 
@@ -176,11 +179,11 @@ impl Entry {
     pub(crate) fn free(&self) {
         let tag = self.tag.load(Relaxed);
         self.tag.store(tag & !(KIND | STATE), Release);
-        // The exit path fences every thread after marking the record orphaned: this load
-        // either sees the mark or that path sees the entry free.
+        // A record orphaned meanwhile, if this load misses it, is taken over once idle by
+        // the next thread that needs one (see `Records::acquire`).
         super::light_fence();
         let record = self.record();
-        if record.owner.load(Relaxed) & ORPHAN != 0 || !super::bias_available() {
+        if record.owner.load(Relaxed) & (ORPHAN | EPHEMERAL) != 0 {
             record.release_if_orphaned();
         }
     }
@@ -191,6 +194,29 @@ impl Entry {
         // SAFETY: set to the entry's record before the record was listed; records are
         // never freed while an entry of theirs can be reached.
         unsafe { &*self.record.load(Relaxed) }
+    }
+}
+
+/// The entries of a record: its own, then those of its chunks.
+pub(crate) struct Entries<'a> {
+    now: std::slice::Iter<'a, Entry>,
+    next: &'a AtomicPtr<Chunk>,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = &'a Entry;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a Entry> {
+        loop {
+            if let Some(entry) = self.now.next() {
+                return Some(entry);
+            }
+            // SAFETY: chunks are only ever added, and never freed while the record lives.
+            let chunk = unsafe { self.next.load(Acquire).as_ref() }?;
+            self.now = chunk.entries.iter();
+            self.next = &chunk.next;
+        }
     }
 }
 
@@ -205,6 +231,8 @@ struct Chunk {
 pub(crate) struct Record {
     /// The owning token, [`ORPHAN`], and the epoch; token 0: free to take.
     owner: AtomicU64,
+    /// How many of `entries` have ever been claimed (only the owner writes it).
+    used: AtomicUsize,
     entries: [Entry; ENTRIES],
     more: AtomicPtr<Chunk>,
     next: AtomicPtr<Record>,
@@ -220,6 +248,7 @@ impl Record {
     fn new() -> Box<Self> {
         let record = Box::new(Self {
             owner: AtomicU64::new(0),
+            used: AtomicUsize::new(0),
             entries: std::array::from_fn(|_| Entry::new()),
             more: AtomicPtr::new(std::ptr::null_mut()),
             next: AtomicPtr::new(std::ptr::null_mut()),
@@ -241,8 +270,12 @@ impl Record {
     /// A free entry; only the owner calls this.
     #[inline(always)]
     pub(crate) fn claim(&self) -> &Entry {
-        for entry in &self.entries {
+        for (i, entry) in self.entries.iter().enumerate() {
             if entry.is_free() {
+                // Published with the entry (before the fence that follows its fill).
+                if i >= self.used.load(Relaxed) {
+                    self.used.store(i + 1, Relaxed);
+                }
                 return entry;
             }
         }
@@ -281,31 +314,28 @@ impl Record {
 
     /// Every entry of the record.
     #[inline]
-    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
-        // SAFETY: as in `claim_more`.
-        let first = unsafe { self.more.load(Acquire).as_ref() };
-        let chunks = std::iter::successors(first, |c| {
-            // SAFETY: as above.
-            unsafe { c.next.load(Acquire).as_ref() }
-        });
-        self.entries
-            .iter()
-            .chain(chunks.flat_map(|c| c.entries.iter()))
+    pub(crate) fn entries(&self) -> Entries<'_> {
+        Entries {
+            now: self.entries.iter(),
+            next: &self.more,
+        }
     }
 
     fn idle(&self) -> bool {
         self.entries().all(Entry::is_free)
     }
 
-    /// Takes this record for `token` if it is free.
-    fn take(&self, token: u64, orphan: bool) -> bool {
+    /// Takes this record for `token` if it is free, or orphaned and idle.
+    fn take(&self, token: u64, ephemeral: bool) -> bool {
         let owner = self.owner.load(Relaxed);
-        if owner & (TOKEN | ORPHAN) != 0 {
+        let free = owner & (TOKEN | ORPHAN | EPHEMERAL) == 0;
+        // No entry is published in an orphaned record any more: once idle, it stays idle.
+        if !free && (owner & ORPHAN == 0 || !self.idle()) {
             return false;
         }
-        let new = (owner & !(TOKEN | ORPHAN)).wrapping_add(EPOCH)
+        let new = (owner & !(TOKEN | ORPHAN | EPHEMERAL)).wrapping_add(EPOCH)
             | token
-            | if orphan { ORPHAN } else { 0 };
+            | if ephemeral { EPHEMERAL } else { 0 };
         self.owner
             .compare_exchange(owner, new, Acquire, Relaxed)
             .is_ok()
@@ -316,19 +346,17 @@ impl Record {
     fn orphan(&self) {
         let owner = self.owner.load(Relaxed);
         self.owner.store(owner | ORPHAN, Relaxed);
-        super::process_fence();
         self.release_if_orphaned();
     }
 
-    /// Releases an orphaned record whose entries are all free.
+    /// Releases an orphaned or ephemeral record whose entries are all free.
     #[cold]
     fn release_if_orphaned(&self) {
         fence(std::sync::atomic::Ordering::SeqCst);
         let owner = self.owner.load(Relaxed);
-        if owner & ORPHAN != 0 && self.idle() {
-            let _ = self
-                .owner
-                .compare_exchange(owner, owner & !(TOKEN | ORPHAN), Release, Relaxed);
+        if owner & (ORPHAN | EPHEMERAL) != 0 && self.idle() {
+            let free = owner & !(TOKEN | ORPHAN | EPHEMERAL);
+            let _ = self.owner.compare_exchange(owner, free, Release, Relaxed);
         }
     }
 }
@@ -367,13 +395,56 @@ impl Records {
         })
     }
 
+    /// Calls `f` with each live entry of `file` but `skip` (with the token of its record and
+    /// its publication) until `f` returns `Some`, and returns that.
+    #[inline]
+    pub(crate) fn find_live<R>(
+        &self,
+        file: usize,
+        skip: *const Entry,
+        mut f: impl FnMut(u64, &Entry, Seen) -> Option<R>,
+    ) -> Option<R> {
+        let mut visit = |token: u64, entries: &[Entry]| {
+            for entry in entries {
+                if std::ptr::eq(entry, skip) {
+                    continue;
+                }
+                if let Some(seen) = entry.seen(file) {
+                    if let Some(found) = f(token, entry, seen) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        };
+        let mut next = self.head.load(Acquire);
+        // SAFETY: listed records are never freed (in the model: not before the list).
+        while let Some(record) = unsafe { next.as_ref() } {
+            let token = record.token();
+            let used = record.used.load(Relaxed).min(ENTRIES);
+            if let Some(found) = visit(token, &record.entries[..used]) {
+                return Some(found);
+            }
+            let mut chunk = record.more.load(Acquire);
+            // SAFETY: chunks are only ever added, and never freed while the record lives.
+            while let Some(c) = unsafe { chunk.as_ref() } {
+                if let Some(found) = visit(token, &c.entries) {
+                    return Some(found);
+                }
+                chunk = c.next.load(Acquire);
+            }
+            next = record.next.load(Acquire);
+        }
+        None
+    }
+
     /// A record for `token`: a free one taken over, or a new one listed.
-    fn acquire(&self, token: u64, orphan: bool) -> &Record {
-        if let Some(record) = self.iter().find(|r| r.take(token, orphan)) {
+    fn acquire(&self, token: u64, ephemeral: bool) -> &Record {
+        if let Some(record) = self.iter().find(|r| r.take(token, ephemeral)) {
             return record;
         }
         let record = Box::leak(Record::new());
-        record.take(token, orphan);
+        record.take(token, ephemeral);
         let mut head = self.head.load(Relaxed);
         loop {
             record.next.store(head, Relaxed);
@@ -445,7 +516,7 @@ mod thread {
     fn mine_slow() -> &'static Record {
         let adopted = ADOPTED.with(Cell::get);
         if adopted != 0 {
-            // Orphaned from the start: released once its entry is freed.
+            // Released once its entry is freed.
             return RECORDS.acquire(adopted, true);
         }
         let token = crate::thread_exit::token();
