@@ -508,10 +508,12 @@ impl FileLock {
                         op.entry.free();
                         return Err(WOULD_BLOCK);
                     }
-                    // Waiting for a higher `PENDING` entry to decide: stay `PENDING`.
+                    // Waiting for a higher `PENDING` entry to decide: stay `PENDING`. (Ranks
+                    // order the entries of different records; one record never holds two
+                    // `PENDING` entries of one file.)
                     let decide = state(tag) == PENDING
                         && is_exclusive(kind(tag))
-                        && (other as *const Entry as usize) > (op.entry as *const Entry as usize);
+                        && other.rank() > op.entry.rank();
                     if decide {
                         wait_change(other, tag);
                     } else {

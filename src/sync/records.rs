@@ -188,6 +188,13 @@ impl Entry {
         }
     }
 
+    /// Where this entry stands in the order that decides between two `PENDING` parties:
+    /// its record's place in the list.
+    #[inline]
+    pub(crate) fn rank(&self) -> usize {
+        self.record().rank
+    }
+
     /// The record of this entry.
     #[inline]
     pub(crate) fn record(&self) -> &Record {
@@ -236,6 +243,8 @@ pub(crate) struct Record {
     entries: [Entry; ENTRIES],
     more: AtomicPtr<Chunk>,
     next: AtomicPtr<Record>,
+    /// Its place in the list, from 1 (set before it is listed).
+    rank: usize,
 }
 
 // SAFETY: every field is an atomic; the raw pointers in entries and chunks point to
@@ -245,8 +254,9 @@ unsafe impl Send for Record {}
 unsafe impl Sync for Record {}
 
 impl Record {
-    fn new() -> Box<Self> {
+    fn new(rank: usize) -> Box<Self> {
         let record = Box::new(Self {
+            rank,
             owner: AtomicU64::new(0),
             used: AtomicUsize::new(0),
             entries: std::array::from_fn(|_| Entry::new()),
@@ -443,17 +453,23 @@ impl Records {
         if let Some(record) = self.iter().find(|r| r.take(token, ephemeral)) {
             return record;
         }
-        let record = Box::leak(Record::new());
-        record.take(token, ephemeral);
         let mut head = self.head.load(Relaxed);
         loop {
+            // SAFETY: as in `iter`.
+            let rank = unsafe { head.as_ref() }.map_or(1, |h| h.rank + 1);
+            let record = Box::leak(Record::new(rank));
+            record.take(token, ephemeral);
             record.next.store(head, Relaxed);
             match self
                 .head
                 .compare_exchange_weak(head, record, Release, Relaxed)
             {
                 Ok(_) => return record,
-                Err(now) => head = now,
+                Err(now) => {
+                    // SAFETY: never listed, so only this thread knows it.
+                    drop(unsafe { Box::from_raw(record) });
+                    head = now;
+                }
             }
         }
     }
