@@ -144,7 +144,9 @@ impl MemoryMappedFile {
                     Some(_) => range::checked(offset, len, map.len())?,
                     None => 0..map.len(),
                 };
-                Ok(f(map.as_ptr(), r, false))
+                // Other handles of the file may write these bytes: published as a copy.
+                let (_copy, atomics) = self.inner.lock.copy(self.inner.id, r.start, r.end)?;
+                Ok(f(map.as_ptr(), r, !atomics.is_empty()))
             }
             Map::Writable(lock) => {
                 let (start, end) = crate::guarded::span(offset, len);
