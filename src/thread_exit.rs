@@ -1,26 +1,23 @@
-//! Whether the calling thread is exiting: past the point where the `thread_local` crate's
-//! per-thread state may already be gone, so that asking it for this thread's value could
-//! panic inside a thread-local destructor (which aborts the process).
+//! The hook of thread exit, and a token that tells threads apart for good.
 //!
-//! A guard is armed right after each use of a `thread_local::ThreadLocal` on a thread.
-//! Thread-locals are destroyed in the reverse order of their first use, so the guard goes
-//! before the crate's own, and marks the thread as exiting: from then on the callers here
-//! take a path that needs no thread-local state of that crate.
+//! A guard is armed at a thread's first use of a mapping. Thread-locals are destroyed in
+//! the reverse order of their first use: when the guard goes, it orphans the thread's
+//! record (`crate::sync`), and from then on the thread publishes in records of one entry
+//! each. A use in a thread-local destructor that runs before the guard's finds the thread's
+//! record as usual.
 //!
-//! [`token`] tells threads apart for good: the `thread_local` crate gives an exited
-//! thread's id to the next thread, and the C library its thread-locals' memory.
+//! [`token`] tells threads apart for good: the C library reuses an exited thread's
+//! thread-local memory, and its id, for the next thread.
 //!
 //! Where thread-locals are emulated (`x86_64-pc-windows-gnu`), they are all reset while the
 //! thread exits, these constants included: a destructor that runs after that sees a new
-//! thread (new token, new slots, nothing held), which is safe, but a view it still holds
+//! thread (new token, new records, nothing held), which is safe, but a view it still holds
 //! is then not known to be its own.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 thread_local! {
-    /// Set when [`GUARD`] is destroyed. A constant without drop glue: always readable.
-    static EXITING: Cell<bool> = const { Cell::new(false) };
     static GUARD: Guard = const { Guard };
     /// This thread's [`token`], 0 until it is first asked for.
     static TOKEN: Cell<u64> = const { Cell::new(0) };
@@ -30,23 +27,15 @@ struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        EXITING.with(|exiting| exiting.set(true));
         #[cfg(not(mmap_io_loom))]
         crate::sync::thread_exits();
     }
 }
 
-/// Arms the guard (call right after using a `thread_local::ThreadLocal` on this thread, or
-/// before relying on [`exiting`] being set at exit): `false` once it is gone.
+/// Arms the guard (before relying on it at exit): `false` once it is gone.
 #[inline]
 pub(crate) fn arm() -> bool {
     GUARD.try_with(|_| ()).is_ok()
-}
-
-/// Whether this thread is exiting (see the module documentation).
-#[inline]
-pub(crate) fn exiting() -> bool {
-    EXITING.with(Cell::get)
 }
 
 /// The calling thread's identity: a number no other thread of the process is ever given,

@@ -11,19 +11,16 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Pending-write accounting and the syncs of one read-write mapping.
 ///
 /// The counters only grow: `pending` is what was written minus what a successful flush
-/// covered. Writers count under the mapping's write guard, atomic views on counters of the
-/// thread that made them when they drop on it (plain loads and stores either way: no
-/// read-modify-write on a write path), other writers with read-modify-writes, and flushes
-/// only ever raise the `flushed` marks, so no update is lost between them.
+/// covered. Writers count in their thread's record (plain loads and stores: no
+/// read-modify-write on a write path), or with read-modify-writes on `shared` where they
+/// cannot; flushes only ever raise the `flushed` marks, so no update is lost between them.
 #[derive(Debug)]
 pub(crate) struct FlushState {
     policy: FlushPolicy,
-    written: Counters,
-    /// Counted with read-modify-writes by callers that hold no write guard.
+    /// Counted with read-modify-writes, where a writer cannot count in its record.
     shared: Counters,
-    /// Counted by atomic views that drop on the thread that made them, on that thread's
-    /// counters (see [`LocalCounters`]).
-    local: thread_local::ThreadLocal<Counters>,
+    /// Names this state in the records' write counts (see `crate::sync::count`).
+    id: u64,
     flushed: Counters,
     syncs: Syncs,
 }
@@ -34,41 +31,28 @@ struct Counters {
     writes: AtomicU64,
 }
 
-impl Counters {
-    /// Counts one write of `bytes` bytes, with a load and a store: only for a caller that no
-    /// other thread can race on these counters.
-    #[inline]
-    fn add_alone(&self, bytes: usize) {
-        self.bytes
-            .store(self.bytes.load(Relaxed) + bytes as u64, Relaxed);
-        self.writes.store(self.writes.load(Relaxed) + 1, Relaxed);
-    }
-}
-
-/// One thread's counters in a [`FlushState`], taken on that thread.
+/// The counters an atomic view counts its bytes on when it drops (on whatever thread).
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LocalCounters<'a> {
     state: &'a FlushState,
-    counters: &'a Counters,
-    /// The [`token`](crate::thread_exit::token) of the thread they were taken on.
-    owner: u64,
 }
 
 #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 impl LocalCounters<'_> {
-    /// Counts one write of `bytes` bytes: with plain loads and stores on the thread the
-    /// counters were taken on while it runs (no other thread writes them then), with
-    /// read-modify-writes on the shared counters elsewhere. Safe to call while the thread's
-    /// thread-locals are being destroyed: it looks up nothing but a constant thread-local.
+    /// Counts one write of `bytes` bytes, as [`FlushState::record_exclusive`] does. Safe to
+    /// call while the thread's thread-locals are being destroyed.
     #[inline]
     pub(crate) fn record(&self, bytes: usize) {
-        // An exiting thread may have lost the id its counters are kept under, and a new
-        // thread may have been given it.
-        if crate::thread_exit::token() != self.owner || crate::thread_exit::exiting() {
-            return self.state.record_shared(bytes);
-        }
-        self.counters.add_alone(bytes);
+        self.state.record_exclusive(bytes);
+    }
+}
+
+#[cfg(not(mmap_io_loom))]
+impl Drop for FlushState {
+    fn drop(&mut self) {
+        // Nothing counts for this mapping any more: the records' slots are free again.
+        crate::sync::forget(self.id);
     }
 }
 
@@ -83,9 +67,11 @@ impl FlushState {
     pub(crate) fn new(policy: FlushPolicy) -> Self {
         Self {
             policy,
-            written: Counters::default(),
             shared: Counters::default(),
-            local: thread_local::ThreadLocal::new(),
+            id: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Relaxed)
+            },
             flushed: Counters::default(),
             syncs: Syncs::default(),
         }
@@ -108,15 +94,16 @@ impl FlushState {
             .saturating_sub(self.flushed.writes.load(Relaxed))
     }
 
-    /// Counts one write of `bytes` bytes by a caller that holds a write guard. Writers of
-    /// other bytes may count at the same time: a read-modify-write for the bytes, and the
-    /// writes counted only where the policy asks for them.
+    /// Counts one write of `bytes` bytes by a caller that holds a write guard: in the
+    /// calling thread's record with plain loads and stores where it can (writers of other
+    /// bytes count at the same time), else with read-modify-writes.
     #[inline]
     pub(crate) fn record_exclusive(&self, bytes: usize) {
-        self.written.bytes.fetch_add(bytes as u64, Relaxed);
-        if matches!(self.policy, FlushPolicy::EveryWrites(_)) {
-            self.written.writes.fetch_add(1, Relaxed);
+        #[cfg(not(mmap_io_loom))]
+        if crate::sync::count(self.id, bytes as u64) {
+            return;
         }
+        self.record_shared(bytes);
     }
 
     /// Counts one write of `bytes` bytes by a caller that holds no write guard.
@@ -125,38 +112,25 @@ impl FlushState {
         self.shared.writes.fetch_add(1, Relaxed);
     }
 
-    /// The calling thread's counters, for a writer (an atomic view) that counts when it
-    /// ends, perhaps on another thread.
+    /// The counters for a writer (an atomic view) that counts when it ends, perhaps on
+    /// another thread.
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
     #[inline]
     pub(crate) fn local(&self) -> LocalCounters<'_> {
-        if crate::thread_exit::exiting() {
-            // No thread-local counters now: count on the shared ones (no thread has
-            // token 0).
-            return LocalCounters {
-                state: self,
-                counters: &self.shared,
-                owner: 0,
-            };
-        }
-        let counters = self.local.get_or_default();
-        let _ = crate::thread_exit::arm();
-        LocalCounters {
-            state: self,
-            counters,
-            owner: crate::thread_exit::token(),
-        }
+        LocalCounters { state: self }
     }
 
     /// What has been written so far; take it before a sync starts.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let (mut bytes, mut writes) = (
-            self.written.bytes.load(Relaxed),
-            self.written.writes.load(Relaxed),
+            self.shared.bytes.load(Relaxed),
+            self.shared.writes.load(Relaxed),
         );
-        for counters in std::iter::once(&self.shared).chain(self.local.iter()) {
-            bytes += counters.bytes.load(Relaxed);
-            writes += counters.writes.load(Relaxed);
+        #[cfg(not(mmap_io_loom))]
+        {
+            let (b, w) = crate::sync::counted(self.id);
+            bytes = bytes.wrapping_add(b);
+            writes = writes.wrapping_add(w);
         }
         Snapshot { bytes, writes }
     }

@@ -14,12 +14,12 @@ mod tests;
 
 pub(crate) use file::{Conflict, FileLock, Ticket, Width, NO_MAP, PRIVATE, WOULD_BLOCK};
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
-#[cfg(not(mmap_io_loom))]
-pub(crate) use records::exits as thread_exits;
 #[cfg(all(feature = "watch", not(mmap_io_loom)))]
 pub(crate) use records::holds_views;
 #[cfg(all(feature = "async", not(mmap_io_loom)))]
 pub(crate) use records::{adopt, me as token_of_caller};
+#[cfg(not(mmap_io_loom))]
+pub(crate) use records::{count, counted, exits as thread_exits, forget};
 
 #[cfg(mmap_io_loom)]
 use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};

@@ -71,6 +71,27 @@ const EPHEMERAL: u64 = 1 << 47;
 /// Counts the takings of a record, so that a stale compare-and-swap of its owner word fails.
 const EPOCH: u64 = 1 << 48;
 
+/// Write counts a record keeps, each for one mapping its thread wrote through.
+const COUNTS: usize = 4;
+
+/// Bytes and writes a record's thread counted for one mapping (see [`count`]).
+struct Count {
+    /// The mapping's flush-state id, 0 if the slot is free.
+    of: AtomicU64,
+    bytes: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl Count {
+    fn new() -> Self {
+        Self {
+            of: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        }
+    }
+}
+
 /// Entries per record, and per chunk added to it.
 const ENTRIES: usize = if cfg!(mmap_io_loom) { 2 } else { 8 };
 
@@ -245,6 +266,9 @@ pub(crate) struct Record {
     next: AtomicPtr<Record>,
     /// Its place in the list, from 1 (set before it is listed).
     rank: usize,
+    /// Written by the owner only, with plain loads and stores; see [`count`].
+    #[cfg_attr(mmap_io_loom, allow(dead_code))]
+    counts: [Count; COUNTS],
 }
 
 // SAFETY: every field is an atomic; the raw pointers in entries and chunks point to
@@ -257,6 +281,7 @@ impl Record {
     fn new(rank: usize) -> Box<Self> {
         let record = Box::new(Self {
             rank,
+            counts: std::array::from_fn(|_| Count::new()),
             owner: AtomicU64::new(0),
             used: AtomicUsize::new(0),
             entries: std::array::from_fn(|_| Entry::new()),
@@ -349,6 +374,31 @@ impl Record {
         self.owner
             .compare_exchange(owner, new, Acquire, Relaxed)
             .is_ok()
+    }
+
+    /// Counts a write of `bytes` for the mapping with flush-state id `of`; only the owner
+    /// calls this. False if every slot counts for another mapping.
+    #[cfg_attr(mmap_io_loom, allow(dead_code))]
+    #[inline]
+    fn count(&self, of: u64, bytes: u64) -> bool {
+        let slot = match self.counts.iter().find(|c| c.of.load(Relaxed) == of) {
+            Some(slot) => slot,
+            None => match self.counts.iter().find(|c| c.of.load(Relaxed) == 0) {
+                Some(slot) => {
+                    slot.bytes.store(0, Relaxed);
+                    slot.writes.store(0, Relaxed);
+                    // With the counts, for a reader that sees the slot taken.
+                    slot.of.store(of, Release);
+                    slot
+                }
+                None => return false,
+            },
+        };
+        slot.bytes
+            .store(slot.bytes.load(Relaxed).wrapping_add(bytes), Relaxed);
+        slot.writes
+            .store(slot.writes.load(Relaxed).wrapping_add(1), Relaxed);
+        true
     }
 
     /// Marks the record as no thread's (its thread exits), and releases it if it is idle.
@@ -497,6 +547,7 @@ impl Drop for Records {
 mod thread {
     use super::{Record, Records};
     use std::cell::Cell;
+    use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
     /// The records of the process.
     pub(crate) static RECORDS: Records = Records::new();
@@ -571,6 +622,44 @@ mod thread {
             ADOPTED.with(|a| a.replace(token)),
         );
         f()
+    }
+
+    /// Counts a write of `bytes` for the mapping with flush-state id `of` (never 0) in the
+    /// calling thread's record, with plain loads and stores (no read-modify-write on a write
+    /// path). False where it cannot (no record of its own at this point of its life, or
+    /// its slots count for other mappings): count elsewhere then.
+    #[inline]
+    pub(crate) fn count(of: u64, bytes: u64) -> bool {
+        let record = CURRENT.with(Cell::get);
+        // SAFETY: as in `mine`.
+        unsafe { record.as_ref() }.is_some_and(|r| r.count(of, bytes))
+    }
+
+    /// The bytes and writes every record counted for `of`. Each only grows while `of`
+    /// lives.
+    pub(crate) fn counted(of: u64) -> (u64, u64) {
+        let (mut bytes, mut writes) = (0u64, 0u64);
+        for record in RECORDS.iter() {
+            for slot in &record.counts {
+                if slot.of.load(Acquire) == of {
+                    bytes = bytes.wrapping_add(slot.bytes.load(Relaxed));
+                    writes = writes.wrapping_add(slot.writes.load(Relaxed));
+                }
+            }
+        }
+        (bytes, writes)
+    }
+
+    /// Frees the slots that count for `of`: its mapping is gone (nothing counts for it
+    /// any more).
+    pub(crate) fn forget(of: u64) {
+        for record in RECORDS.iter() {
+            for slot in &record.counts {
+                if slot.of.load(Relaxed) == of {
+                    slot.of.store(0, Relaxed);
+                }
+            }
+        }
     }
 
     /// Whether the calling code holds a live entry (a view, a write, an atomic view) of any
