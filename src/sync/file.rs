@@ -462,8 +462,7 @@ impl FileLock {
         end: usize,
     ) -> Result<Ticket<'_>, Conflict> {
         let entry = self.mine().claim();
-        entry.fill(self.id(), map, start, end, kind | PENDING);
-        fence(SeqCst);
+        entry.fill_fenced(self.id(), map, start, end, kind | PENDING);
         if self.bias.load(Acquire) != UNBIASED {
             self.unbias();
         }

@@ -133,16 +133,41 @@ impl Entry {
     }
 
     /// Publishes an operation in this entry, found free by its record's owner (the only
-    /// caller); returns its tag.
+    /// caller).
     #[inline(always)]
-    pub(crate) fn fill(
+    pub(crate) fn fill(&self, file: usize, map: usize, start: usize, end: usize, kind: usize) {
+        let tag = self.prepare(file, map, start, end, kind);
+        self.tag.store(tag, Release);
+    }
+
+    /// [`fill`](Self::fill), then a full fence: the loads that follow see every entry
+    /// published before a fence that comes later, or this one is seen by them. On x86-64
+    /// the tag's store is an exchange, itself a full barrier (cheaper than `mfence`).
+    #[inline(always)]
+    pub(crate) fn fill_fenced(
         &self,
         file: usize,
         map: usize,
         start: usize,
         end: usize,
         kind: usize,
-    ) -> usize {
+    ) {
+        let tag = self.prepare(file, map, start, end, kind);
+        #[cfg(all(target_arch = "x86_64", not(mmap_io_loom)))]
+        {
+            self.tag.swap(tag, std::sync::atomic::Ordering::SeqCst);
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(mmap_io_loom))))]
+        {
+            self.tag.store(tag, Release);
+            fence(std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Stores the fields of a publication; returns the tag that publishes them.
+    #[inline(always)]
+    fn prepare(&self, file: usize, map: usize, start: usize, end: usize, kind: usize) -> usize {
         let free = self.tag.load(Relaxed);
         // With the `Acquire` load that found the entry free, orders that free before these
         // stores for a reader that sees one of them (see `seen`).
@@ -151,9 +176,7 @@ impl Entry {
         self.map.store(map, Relaxed);
         self.start.store(start, Relaxed);
         self.end.store(end, Relaxed);
-        let tag = (free & !(KIND | STATE)).wrapping_add(GENERATION) | kind;
-        self.tag.store(tag, Release);
-        tag
+        (free & !(KIND | STATE)).wrapping_add(GENERATION) | kind
     }
 
     /// Changes the state of this exclusive entry; only the thread that made it calls this.
