@@ -444,6 +444,29 @@ impl Record {
     }
 }
 
+/// Calls `f` with each live entry of `file` among `entries` but `skip`, until it returns
+/// `Some` (see [`Records::find_live`]).
+#[inline(always)]
+fn visit<R>(
+    token: u64,
+    entries: &[Entry],
+    file: usize,
+    skip: *const Entry,
+    f: &mut impl FnMut(u64, &Entry, Seen) -> Option<R>,
+) -> Option<R> {
+    for entry in entries {
+        if std::ptr::eq(entry, skip) {
+            continue;
+        }
+        if let Some(seen) = entry.seen(file) {
+            if let Some(found) = f(token, entry, seen) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
 /// The list of every record, and (in the model) which thread owns which.
 pub(crate) struct Records {
     head: AtomicPtr<Record>,
@@ -480,38 +503,25 @@ impl Records {
 
     /// Calls `f` with each live entry of `file` but `skip` (with the token of its record and
     /// its publication) until `f` returns `Some`, and returns that.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find_live<R>(
         &self,
         file: usize,
         skip: *const Entry,
         mut f: impl FnMut(u64, &Entry, Seen) -> Option<R>,
     ) -> Option<R> {
-        let mut visit = |token: u64, entries: &[Entry]| {
-            for entry in entries {
-                if std::ptr::eq(entry, skip) {
-                    continue;
-                }
-                if let Some(seen) = entry.seen(file) {
-                    if let Some(found) = f(token, entry, seen) {
-                        return Some(found);
-                    }
-                }
-            }
-            None
-        };
         let mut next = self.head.load(Acquire);
         // SAFETY: listed records are never freed (in the model: not before the list).
         while let Some(record) = unsafe { next.as_ref() } {
             let token = record.token();
             let used = record.used.load(Relaxed).min(ENTRIES);
-            if let Some(found) = visit(token, &record.entries[..used]) {
+            if let Some(found) = visit(token, &record.entries[..used], file, skip, &mut f) {
                 return Some(found);
             }
             let mut chunk = record.more.load(Acquire);
             // SAFETY: chunks are only ever added, and never freed while the record lives.
             while let Some(c) = unsafe { chunk.as_ref() } {
-                if let Some(found) = visit(token, &c.entries) {
+                if let Some(found) = visit(token, &c.entries, file, skip, &mut f) {
                     return Some(found);
                 }
                 chunk = c.next.load(Acquire);
