@@ -84,8 +84,9 @@ pub async fn delete_mmap_async<P: AsRef<Path>>(path: P) -> Result<()> {
 impl MemoryMappedFile {
     /// Writes `data` at `offset` and flushes durably, off the calling task.
     ///
-    /// The write runs on the `blocking` pool on behalf of the code that awaits it: where it
-    /// would wait for a view that code holds, it is refused, as on the calling thread.
+    /// The write runs on the `blocking` pool. Where it would wait for a view of its bytes
+    /// that the awaiting thread holds (which that thread cannot drop while it waits), it is
+    /// refused at once, as on that thread.
     ///
     /// # Errors
     ///
@@ -103,8 +104,16 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn update_region_async(&self, offset: u64, data: &[u8]) -> Result<()> {
+        // The thread that awaits cannot drop its views meanwhile: a write that would wait
+        // for one of them is refused here, as on that thread.
+        if let (false, crate::map::Map::Writable(lock)) = (data.is_empty(), &self.inner.map) {
+            let (start, end) = crate::guarded::span(offset, data.len() as u64);
+            if let Some(conflict) = lock.own_conflict(start, end) {
+                return Err(conflict.into());
+            }
+        }
         let (mmap, data) = (self.clone(), data.to_vec());
-        on_pool(move || {
+        blocking::unblock(move || {
             mmap.update_region(offset, &data)?;
             mmap.flush()
         })
@@ -129,7 +138,7 @@ impl MemoryMappedFile {
     /// ```
     pub async fn flush_async(&self) -> Result<()> {
         let mmap = self.clone();
-        on_pool(move || mmap.flush()).await
+        blocking::unblock(move || mmap.flush()).await
     }
 
     /// [`flush_range`](Self::flush_range), off the calling task.
@@ -149,13 +158,6 @@ impl MemoryMappedFile {
     /// ```
     pub async fn flush_range_async(&self, offset: u64, len: u64) -> Result<()> {
         let mmap = self.clone();
-        on_pool(move || mmap.flush_range(offset, len)).await
+        blocking::unblock(move || mmap.flush_range(offset, len)).await
     }
-}
-
-/// Runs `f` on the blocking pool as the code that awaits it: what would wait there for a
-/// view that code holds is refused instead (it cannot drop the view while it awaits).
-async fn on_pool<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    let caller = crate::sync::token_of_caller();
-    blocking::unblock(move || crate::sync::adopt(caller, f)).await
 }

@@ -89,25 +89,33 @@ impl MemoryMappedFile {
         let ro = self.ro?;
         Some((|| {
             let r = range::checked(offset, len, ro.len)?;
-            if !r.is_empty() {
+            while !r.is_empty() {
+                // The entry is published (and may wait for writers) outside the mutex, so
+                // that no caller here waits behind one that waits.
+                let (start, end) = match self.inner.lent.lock().as_ref() {
+                    Some(l) if l.start <= r.start && r.end <= l.end => break,
+                    Some(l) => (l.start.min(r.start), l.end.max(r.end)),
+                    None => (r.start, r.end),
+                };
+                let ticket = self.inner.lock.lend(self.inner.id, start, end)?;
+                // SAFETY: `lent` is dropped before `lock` (declared first in `Inner`).
+                let ticket = unsafe { ticket.detach() };
                 let mut lent = self.inner.lent.lock();
-                let covered = lent
+                let wider = lent
                     .as_ref()
-                    .is_some_and(|l| l.start <= r.start && r.end <= l.end);
-                if !covered {
-                    let (start, end) = match lent.as_ref() {
-                        Some(l) => (l.start.min(r.start), l.end.max(r.end)),
-                        None => (r.start, r.end),
-                    };
-                    let ticket = self.inner.lock.lend(self.inner.id, start, end)?;
-                    // SAFETY: `lent` is dropped before `lock` (declared first in `Inner`).
-                    let ticket = unsafe { ticket.detach() };
-                    *lent = Some(super::Lent {
+                    .map_or(true, |l| l.start >= start && l.end <= end);
+                let old = if wider {
+                    lent.replace(super::Lent {
                         start,
                         end,
                         _ticket: ticket,
-                    });
-                }
+                    })
+                } else {
+                    // Another call lent more meanwhile: look again.
+                    None
+                };
+                drop(lent);
+                drop(old);
             }
             // SAFETY: `r` is in bounds of the read-only mapping, which lives as long as
             // `self`; its bytes are lent (no write of the crate reaches them) until the
@@ -130,7 +138,8 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-write and
-    /// writable copy-on-write mappings, and where the bytes overlap a live atomic view of
+    /// writable copy-on-write mappings, and where the range lent (the smallest that covers
+    /// these bytes and every range this mapping lent before) overlaps a live atomic view of
     /// another handle;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
     ///

@@ -47,9 +47,9 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end;
-    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) as for `flush`;
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a [`MappedSliceMut`](crate::MappedSliceMut)
-    /// of the mapping (the flush would wait for it).
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) as for `flush`. A
+    /// flush waits for no view or write (views of the mapping may be held across it); it
+    /// keeps the mapping in place, so a `resize` of it waits for the flush.
     ///
     /// # Examples
     ///
@@ -116,9 +116,7 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the kernel refuses
-    /// to start the write-back, or the file was truncated below the mapping;
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a
-    /// [`MappedSliceMut`](crate::MappedSliceMut) of the mapping.
+    /// to start the write-back, or the file was truncated below the mapping.
     ///
     /// # Examples
     ///

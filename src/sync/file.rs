@@ -146,10 +146,12 @@ impl Op<'_> {
         if self.kind == RESIZE || theirs == RESIZE {
             return self.map == other.map;
         }
-        // What an exclusive party does to a private mapping reaches no other mapping.
-        let private = (is_exclusive(self.kind) && self.map & PRIVATE != 0)
-            || (is_exclusive(theirs) && other.map & PRIVATE != 0);
-        (!private || self.map == other.map) && overlaps(self.range, (other.start, other.end))
+        // What an exclusive party does to a private mapping reaches no other mapping (while
+        // what one does to the file reaches a private mapping's pages not yet copied): the
+        // pair meets across mappings unless every exclusive party in it is private.
+        let private = |kind: usize, map: usize| !is_exclusive(kind) || map & PRIVATE != 0;
+        let apart = private(self.kind, self.map) && private(theirs, other.map);
+        (!apart || self.map == other.map) && overlaps(self.range, (other.start, other.end))
     }
 }
 
@@ -304,6 +306,24 @@ impl FileLock {
             .is_some()
     }
 
+    /// The refusal a write of `start..end` would meet from the calling thread's own
+    /// entries (a view, a writable view, an atomic view of those bytes), if any: for work
+    /// the crate is about to hand to another thread while this one waits for it.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn own_conflict(&self, start: usize, end: usize) -> Option<Conflict> {
+        let me = self.mine().token();
+        self.records()
+            .find_live(self.id(), std::ptr::null(), |token, _, seen| {
+                let mine = token == me && overlaps((start, end), (seen.start, seen.end));
+                mine.then(|| match kind(seen.tag) {
+                    READ | COPY => HOLDS_VIEW,
+                    LENT => OVERLAPS_LENT,
+                    ATOMIC32 | ATOMIC64 => OVERLAPS_ATOMIC,
+                    _ => HOLDS_WRITE,
+                })
+            })
+    }
+
     /// Whether an atomic view of mapping `map` is alive.
     pub(crate) fn has_atomic_views(&self, map: usize) -> bool {
         self.any_live(map, is_atomic)
@@ -398,7 +418,10 @@ impl FileLock {
                         spans.push((seen.start, seen.end, width));
                         return None;
                     }
-                    return Some(OVERLAPS_ATOMIC);
+                    // Refused only by an atomic view that is in; one still deciding is waited for.
+                    if state(seen.tag) == GO {
+                        return Some(OVERLAPS_ATOMIC);
+                    }
                 }
                 if own {
                     return Some(HOLDS_WRITE);
@@ -414,8 +437,11 @@ impl FileLock {
             return Found::Refuse(conflict);
         }
         // A waiting party may wait for a view the calling code holds: join it (it looks
-        // again before it goes).
-        match wait.or(wait_for_waiting.filter(|_| !holds_other)) {
+        // again before it goes). So does a pin (a copy of no bytes, which keeps a mapping in
+        // place during a flush): the flush may hold its turn meanwhile, which code that
+        // holds views and the waiting party's own wait may need.
+        let pin = op.kind == COPY && op.range.0 >= op.range.1;
+        match wait.or(wait_for_waiting.filter(|_| !holds_other && !pin)) {
             // SAFETY: entries live as long as the records, which outlive `self`'s borrow.
             Some((e, tag)) => Found::Wait(unsafe { &*e }, tag),
             None => Found::Nothing,
@@ -570,16 +596,20 @@ impl FileLock {
                 _ => Judged::Wait,
             };
         }
-        match (op.kind, other) {
-            (WRITE, ATOMIC32 | ATOMIC64) => return refuse(OVERLAPS_ATOMIC),
-            (ATOMIC32 | ATOMIC64, WRITE) => return refuse(OVERLAPS_PLAIN),
-            (ATOMIC32 | ATOMIC64, ATOMIC32 | ATOMIC64) => {
-                return if op.kind == other {
-                    Judged::Ignore
-                } else {
-                    refuse(OVERLAPS_WIDTH)
-                };
+        if is_atomic(op.kind) && op.kind == other {
+            return Judged::Ignore;
+        }
+        // Refused only by a party that is in (`GO`): one still deciding may yet step aside,
+        // or be refused itself when it looks again.
+        if state(seen.tag) == GO {
+            match (op.kind, other) {
+                (WRITE, ATOMIC32 | ATOMIC64) => return refuse(OVERLAPS_ATOMIC),
+                (ATOMIC32 | ATOMIC64, WRITE) => return refuse(OVERLAPS_PLAIN),
+                (ATOMIC32 | ATOMIC64, ATOMIC32 | ATOMIC64) => return refuse(OVERLAPS_WIDTH),
+                _ => {}
             }
+        }
+        match (op.kind, other) {
             (RESIZE, ATOMIC32 | ATOMIC64) if own => return refuse(HOLDS_VIEW_RESIZE),
             _ if own => return refuse(HOLDS_WRITE),
             _ => {}

@@ -63,6 +63,12 @@ impl MapLock {
         }
     }
 
+    /// The refusal a write of `start..end` would meet from the calling thread's own views.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn own_conflict(&self, start: usize, end: usize) -> Option<Conflict> {
+        self.lock.own_conflict(start, end)
+    }
+
     /// The mapping's length as it was last seen; `resize` may change it.
     #[inline]
     pub(crate) fn last_len(&self) -> usize {

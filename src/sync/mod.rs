@@ -16,8 +16,6 @@ pub(crate) use file::{Conflict, FileLock, Ticket, Width, NO_MAP, PRIVATE, WOULD_
 pub(crate) use map::{AtomicGuard, MapLock, ReadGuard, WriteGuard};
 #[cfg(all(feature = "watch", not(mmap_io_loom)))]
 pub(crate) use records::holds_views;
-#[cfg(all(feature = "async", not(mmap_io_loom)))]
-pub(crate) use records::{adopt, me as token_of_caller};
 #[cfg(not(mmap_io_loom))]
 pub(crate) use records::{count, counted, exits as thread_exits, forget};
 

@@ -589,9 +589,6 @@ mod thread {
         /// This thread's record while its exit guard is armed; constant, so readable
         /// while thread-locals are destroyed.
         static CURRENT: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
-        /// The token the calling code runs under, where the crate runs work for another
-        /// thread; 0 otherwise.
-        static ADOPTED: Cell<u64> = const { Cell::new(0) };
     }
 
     /// The records every file lock uses.
@@ -614,11 +611,6 @@ mod thread {
     #[cold]
     #[inline(never)]
     fn mine_slow() -> &'static Record {
-        let adopted = ADOPTED.with(Cell::get);
-        if adopted != 0 {
-            // Released once its entry is freed.
-            return RECORDS.acquire(adopted, true);
-        }
         let token = crate::thread_exit::token();
         if crate::thread_exit::arm() {
             let record = RECORDS.acquire(token, false);
@@ -630,31 +622,10 @@ mod thread {
         }
     }
 
-    /// The token the calling code runs under.
+    /// The calling thread's token.
     #[inline]
     pub(crate) fn me() -> u64 {
-        match ADOPTED.with(Cell::get) {
-            0 => crate::thread_exit::token(),
-            adopted => adopted,
-        }
-    }
-
-    #[cfg_attr(not(feature = "async"), allow(dead_code))]
-    /// Runs `f` under `token`: what it publishes counts as published by the code that
-    /// holds that token (work the crate runs for it on this thread).
-    pub(crate) fn adopt<R>(token: u64, f: impl FnOnce() -> R) -> R {
-        struct Restore(*const Record, u64);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT.with(|c| c.set(self.0));
-                ADOPTED.with(|a| a.set(self.1));
-            }
-        }
-        let _restore = Restore(
-            CURRENT.with(|c| c.replace(std::ptr::null())),
-            ADOPTED.with(|a| a.replace(token)),
-        );
-        f()
+        crate::thread_exit::token()
     }
 
     /// Counts a write of `bytes` for the mapping with flush-state id `of` (never 0) in the
