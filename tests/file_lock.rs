@@ -11,6 +11,7 @@ use mmap_io::MemoryMappedFile;
 /// yet still shows the file's page: a write through a read-write handle of the same file
 /// waits for it (an exclusive party meets entries of other mappings unless every
 /// exclusive party of the pair is private).
+#[cfg(feature = "cow")]
 #[test]
 fn a_write_through_the_file_waits_for_a_private_writable_view_of_its_bytes() {
     let dir = tempdir();
@@ -32,6 +33,7 @@ fn a_write_through_the_file_waits_for_a_private_writable_view_of_its_bytes() {
 
 /// The same for a write made without a mapping: `create_rw` over the file is refused while
 /// this thread holds a private `&mut [u8]` of it.
+#[cfg(feature = "cow")]
 #[test]
 fn create_rw_keeps_out_of_a_private_writable_view() {
     let dir = tempdir();
@@ -54,6 +56,7 @@ fn create_rw_keeps_out_of_a_private_writable_view() {
 
 /// A plain write through the shared mapping is refused over an atomic view of a private
 /// mapping of the same bytes.
+#[cfg(all(feature = "cow", feature = "atomic"))]
 #[test]
 fn a_plain_write_is_refused_over_a_private_atomic_view() {
     let dir = tempdir();
@@ -148,6 +151,7 @@ fn flush_deadlock_child() {
 
 /// A write and an atomic view of the same bytes, made at once by two threads, never both
 /// fail: a party still deciding (`PENDING`, `WAITING`) is waited for, not refused on.
+#[cfg(feature = "atomic")]
 #[test]
 fn a_racing_write_and_atomic_view_are_never_both_refused() {
     use std::sync::Barrier;
@@ -177,6 +181,7 @@ fn a_racing_write_and_atomic_view_are_never_both_refused() {
 
 /// An atomic view is not refused by a write that is only queued (`WAITING` for a view of
 /// other bytes): nothing live overlaps its range.
+#[cfg(feature = "atomic")]
 #[test]
 fn an_atomic_view_is_not_refused_by_a_write_that_only_waits() {
     use std::time::Duration;
@@ -196,11 +201,13 @@ fn an_atomic_view_is_not_refused_by_a_write_that_only_waits() {
 
 // --- stress: no hang when readers hold several views and writers hold nothing ---
 
+#[cfg(feature = "atomic")]
 #[test]
 fn mixed_stress_never_hangs() {
     assert_child_passed(&run_child_test_within("mixed_stress_child", 120));
 }
 
+#[cfg(feature = "atomic")]
 #[test]
 #[ignore = "run in a child process"]
 fn mixed_stress_child() {
@@ -339,6 +346,7 @@ fn mixed_stress_child() {
 /// `update_region_async` refuses, on the polling thread, a write over a view that thread
 /// holds, and otherwise runs on the pool as the pool thread's own: the polling thread's
 /// plain `as_slice` of the bytes meanwhile is not refused as if it held a writable view.
+#[cfg(feature = "async")]
 #[test]
 fn a_read_on_the_polling_thread_is_not_refused_while_an_async_write_runs() {
     use std::future::Future;
@@ -460,6 +468,7 @@ fn lent_deadlock_child() {
 /// `as_slice_bytes` keeps the smallest range that covers every range a handle lent from
 /// writes (one entry per handle, however many calls): a request for bytes of their own is
 /// refused for an atomic view between two lent ranges, as its documentation says.
+#[cfg(feature = "atomic")]
 #[test]
 fn as_slice_bytes_lends_the_hull_of_what_a_handle_lent() {
     let dir = tempdir();
