@@ -1,12 +1,14 @@
 //! Walking a mapping in fixed strides: [`ChunkIterator`], [`PageIterator`], their owned
 //! forms, and [`ChunkIteratorMut`].
 //!
-//! The zero-copy iterators yield [`MappedSlice`]s. Each item is a view of its own (on
-//! read-write and copy-on-write mappings, published to the mapping's lock), so an item can
-//! never outlive the pages it views; an item whose bytes overlap a live atomic view is an
-//! owned copy instead, so iteration is never refused: a [`resize`](MemoryMappedFile::resize) waits for the items that are alive, and may
-//! run between items. The iterators work from the length the mapping had when they were
-//! made; if the mapping shrinks meanwhile, they stop early at its new end.
+//! The zero-copy iterators yield [`MappedSlice`]s. Each item is a view of its own, published
+//! to the lock of the file, so an item can never outlive the pages it views; an item whose
+//! bytes overlap a live atomic view is an owned copy instead, so iteration is not refused.
+//! While an iterator lives, the mapping's length is fixed: a
+//! [`resize`](MemoryMappedFile::resize) on another thread waits for the iterator to drop
+//! (on the thread that holds it, `resize` is refused, as for any view it holds), so the
+//! items cover exactly the length the mapping had when the iterator was made, and `len()`
+//! is exact.
 
 use crate::errors::Result;
 use crate::mmap::{MappedSlice, MemoryMappedFile};
@@ -20,6 +22,8 @@ pub struct ChunkIterator<'a> {
     offset: usize,
     end: usize,
     chunk: usize,
+    /// Keeps a writable mapping in place (a resize waits), so `end` stays its length.
+    _pin: Option<crate::sync::Ticket<'a>>,
 }
 
 /// Zero-copy pages of a mapping; see [`MemoryMappedFile::pages`].
@@ -55,12 +59,16 @@ pub struct ChunkIteratorMut<'a> {
 impl<'a> ChunkIterator<'a> {
     fn new(mmap: &'a MemoryMappedFile, chunk: usize) -> Self {
         // A handle's length always fits in `usize`: it is the length of a mapping.
+        // Pinned before the length is read: no resize of the mapping runs until the
+        // iterator drops (one on this thread is refused, as for any view it holds).
+        let pin = mmap.writable().ok().and_then(|lock| lock.pin().ok());
         let end = if chunk == 0 { 0 } else { mmap.len() as usize };
         Self {
             mmap,
             offset: 0,
             end,
             chunk,
+            _pin: pin,
         }
     }
 
@@ -88,10 +96,15 @@ impl<'a> Iterator for ChunkIterator<'a> {
                 self.offset += len;
                 Some(slice)
             }
-            shrunk => {
-                // The mapping shrank: yield what is left of this chunk and stop.
+            None => {
+                // Over a live atomic view, and its owned copy could not be allocated (the
+                // length is pinned, so nothing else stops an item): stop here.
                 self.end = self.offset;
-                shrunk
+                None
+            }
+            Some(short) => {
+                self.end = self.offset;
+                Some(short)
             }
         }
     }
@@ -133,7 +146,8 @@ impl Iterator for ChunkIteratorOwned<'_> {
                 Some(Ok(buf))
             }
             Err(e) => {
-                // The mapping shrank below this chunk: report it once and stop.
+                // Reported once, and the iteration stops (the length is pinned: no
+                // shrink cuts a chunk).
                 self.chunks.end = self.chunks.offset;
                 Some(Err(e))
             }
@@ -274,9 +288,11 @@ impl MemoryMappedFile {
     ///
     /// Each item is a [`MappedSlice`] holding its own lock; a `chunk_size` of 0 yields
     /// nothing. See the [module docs](crate::iterator) for how items and `resize` interact.
-    /// An item cannot be made while the calling thread holds a
-    /// [`MappedSliceMut`](crate::MappedSliceMut) of the mapping (it would wait for it):
-    /// iteration ends there, as it does at the end of a mapping that `resize` shrank.
+    /// The mapping's length is fixed while the iterator lives (a `resize` on another thread
+    /// waits for it; on this thread it is refused), so it yields exactly `len()` items, but
+    /// where an item cannot be made: while the calling thread holds a
+    /// [`MappedSliceMut`](crate::MappedSliceMut) of its bytes (it would wait for it), or
+    /// over a live atomic view when its owned copy cannot be allocated, iteration ends there.
     ///
     /// # Examples
     ///

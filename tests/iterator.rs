@@ -200,26 +200,31 @@ fn an_item_keeps_resize_waiting_until_it_is_dropped() {
 }
 
 #[test]
-fn iteration_stops_early_when_the_mapping_shrinks_between_items() {
+fn a_live_iterator_fixes_the_length_so_len_is_what_it_yields() {
     let dir = tempdir();
-    let mmap = MemoryMappedFile::create_rw(path(&dir, "shrink.bin"), 4 * 4096).unwrap();
+    let mmap = Arc::new(MemoryMappedFile::create_rw(path(&dir, "fixed.bin"), 4 * 4096).unwrap());
+    // On the thread that holds it, a resize is refused, as for any view it holds.
     let mut chunks = mmap.chunks(4096);
     drop(chunks.next().unwrap());
-    mmap.resize(4096 + 100).unwrap();
-    assert_eq!(
-        chunks.next().unwrap().len(),
-        100,
-        "what is left of the chunk"
-    );
-    assert!(chunks.next().is_none());
-
+    assert!(common::is_invalid_mode(mmap.resize(4096 + 100)));
+    assert_eq!(chunks.len(), 3);
+    assert!(chunks.all(|c| c.len() == 4096));
+    drop(chunks);
     let mut owned = mmap.chunks_owned(4096);
-    mmap.resize(10).unwrap();
-    assert!(matches!(
-        owned.next(),
-        Some(Err(MmapIoError::OutOfBounds { .. }))
-    ));
-    assert!(owned.next().is_none());
+    assert!(common::is_invalid_mode(mmap.resize(10)));
+    assert!(owned.next().unwrap().is_ok());
+    drop(owned);
+
+    // On another thread, it waits for the iterator: every item comes, at full length.
+    let chunks = mmap.chunks(4096);
+    let resizer = common::BackgroundResize::start(&mmap, 4096);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(!resizer.is_done(), "resize ran under a live iterator");
+    assert_eq!(chunks.len(), 4);
+    let lens: Vec<usize> = chunks.map(|c| c.len()).collect();
+    assert_eq!(lens, [4096; 4]);
+    resizer.join();
+    assert_eq!(mmap.len(), 4096);
 }
 
 #[test]

@@ -105,6 +105,12 @@ impl Ticket<'_> {
     }
 }
 
+impl std::fmt::Debug for Ticket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ticket")
+    }
+}
+
 impl Drop for Ticket<'_> {
     #[inline]
     fn drop(&mut self) {

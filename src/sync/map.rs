@@ -160,6 +160,13 @@ impl MapLock {
         Ok((guard, spans))
     }
 
+    /// Keeps the mapping in place (no resize of it) while the ticket lives; waits for no
+    /// view or write.
+    #[cfg_attr(not(feature = "iterator"), allow(dead_code))]
+    pub(crate) fn pin(&self) -> Result<Ticket<'_>, Conflict> {
+        self.lock.copy(self.id, 0, 0).map(|(ticket, _)| ticket)
+    }
+
     /// Like [`read_copy`](Self::read_copy), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where
     /// it would wait.
     pub(crate) fn try_read_copy(
