@@ -1,6 +1,7 @@
 //! Scanning a mapped log line by line with `BufRead`: on a read-only mapping `lines()`,
-//! `read_until` and `split` run on the mapped bytes themselves; on a read-write mapping the
-//! reader copies 4 KiB at a time and holds no lock between calls, so writers go on.
+//! `read_until` and `split` run on the mapped bytes themselves (lent until the mapping
+//! drops); on a read-write mapping the reader copies 4 KiB at a time and holds no lock
+//! between calls, so writers go on.
 //!
 //! `cargo run --example log_lines`
 
@@ -44,6 +45,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         partial.len(),
         next.trim_end()
     );
+
+    // The read-only reader lent its bytes: no handle of the file writes them until the
+    // read-only mapping drops.
+    drop(reader);
+    drop(mmap);
 
     // Read-write: a writer appends to the mapping between reads, never held up by the reader.
     let rw = MemoryMappedFile::open_rw(&path)?;
