@@ -161,8 +161,10 @@ impl Read for MmapReader<'_> {
 }
 
 impl BufRead for MmapReader<'_> {
-    /// The bytes from the position on: the rest of a read-only mapping, without copying, or
-    /// up to 4 KiB copied from a writable one. Empty at or past the end.
+    /// The bytes from the position on: the rest of a read-only mapping, without copying
+    /// (lent, as by `as_slice_bytes`, until the mapping drops: writes to them through other
+    /// handles of the file are refused meanwhile), or up to 4 KiB copied from a writable
+    /// one. Empty at or past the end.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let len = self.mmap.len();
         if let Some(rest) = self.mmap.lend(self.pos.min(len), len - self.pos.min(len)) {
