@@ -9,8 +9,8 @@
 //! Views need writable pages: read-write and copy-on-write mappings give them, read-only
 //! mappings return [`MmapIoError::InvalidMode`].
 //!
-//! Mixing atomic and plain access to the same bytes would be a data race, so the mapping
-//! never lets both live together: a zero-copy view ([`as_slice`](MemoryMappedFile::as_slice)
+//! Mixing atomic and plain access to the same bytes would be a data race, so no handle of
+//! the file in the process lets both live together: a zero-copy view ([`as_slice`](MemoryMappedFile::as_slice)
 //! and friends) or a write ([`update_region`](MemoryMappedFile::update_region),
 //! [`as_slice_mut`](MemoryMappedFile::as_slice_mut)) that overlaps a live atomic view is
 //! refused with [`MmapIoError::InvalidMode`], and so is an atomic view that overlaps a live

@@ -122,7 +122,7 @@ pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
     }
 }
 
-/// No process-wide fence here: readers always queue on the fair lock.
+/// No process-wide fence here: every view fences and looks at the published writers.
 #[cfg_attr(mmap_io_loom, allow(dead_code))]
 pub(crate) fn process_fence_available() -> bool {
     false

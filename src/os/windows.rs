@@ -176,7 +176,8 @@ pub(crate) fn allocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
 }
 
 /// `FlushProcessWriteBuffers` is on every supported Windows version, but Wine's (8.0) does
-/// nothing at all: under Wine there is no fence, and readers take the lock.
+/// nothing at all: under Wine there is no fence, and every view fences and looks at the
+/// published writers.
 #[cfg_attr(mmap_io_loom, allow(dead_code))]
 pub(crate) fn process_fence_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
