@@ -48,7 +48,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The read-only reader lent its bytes: no handle of the file writes them until the
     // read-only mapping drops.
-    drop(reader);
     drop(mmap);
 
     // Read-write: a writer appends to the mapping between reads, never held up by the reader.
