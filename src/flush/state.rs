@@ -122,17 +122,19 @@ impl FlushState {
 
     /// What has been written so far; take it before a sync starts.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let (mut bytes, mut writes) = (
+        let shared = (
             self.shared.bytes.load(Relaxed),
             self.shared.writes.load(Relaxed),
         );
         #[cfg(not(mmap_io_loom))]
-        {
-            let (b, w) = crate::sync::counted(self.id);
-            bytes = bytes.wrapping_add(b);
-            writes = writes.wrapping_add(w);
+        let shared = {
+            let (bytes, writes) = crate::sync::counted(self.id);
+            (shared.0.wrapping_add(bytes), shared.1.wrapping_add(writes))
+        };
+        Snapshot {
+            bytes: shared.0,
+            writes: shared.1,
         }
-        Snapshot { bytes, writes }
     }
 
     /// Marks everything in `done` as flushed (a flush of the whole mapping succeeded).
