@@ -246,11 +246,16 @@ impl<'a> Source<'a> {
         Ok(AtomicView { ptr, _hold: hold })
     }
 
-    /// A view of `count` values; an empty one (no registration) for `count == 0`.
+    /// A view of `count` values; an empty one (no registration) for `count == 0`, at an
+    /// offset no further than the end.
     #[inline]
     fn slice_view<T: AtomicInt>(self, offset: u64, count: usize) -> Result<AtomicSliceView<'a, T>> {
         let (ptr, hold) = if count == 0 {
+            // Still bounds-checked, as in 1.1: the offset may be the end, not past it.
             self.checked::<T>(offset)?;
+            if offset > self.len as u64 {
+                return Err(out_of_bounds(offset, 0, self.len as u64));
+            }
             (NonNull::dangling(), None)
         } else {
             let (ptr, hold) = self.span(offset, count)?;
@@ -331,8 +336,9 @@ impl MemoryMappedFile {
     }
 
     /// Atomic views of `count` consecutive `u64`s at `offset`, which must be 8-byte
-    /// aligned (checked even when `count` is 0). A `count` of 0 gives an empty view at any
-    /// aligned offset.
+    /// aligned. A `count` of 0 gives an empty view, still checked as 1.1 checks it: mode,
+    /// alignment, then an offset no further than [`len`](Self::len) (else
+    /// [`MmapIoError::OutOfBounds`] with `len` 0).
     ///
     /// # Errors
     ///
@@ -443,7 +449,7 @@ impl AnonymousMmap {
     }
 
     /// Atomic views of `count` consecutive `u64`s at `offset`, which must be 8-byte
-    /// aligned (checked even when `count` is 0).
+    /// aligned; a `count` of 0 is checked as on [`MemoryMappedFile::atomic_u64_slice`].
     ///
     /// # Errors
     ///

@@ -6,6 +6,10 @@
 //! [`open_cow_writable`](MemoryMappedFile::open_cow_writable) (or the builder's
 //! [`cow_writable(true)`](MemoryMappedFileBuilder::cow_writable)) makes the private pages
 //! writable: every write path works, and the writes stay in this mapping.
+//!
+//! As in mmap-io 1.1, every copy-on-write constructor refuses an empty file with
+//! [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed)`("Cannot map zero-length
+//! file")`; only a read-only mapping maps one.
 
 use crate::errors::Result;
 use crate::mmap::{MemoryMappedFile, MemoryMappedFileBuilder, MmapMode};
@@ -23,7 +27,8 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened
-    /// (`ErrorKind::NotFound` if it does not exist) or mapped.
+    /// (`ErrorKind::NotFound` if it does not exist) or mapped;
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if it is empty.
     ///
     /// # Examples
     ///
@@ -57,7 +62,8 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened
-    /// (`ErrorKind::NotFound` if it does not exist) or mapped.
+    /// (`ErrorKind::NotFound` if it does not exist) or mapped;
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if it is empty.
     ///
     /// # Examples
     ///

@@ -56,6 +56,14 @@ pub struct SegmentMut {
     len: u64,
 }
 
+/// Whether a window fits a mapping of `total` bytes: an empty one always does.
+fn fits(offset: u64, len: u64, total: u64) -> Result<()> {
+    match len {
+        0 => Ok(()),
+        _ => ensure_in_bounds(offset, len, total),
+    }
+}
+
 macro_rules! segment_common {
     ($ty:ident) => {
         impl $ty {
@@ -79,9 +87,10 @@ macro_rules! segment_common {
             /// # Errors
             ///
             /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the window
-            /// does not fit in the mapping.
+            /// does not fit in the mapping. An empty window fits at any offset, and stays
+            /// valid whatever the mapping's length.
             pub fn new(parent: Arc<MemoryMappedFile>, offset: u64, len: u64) -> Result<Self> {
-                ensure_in_bounds(offset, len, parent.len())?;
+                fits(offset, len, parent.len())?;
                 Ok(Self {
                     parent,
                     offset,
@@ -111,7 +120,7 @@ macro_rules! segment_common {
 
             /// Whether the window still fits in the mapping (it may not after a shrink). See [`new`](Self::new) for an example.
             pub fn is_valid(&self) -> bool {
-                ensure_in_bounds(self.offset, self.len, self.parent.len()).is_ok()
+                fits(self.offset, self.len, self.parent.len()).is_ok()
             }
         }
     };
@@ -185,16 +194,26 @@ impl SegmentMut {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `data` is longer
-    /// than the window, or if the mapping shrank below the window (even when `data` alone
-    /// would still fit): nothing is written. Its fields are relative to the window: `offset`
-    /// 0, `len` the data's length, `total` the window's length, or the bytes of it the
-    /// mapping still has. The window is checked under the write lock, so a concurrent
-    /// `resize` cannot slip between the check and the write. Otherwise as
-    /// [`MemoryMappedFile::update_region`].
+    /// Checked in this order, as in mmap-io 1.1 (nothing is written on an error):
+    /// 1. [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) relative to the
+    ///    window (`offset` 0, `len` the data's length, `total` the window's length) if
+    ///    `data` is longer than the window;
+    /// 2. empty `data` is `Ok(())`, whatever the mapping;
+    /// 3. [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on a read-only
+    ///    mapping;
+    /// 4. [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) relative to the
+    ///    mapping (`offset` and `len` the window's, `total` the mapping's length) if the
+    ///    mapping shrank below the window, even when `data` alone would still fit. The
+    ///    window is checked under the write guard, so a concurrent `resize` cannot slip
+    ///    between the check and the write.
+    ///
+    /// Otherwise as [`MemoryMappedFile::update_region`].
     pub fn write(&self, data: &[u8]) -> Result<()> {
         if data.len() as u64 > self.len {
             return Err(out_of_bounds(0, data.len() as u64, self.len));
+        }
+        if data.is_empty() {
+            return Ok(());
         }
         self.parent.update_window(self.offset, self.len, data)
     }

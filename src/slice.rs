@@ -187,10 +187,7 @@ impl AsRef<[u8]> for MappedSlice<'_> {
 
 impl fmt::Debug for MappedSlice<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MappedSlice")
-            .field("len", &self.len)
-            .field("bytes", &self.as_slice())
-            .finish()
+        fmt::Debug::fmt(self.as_slice(), f)
     }
 }
 
@@ -373,8 +370,6 @@ impl AsMut<[u8]> for MappedSliceMut<'_> {
 
 impl fmt::Debug for MappedSliceMut<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MappedSliceMut")
-            .field("len", &self.len)
-            .finish_non_exhaustive()
+        fmt::Debug::fmt(&**self, f)
     }
 }

@@ -151,7 +151,8 @@ fn writes_on_a_read_only_mapping_are_invalid_mode_and_change_nothing() {
     let (_rw, ro, bytes) = mappings(&dir);
     let invalid = |r: Result<(), MmapIoError>| matches!(r, Err(MmapIoError::InvalidMode(_)));
     assert!(invalid(ro.update_region(0, b"nope")));
-    assert!(invalid(ro.update_region(0, b"")));
+    // An empty write is an `Ok` no-op in every mode (as in 1.1).
+    ro.update_region(0, b"").unwrap();
     assert!(invalid(ro.as_slice_mut(0, 4).map(drop)));
     // SAFETY: the pointer is never used; only the error is checked.
     assert!(invalid(unsafe { ro.as_mut_ptr() }.map(drop)));
@@ -243,7 +244,7 @@ fn mapped_slices_compare_and_deref_like_byte_slices() {
     assert_eq!(s.as_slice(), b"abc");
     assert_eq!(s.len(), 3);
     assert!(!s.is_empty());
-    assert!(format!("{s:?}").contains("MappedSlice"));
+    assert_eq!(format!("{s:?}"), "[97, 98, 99]");
 }
 
 #[test]
@@ -289,7 +290,7 @@ fn try_accessors_refuse_what_the_blocking_calls_refuse_and_write_nothing() {
     let ro = MemoryMappedFile::open_ro(&p).unwrap();
     let invalid = |e: MmapIoError| matches!(e, MmapIoError::InvalidMode(_));
     assert!(invalid(ro.try_update_region(0, b"x").unwrap_err()));
-    assert!(invalid(ro.try_update_region(0, b"").unwrap_err()));
+    assert!(ro.try_update_region(0, b"").unwrap());
     assert!(invalid(ro.try_as_slice_mut(0, 1).unwrap_err()));
     assert!(oob(ro.try_as_slice(LEN, 1).unwrap_err()));
     drop(mmap);

@@ -3,7 +3,7 @@ mod common;
 
 use common::{path, tempdir};
 #[cfg(target_os = "linux")]
-use mmap_io::MemoryMappedFile;
+use mmap_io::{MemoryMappedFile, MmapMode};
 
 /// The `VmFlags` of the smaps entry of `mmap` (`hg` marks `MADV_HUGEPAGE`).
 #[cfg(target_os = "linux")]
@@ -48,6 +48,7 @@ fn huge_pages_are_honoured_by_open_and_open_or_create() {
     let p = path(&dir, "hp.bin");
     drop(MemoryMappedFile::create_rw(&p, 2 << 20).unwrap());
     let opened = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::ReadWrite)
         .huge_pages(true)
         .open()
         .unwrap();

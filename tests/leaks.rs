@@ -35,6 +35,7 @@ fn workload(p: &std::path::Path, rounds: u64) {
             }
             2 => {
                 let m = MemoryMappedFile::builder(p)
+                    .mode(MmapMode::ReadWrite)
                     .flush_policy(FlushPolicy::EveryMillis(1))
                     .open()
                     .unwrap();

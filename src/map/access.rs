@@ -222,13 +222,14 @@ impl MemoryMappedFile {
 
     /// Copies `data` into the mapping at `offset`, then applies the flush policy.
     ///
-    /// Empty `data` is a no-op. On read-write mappings the bytes reach the file (durably
-    /// after [`flush`](Self::flush)); on copy-on-write mappings they stay private.
+    /// Empty `data` is an `Ok` no-op in every mode and at any offset (decided before the
+    /// mode and the range are checked). On read-write mappings the bytes reach the file
+    /// (durably after [`flush`](Self::flush)); on copy-on-write mappings they stay private.
     ///
     /// # Errors
     ///
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (and read-only copy-on-write) mappings, if the
-    /// range overlaps a live atomic view, or if this thread holds a view of the mapping;
+    /// range overlaps a live atomic view, or if the calling code holds a view of these bytes;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end (nothing is written);
     /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the policy's flush fails (the bytes are written).
     ///
@@ -244,11 +245,8 @@ impl MemoryMappedFile {
     #[inline]
     pub fn update_region(&self, offset: u64, data: &[u8]) -> Result<()> {
         if data.is_empty() {
-            // Nothing to write, so no lock to take: only the mode can make it an error.
-            return match self.inner.map {
-                Map::ReadOnly(_) => Err(self.read_only()),
-                Map::Writable(_) => Ok(()),
-            };
+            // Nothing to write: `Ok` in every mode, as in 1.1.
+            return Ok(());
         }
         let (guard, r) = self.writable()?.write_range(offset, data.len() as u64)?;
         self.write_checked(guard, r, data, true)
@@ -265,31 +263,17 @@ impl MemoryMappedFile {
         }
     }
 
-    /// [`update_region`](Self::update_region) of `data` (at most `window` bytes) at the start
+    /// [`update_region`](Self::update_region) of `data` (1 to `window` bytes) at the start
     /// of a window of `window` bytes at `offset`, which must lie in the mapping as it is
-    /// under the write guard: a segment's write. Errors are relative to the window.
+    /// under the write guard: a segment's write. A window that does not fit is reported
+    /// relative to the mapping.
     pub(crate) fn update_window(&self, offset: u64, window: u64, data: &[u8]) -> Result<()> {
         let lock = self.writable()?;
-        // As `Segment::is_valid`: the whole window, `offset` included, lies in the mapping.
-        let fits = |len: usize| match offset.checked_add(window) {
-            Some(end) if end <= len as u64 => Ok(()),
-            _ => {
-                let available = (len as u64).saturating_sub(offset).min(window);
-                Err(crate::errors::out_of_bounds(
-                    0,
-                    data.len() as u64,
-                    available,
-                ))
-            }
-        };
-        if data.is_empty() {
-            return fits(self.len() as usize);
-        }
         let (start, end) = crate::guarded::span(offset, data.len() as u64);
         let guard = lock
             .write(start, end)
             .map_err(|c| crate::guarded::refused(lock, c, offset, data.len() as u64))?;
-        fits(guard.len())?;
+        crate::utils::ensure_in_bounds(offset, window, guard.len() as u64)?;
         let r = range::checked(offset, data.len() as u64, guard.len())?;
         self.write_checked(guard, r, data, true)
     }

@@ -2,7 +2,7 @@
 //! open-or-create alike.
 
 use super::create::{create_exclusive, create_file};
-use crate::errors::{zero_size, Result};
+use crate::errors::Result;
 use crate::flush::FlushPolicy;
 use crate::mmap::{MemoryMappedFile, MmapMode, TouchHint};
 use std::fs::{File, OpenOptions};
@@ -10,6 +10,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 const CREATE_NEW_NEEDS_RW: &str = "create_new maps read-write only";
+/// 1.1's message for a read-write create given no size.
+const NO_SIZE: &str = "Size must be set for create() in ReadWrite mode";
 
 /// The options a mapping is made with.
 #[derive(Debug, Clone)]
@@ -41,9 +43,14 @@ impl Default for Options {
 /// Builds a [`MemoryMappedFile`] with every option set in one place.
 ///
 /// Every option is honoured by [`create`](Self::create), [`open`](Self::open) and
-/// [`open_or_create`](Self::open_or_create) alike. The mode defaults to
-/// [`MmapMode::ReadWrite`], the flush policy to [`FlushPolicy::Never`] and the touch hint to
-/// [`TouchHint::Never`].
+/// [`open_or_create`](Self::open_or_create) alike. Without [`mode`](Self::mode),
+/// [`open`](Self::open) maps [`MmapMode::ReadOnly`] and the other calls
+/// [`MmapMode::ReadWrite`]; the flush policy defaults to [`FlushPolicy::Never`] and the touch
+/// hint to [`TouchHint::Never`].
+///
+/// Only a read-write build creates or sizes a file: with [`MmapMode::ReadOnly`] or
+/// [`MmapMode::CopyOnWrite`], `create` and `open_or_create` open the existing file as
+/// `open` does, and the size is not used.
 ///
 /// # Examples
 ///
@@ -64,6 +71,8 @@ impl Default for Options {
 #[must_use = "a builder does nothing until create(), open() or open_or_create() is called"]
 pub struct MemoryMappedFileBuilder {
     path: PathBuf,
+    /// The mode set, if any: the default depends on the call that ends the build.
+    mode: Option<MmapMode>,
     options: Options,
 }
 
@@ -71,11 +80,24 @@ impl MemoryMappedFileBuilder {
     pub(crate) fn new(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
+            mode: None,
             options: Options::default(),
         }
     }
 
-    /// Sets the mapping mode (default: [`MmapMode::ReadWrite`]).
+    /// The options with the mode set, or `default` when none was.
+    fn resolved(mut self, default: MmapMode) -> Self {
+        self.options.mode = self.mode.unwrap_or(default);
+        self
+    }
+
+    /// Whether the build makes a read-write mapping, the one mode that creates and sizes.
+    fn is_read_write(&self) -> bool {
+        self.options.mode == MmapMode::ReadWrite
+    }
+
+    /// Sets the mapping mode (default: [`MmapMode::ReadOnly`] for [`open`](Self::open),
+    /// [`MmapMode::ReadWrite`] for the calls that may create the file).
     ///
     /// # Examples
     ///
@@ -90,12 +112,14 @@ impl MemoryMappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn mode(mut self, mode: MmapMode) -> Self {
-        self.options.mode = mode;
+        self.mode = Some(mode);
         self
     }
 
-    /// Sets the file size: the size of a created file, and the size an existing empty file
-    /// is given when it is opened read-write. A non-empty existing file keeps its length.
+    /// Sets the file size of a read-write build: the size of a created file, and the size
+    /// [`open_or_create`](Self::open_or_create) gives an existing empty file. An existing
+    /// non-empty file keeps its length; [`open`](Self::open) and read-only or copy-on-write
+    /// builds do not use it.
     ///
     /// # Examples
     ///
@@ -188,29 +212,38 @@ impl MemoryMappedFileBuilder {
     }
 
     /// Creates (or truncates) the file, sizes it to [`size`](Self::size) zero bytes and
-    /// maps it in the builder's mode.
+    /// maps it read-write. With mode [`MmapMode::ReadOnly`] or [`MmapMode::CopyOnWrite`] it
+    /// is [`open`](Self::open): the file is never created, truncated or sized.
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if no size or a zero
-    /// size was set (the file is not touched); [`MmapIoError::Io`](crate::MmapIoError::Io)
-    /// if the file cannot be created, sized or mapped;
-    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) for copy-on-write
-    /// without the `cow` feature.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if no size, a zero
+    /// size or one above the size limit was set (the file is not touched);
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be created, sized or
+    /// mapped; otherwise as [`open`](Self::open) for the other modes.
     ///
     /// # Examples
     ///
     /// ```
+    /// use mmap_io::{MemoryMappedFile, MmapMode};
+    ///
     /// # let dir = tempfile::tempdir()?;
-    /// let mmap = mmap_io::MemoryMappedFile::builder(dir.path().join("d.bin")).size(4096).create()?;
-    /// assert_eq!(mmap.len(), 4096);
+    /// let path = dir.path().join("d.bin");
+    /// let mmap = MemoryMappedFile::builder(&path).size(4096).create()?;
+    /// assert_eq!((mmap.mode(), mmap.len()), (MmapMode::ReadWrite, 4096));
+    /// // Read-only: the existing file, as it is.
+    /// let ro = MemoryMappedFile::builder(&path).mode(MmapMode::ReadOnly).size(8).create()?;
+    /// assert_eq!(ro.len(), 4096);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create(self) -> Result<MemoryMappedFile> {
-        let size = self.checked_size()?;
-        super::open::check_mode_available(self.options.mode)?;
-        let (file, created) = create_file(&self.path, size, self.options.preallocate)?;
-        self.map_created(file, created, size)
+        let this = self.resolved(MmapMode::ReadWrite);
+        if !this.is_read_write() {
+            return this.open_existing();
+        }
+        let size = this.checked_size()?;
+        let (file, created) = create_file(&this.path, size, this.options.preallocate)?;
+        this.map_created(file, created, size)
     }
 
     /// Maps a file this builder created or truncated; removes it again if it created it
@@ -252,25 +285,24 @@ impl MemoryMappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_new(self) -> Result<MemoryMappedFile> {
-        if self.options.mode != MmapMode::ReadWrite {
+        let this = self.resolved(MmapMode::ReadWrite);
+        if !this.is_read_write() {
             return Err(crate::errors::invalid_mode(CREATE_NEW_NEEDS_RW));
         }
-        let size = self.checked_size()?;
-        let file = create_exclusive(&self.path, size, self.options.preallocate)?;
-        self.map_created(file, true, size)
+        let size = this.checked_size()?;
+        let file = create_exclusive(&this.path, size, this.options.preallocate)?;
+        this.map_created(file, true, size)
     }
 
-    /// Maps the existing file in the builder's mode.
-    ///
-    /// If [`size`](Self::size) was set, the mode is read-write and the file is empty, the
-    /// file is first sized to it.
+    /// Maps the existing file in the builder's mode ([`MmapMode::ReadOnly`] unless
+    /// [`mode`](Self::mode) says otherwise), at its length: the size is not used.
     ///
     /// # Errors
     ///
     /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened
     /// (`ErrorKind::NotFound` if it does not exist) or mapped;
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) for a read-write
-    /// mapping of an empty file with no size set.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) for an empty file in
+    /// a mode other than read-only.
     ///
     /// # Examples
     ///
@@ -280,23 +312,32 @@ impl MemoryMappedFileBuilder {
     /// # let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("d.bin");
     /// std::fs::write(&path, [0u8; 128])?;
-    /// let mmap = MemoryMappedFile::builder(&path).mode(MmapMode::ReadOnly).open()?;
-    /// assert_eq!(mmap.len(), 128);
+    /// let mmap = MemoryMappedFile::builder(&path).open()?;
+    /// assert_eq!((mmap.mode(), mmap.len()), (MmapMode::ReadOnly, 128));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(self) -> Result<MemoryMappedFile> {
+        self.resolved(MmapMode::ReadOnly).open_existing()
+    }
+
+    /// Opens and maps the existing file in the resolved mode, at its length.
+    fn open_existing(self) -> Result<MemoryMappedFile> {
         let file = open_file(&self.path, self.options.mode)?;
-        self.map_existing(file)
+        MemoryMappedFile::map_file(file, self.path, &self.options)
     }
 
     /// Maps the file if it exists (never truncating it), and otherwise creates it,
-    /// exclusively, with [`size`](Self::size) zero bytes.
+    /// exclusively, with [`size`](Self::size) zero bytes. An existing empty file is sized
+    /// to it. The size is checked only when it is used: an existing non-empty file maps at
+    /// its length whatever it says. With mode [`MmapMode::ReadOnly`] or
+    /// [`MmapMode::CopyOnWrite`] it is [`open`](Self::open).
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if no size or a zero
-    /// size was set; [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be
-    /// opened, created or mapped.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if the file must be
+    /// created or sized and no size, a zero size or one above the size limit was set;
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened, created or
+    /// mapped.
     ///
     /// # Examples
     ///
@@ -309,18 +350,22 @@ impl MemoryMappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_or_create(self) -> Result<MemoryMappedFile> {
-        let size = self.checked_size()?;
+        let this = self.resolved(MmapMode::ReadWrite);
+        if !this.is_read_write() {
+            return this.open_existing();
+        }
         // Another process may create or delete the file between our attempts; each turn
         // of the loop makes progress unless it keeps doing so.
         let mut last_race = None;
         for _ in 0..8 {
-            match open_file(&self.path, self.options.mode) {
-                Ok(file) => return self.map_existing(file),
+            match open_file(&this.path, this.options.mode) {
+                Ok(file) => return this.map_existing(file),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
-            match create_exclusive(&self.path, size, self.options.preallocate) {
-                Ok(file) => return self.map_created(file, true, size),
+            let size = this.checked_size()?;
+            match create_exclusive(&this.path, size, this.options.preallocate) {
+                Ok(file) => return this.map_created(file, true, size),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_race = Some(e),
                 Err(e) => return Err(e.into()),
             }
@@ -330,25 +375,27 @@ impl MemoryMappedFileBuilder {
             .into())
     }
 
-    /// The size set, checked (non-zero, within the size limit) before any file is touched.
+    /// The size set, checked (set, non-zero, within the size limit) before any file is
+    /// created or sized.
     fn checked_size(&self) -> Result<u64> {
-        let size = self.options.size.ok_or_else(zero_size)?;
+        let size = self
+            .options
+            .size
+            .ok_or_else(|| crate::MmapIoError::ResizeFailed(NO_SIZE.to_owned()))?;
         crate::range::mapping_len(size)?;
         Ok(size)
     }
 
-    /// Maps an existing file, first sizing it if it is empty and a size was set.
+    /// Maps an existing file read-write, first sizing it if it is empty.
     fn map_existing(self, file: File) -> Result<MemoryMappedFile> {
-        if let (MmapMode::ReadWrite, Some(size)) = (self.options.mode, self.options.size) {
-            if size > 0 && file.metadata()?.len() == 0 {
-                crate::range::mapping_len(size)?;
-                // Measured again under the registry's lock: two callers that both found it
-                // empty size it once, and neither cuts what the other maps.
-                crate::registry::exclusive(|| match file.metadata()?.len() {
-                    0 => size_file(&file, 0, size, self.options.preallocate),
-                    _ => Ok(()),
-                })?;
-            }
+        if file.metadata()?.len() == 0 {
+            let size = self.checked_size()?;
+            // Measured again under the registry's lock: two callers that both found it
+            // empty size it once, and neither cuts what the other maps.
+            crate::registry::exclusive(|| match file.metadata()?.len() {
+                0 => size_file(&file, 0, size, self.options.preallocate),
+                _ => Ok(()),
+            })?;
         }
         MemoryMappedFile::map_file(file, self.path, &self.options)
     }

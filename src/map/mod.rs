@@ -300,14 +300,21 @@ impl MemoryMappedFile {
         self.inner.mode
     }
 
-    /// The flush policy the mapping was made with.
+    /// The flush policy the mapping was made with; [`FlushPolicy::Never`] for read-only
+    /// and copy-on-write mappings, which never flush (as in mmap-io 1.1).
     ///
     /// # Examples
     ///
     /// ```
+    /// use mmap_io::{flush::FlushPolicy, MemoryMappedFile};
+    ///
     /// # let dir = tempfile::tempdir()?;
-    /// let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("d.bin"), 8)?;
-    /// assert_eq!(mmap.flush_policy(), mmap_io::flush::FlushPolicy::Never);
+    /// let path = dir.path().join("d.bin");
+    /// let every = FlushPolicy::EveryWrites(10);
+    /// let rw = MemoryMappedFile::builder(&path).size(8).flush_policy(every).create()?;
+    /// assert_eq!(rw.flush_policy(), every);
+    /// let ro = MemoryMappedFile::builder(&path).flush_policy(every).open()?;
+    /// assert_eq!(ro.flush_policy(), FlushPolicy::Never);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn flush_policy(&self) -> FlushPolicy {
@@ -446,13 +453,14 @@ impl Clone for MemoryMappedFile {
 
 impl fmt::Debug for MemoryMappedFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryMappedFile")
-            .field("path", &self.inner.path)
+        // The fields 1.1 prints.
+        let mut s = f.debug_struct("MemoryMappedFile");
+        s.field("path", &self.inner.path)
             .field("mode", &self.inner.mode)
-            .field("len", &self.len())
-            .field("flush_policy", &self.inner.flush.policy())
-            .field("pending_bytes", &self.pending_bytes())
-            .finish()
+            .field("len", &self.len());
+        #[cfg(feature = "hugepages")]
+        s.field("huge_pages", &self.inner.huge_pages);
+        s.finish()
     }
 }
 

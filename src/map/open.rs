@@ -3,13 +3,16 @@
 use super::builder::Options;
 use super::{Inner, Map, MemoryMappedFile, MemoryMappedFileBuilder, MmapMode, RoBytes, TouchHint};
 use crate::errors::{MmapIoError, Result};
-use crate::flush::{Caller, FlushState, Flusher};
+use crate::flush::{Caller, FlushPolicy, FlushState, Flusher};
 use crate::sync::MapLock;
 use memmap2::MmapOptions;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+
+/// 1.1's message for a mapping of an empty file in a mode that cannot use one.
+const EMPTY_FILE: &str = "Cannot map zero-length file";
 
 #[cfg(not(feature = "cow"))]
 const COW_NEEDS_FEATURE: &str = "copy-on-write mappings need the `cow` feature";
@@ -67,8 +70,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if the file is empty (an empty mapping cannot be
-    /// written); [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened for writing or mapped.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) (`"Cannot map zero-length file"`) if the file
+    /// is empty (an empty mapping cannot be written); [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened for writing or mapped.
     ///
     /// # Examples
     ///
@@ -129,7 +132,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `mode` is read-write and the file is empty;
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) (`"Cannot map zero-length file"`) if the file is
+    /// empty and `mode` is not read-only;
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) for [`MmapMode::CopyOnWrite`] without the `cow` feature;
     /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the mapping fails (for instance a read-write mapping of a file
     /// opened read-only).
@@ -217,6 +221,10 @@ impl MemoryMappedFile {
         let len = usize::try_from(file_len).map_err(|_| {
             MmapIoError::ResizeFailed(format!("size {file_len} does not fit in memory"))
         })?;
+        // Only a read-only mapping of an empty file is useful; 1.1 refuses the others.
+        if len == 0 && options.mode != MmapMode::ReadOnly {
+            return Err(MmapIoError::ResizeFailed(EMPTY_FILE.to_owned()));
+        }
         let mut map_options = MmapOptions::new();
         map_options.len(len);
         if populate {
@@ -230,11 +238,6 @@ impl MemoryMappedFile {
                 Map::ReadOnly(unsafe { map_options.map(&file)? })
             }
             MmapMode::ReadWrite => {
-                if len == 0 {
-                    return Err(MmapIoError::ResizeFailed(
-                        "cannot map an empty file read-write".to_owned(),
-                    ));
-                }
                 // SAFETY: every access to the pages goes through the `MapLock`, which
                 // excludes writers from readers and from `resize`; the file is only
                 // shrunk by `resize`, under that lock, after the mapping has shrunk.
@@ -264,8 +267,13 @@ impl MemoryMappedFile {
             len: AtomicUsize::new(len),
             populated: AtomicUsize::new(if populate { len } else { 0 }),
             mode: options.mode,
-            flush: FlushState::new(options.flush_policy),
-            huge_pages: options.huge_pages,
+            // Only read-write mappings flush: the others report `Never`, as 1.1's do.
+            flush: FlushState::new(match options.mode {
+                MmapMode::ReadWrite => options.flush_policy,
+                _ => FlushPolicy::Never,
+            }),
+            // As in 1.1, only read-write mappings ask for huge pages.
+            huge_pages: options.huge_pages && options.mode == MmapMode::ReadWrite,
             preallocate: options.preallocate,
             registration,
             lock,
@@ -323,7 +331,7 @@ impl MemoryMappedFile {
 }
 
 /// Refuses modes that need a feature the crate was built without.
-pub(super) fn check_mode_available(mode: MmapMode) -> Result<()> {
+fn check_mode_available(mode: MmapMode) -> Result<()> {
     #[cfg(not(feature = "cow"))]
     if mode == MmapMode::CopyOnWrite {
         return Err(crate::errors::invalid_mode(COW_NEEDS_FEATURE));
