@@ -204,6 +204,12 @@ impl FileLock {
         self.records.mine().0
     }
 
+    /// The model thread exits (see `Records::exits`).
+    #[cfg(mmap_io_loom)]
+    pub(crate) fn thread_exits(&self) {
+        self.records.exits();
+    }
+
     #[inline(always)]
     fn id(&self) -> usize {
         self.id

@@ -514,6 +514,13 @@ impl Records {
         // SAFETY: listed records are never freed (in the model: not before the list).
         while let Some(record) = unsafe { next.as_ref() } {
             let token = record.token();
+            if token == 0 {
+                // A free record holds no live entry. One taken after this load publishes
+                // after the compare-and-swap that took it, then fences and looks: of the
+                // two, at least one sees the other, as for any entry.
+                next = record.next.load(Acquire);
+                continue;
+            }
             let used = record.used.load(Relaxed).min(ENTRIES);
             if let Some(found) = visit(token, &record.entries[..used], file, skip, &mut f) {
                 return Some(found);

@@ -86,6 +86,23 @@ fn a_biased_reader_and_a_writer_of_another_handle_never_meet() {
 }
 
 #[test]
+fn a_reader_in_a_record_an_exited_thread_left_and_a_writer_never_meet() {
+    model(|| {
+        let s = shared();
+        // A thread that read and exited leaves a free record, which writers skip.
+        thread::spawn(move || {
+            s.read_through(A, 0);
+            s.lock.thread_exits();
+        })
+        .join()
+        .unwrap();
+        let reader = thread::spawn(move || s.read_through(A, 0));
+        s.write_through(B, 0);
+        reader.join().unwrap();
+    });
+}
+
+#[test]
 fn two_writers_of_the_same_bytes_take_turns() {
     model(|| {
         let s = shared();

@@ -23,4 +23,10 @@ impl Records {
         };
         (record, token)
     }
+
+    /// The model thread exits: its record is orphaned (and released once idle), as the
+    /// thread-exit guard does outside the model.
+    pub(crate) fn exits(&self) {
+        self.mine().0.orphan();
+    }
 }
