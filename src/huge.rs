@@ -11,7 +11,9 @@ impl MemoryMappedFileBuilder {
     ///
     /// Best effort: whether huge pages are used depends on the kernel's transparent huge
     /// page settings, the file system and the mapping's alignment, and the mapping works
-    /// the same either way. Nothing is pre-faulted, so a sparse file stays sparse.
+    /// the same either way. Nothing is pre-faulted, so a sparse file stays sparse. The
+    /// mapping's `Debug` output reports it for read-write mappings only, as mmap-io 1.1's
+    /// does.
     ///
     /// # Examples
     ///

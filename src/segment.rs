@@ -9,7 +9,8 @@ use std::sync::Arc;
 ///
 /// The window is checked when it is made. If the mapping later shrinks below it,
 /// [`is_valid`](Self::is_valid) turns false and [`as_slice`](Self::as_slice) returns
-/// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds).
+/// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds). An empty window is valid
+/// at any offset, whatever the mapping's length (as in mmap-io 1.1).
 ///
 /// # Examples
 ///

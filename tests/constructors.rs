@@ -446,6 +446,12 @@ fn copy_on_write_without_the_feature_is_an_invalid_mode() {
     let err = mmap_io::load_mmap(&p, MmapMode::CopyOnWrite).unwrap_err();
     assert!(matches!(err, MmapIoError::InvalidMode(_)), "{err}");
     assert_eq!(read_file(&p), bytes);
+    // The mode is refused before the file is looked for.
+    let missing = MemoryMappedFile::builder(path(&dir, "missing.bin"))
+        .mode(MmapMode::CopyOnWrite)
+        .size(64)
+        .create();
+    assert!(matches!(missing, Err(MmapIoError::InvalidMode(_))));
 }
 
 #[test]

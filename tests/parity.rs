@@ -385,6 +385,32 @@ fn an_empty_try_write_is_ok_while_its_bytes_are_locked() {
 }
 
 #[test]
+fn an_empty_writable_view_takes_no_bytes() {
+    let dir = tempdir();
+    let mmap = MemoryMappedFile::create_rw(path(&dir, "e.bin"), 64).unwrap();
+    let held = mmap.as_slice(0, 64).unwrap();
+    // Inside bytes this thread views: nothing to wait for, nothing refused.
+    assert!(mmap.as_slice_mut(8, 0).unwrap().is_empty());
+    assert!(mmap.try_as_slice_mut(8, 0).unwrap().unwrap().is_empty());
+    let seg = SegmentMut::new(Arc::new(mmap.clone()), 8, 0).unwrap();
+    assert!(seg.as_slice_mut().unwrap().is_empty());
+    drop(held);
+    // Held, it blocks no one.
+    let empty = mmap.as_slice_mut(8, 0).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert!(mmap.try_as_slice(0, 64).unwrap().is_some());
+            assert!(mmap.try_update_region(0, &[1; 64]).unwrap());
+        });
+    });
+    drop(empty);
+    let anon = mmap_io::AnonymousMmap::new(64).unwrap();
+    let held = anon.as_slice(0, 64).unwrap();
+    assert!(anon.try_as_mut_slice(8, 0).unwrap().unwrap().is_empty());
+    drop(held);
+}
+
+#[test]
 fn empty_writable_views_of_a_read_only_mapping_stay_invalid_mode() {
     let dir = tempdir();
     let p = file_with(&dir, "r.bin", &pattern(64, 8));
@@ -392,6 +418,7 @@ fn empty_writable_views_of_a_read_only_mapping_stay_invalid_mode() {
     assert!(is_invalid_mode(&ro.as_slice_mut(0, 0)));
     assert!(is_invalid_mode(&ro.as_slice_mut(u64::MAX, 0)));
     assert!(is_invalid_mode(&ro.try_as_slice_mut(0, 0)));
+    #[cfg(feature = "iterator")]
     assert!(is_invalid_mode(
         &ro.chunks_mut(0).for_each_mut(|_, _| Ok(()))
     ));
@@ -499,6 +526,21 @@ fn segment_writes_check_length_then_emptiness_then_mode_then_fit() {
         "{err}"
     );
     seg.write(&[]).unwrap();
+    // Also where this thread views bytes the write would touch: the cut is reported.
+    let view = rw.as_slice(40, 5).unwrap();
+    let err = seg.write(b"ab").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MmapIoError::OutOfBounds {
+                offset: 40,
+                len: 20,
+                total: 50
+            }
+        ),
+        "{err}"
+    );
+    drop(view);
     assert_eq!(rw.as_slice(40, 10).unwrap(), &bytes[40..50]);
     assert_eq!(rw.pending_bytes(), 0);
 }

@@ -270,9 +270,14 @@ impl MemoryMappedFile {
     pub(crate) fn update_window(&self, offset: u64, window: u64, data: &[u8]) -> Result<()> {
         let lock = self.writable()?;
         let (start, end) = crate::guarded::span(offset, data.len() as u64);
-        let guard = lock
-            .write(start, end)
-            .map_err(|c| crate::guarded::refused(lock, c, offset, data.len() as u64))?;
+        let guard = match lock.write(start, end) {
+            Ok(guard) => guard,
+            Err(c) => {
+                // A window the mapping no longer holds is reported as such first.
+                crate::utils::ensure_in_bounds(offset, window, self.len())?;
+                return Err(crate::guarded::refused(lock, c, offset, data.len() as u64));
+            }
+        };
         crate::utils::ensure_in_bounds(offset, window, guard.len() as u64)?;
         let r = range::checked(offset, data.len() as u64, guard.len())?;
         self.write_checked(guard, r, data, true)

@@ -42,7 +42,8 @@ impl Default for Options {
 
 /// Builds a [`MemoryMappedFile`] with every option set in one place.
 ///
-/// Every option is honoured by [`create`](Self::create), [`open`](Self::open) and
+/// The options that apply to a mapping (mode, flush policy of a read-write mapping, touch
+/// hint, huge pages) are honoured by [`create`](Self::create), [`open`](Self::open) and
 /// [`open_or_create`](Self::open_or_create) alike. Without [`mode`](Self::mode),
 /// [`open`](Self::open) maps [`MmapMode::ReadOnly`] and the other calls
 /// [`MmapMode::ReadWrite`]; the flush policy defaults to [`FlushPolicy::Never`] and the touch
@@ -67,7 +68,7 @@ impl Default for Options {
 /// mmap.update_region(0, b"flushed in the background")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until create(), open() or open_or_create() is called"]
 pub struct MemoryMappedFileBuilder {
     path: PathBuf,
@@ -322,6 +323,7 @@ impl MemoryMappedFileBuilder {
 
     /// Opens and maps the existing file in the resolved mode, at its length.
     fn open_existing(self) -> Result<MemoryMappedFile> {
+        super::open::check_mode_available(self.options.mode)?;
         let file = open_file(&self.path, self.options.mode)?;
         MemoryMappedFile::map_file(file, self.path, &self.options)
     }
@@ -389,12 +391,15 @@ impl MemoryMappedFileBuilder {
     /// Maps an existing file read-write, first sizing it if it is empty.
     fn map_existing(self, file: File) -> Result<MemoryMappedFile> {
         if file.metadata()?.len() == 0 {
-            let size = self.checked_size()?;
             // Measured again under the registry's lock: two callers that both found it
-            // empty size it once, and neither cuts what the other maps.
-            crate::registry::exclusive(|| match file.metadata()?.len() {
-                0 => size_file(&file, 0, size, self.options.preallocate),
-                _ => Ok(()),
+            // empty size it once, and neither cuts what the other maps. The size is
+            // checked only if it is still empty: another creator may have sized it.
+            crate::registry::exclusive(|| -> Result<()> {
+                if file.metadata()?.len() == 0 {
+                    let size = self.checked_size()?;
+                    size_file(&file, 0, size, self.options.preallocate)?;
+                }
+                Ok(())
             })?;
         }
         MemoryMappedFile::map_file(file, self.path, &self.options)
@@ -410,6 +415,22 @@ impl MemoryMappedFileBuilder {
     pub(crate) fn set_cow_writable(mut self, enable: bool) -> Self {
         self.options.cow_writable = enable;
         self
+    }
+}
+
+impl std::fmt::Debug for MemoryMappedFileBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let o = &self.options;
+        f.debug_struct("MemoryMappedFileBuilder")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .field("size", &o.size)
+            .field("flush_policy", &o.flush_policy)
+            .field("touch_hint", &o.touch_hint)
+            .field("huge_pages", &o.huge_pages)
+            .field("preallocate", &o.preallocate)
+            .field("cow_writable", &o.cow_writable)
+            .finish()
     }
 }
 

@@ -458,8 +458,12 @@ impl fmt::Debug for MemoryMappedFile {
         s.field("path", &self.inner.path)
             .field("mode", &self.inner.mode)
             .field("len", &self.len());
+        // 1.1 reports huge pages for read-write mappings only.
         #[cfg(feature = "hugepages")]
-        s.field("huge_pages", &self.inner.huge_pages);
+        s.field(
+            "huge_pages",
+            &(self.inner.huge_pages && self.inner.mode == MmapMode::ReadWrite),
+        );
         s.finish()
     }
 }

@@ -101,8 +101,9 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `default_size` is 0; [`MmapIoError::Io`](crate::MmapIoError::Io) if the
-    /// file cannot be opened, created or mapped.
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if the file is missing or empty and
+    /// `default_size` is 0 or above the size limit (an existing non-empty file maps whatever it
+    /// says); [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be opened, created or mapped.
     ///
     /// # Examples
     ///
@@ -272,8 +273,7 @@ impl MemoryMappedFile {
                 MmapMode::ReadWrite => options.flush_policy,
                 _ => FlushPolicy::Never,
             }),
-            // As in 1.1, only read-write mappings ask for huge pages.
-            huge_pages: options.huge_pages && options.mode == MmapMode::ReadWrite,
+            huge_pages: options.huge_pages,
             preallocate: options.preallocate,
             registration,
             lock,
@@ -331,7 +331,7 @@ impl MemoryMappedFile {
 }
 
 /// Refuses modes that need a feature the crate was built without.
-fn check_mode_available(mode: MmapMode) -> Result<()> {
+pub(super) fn check_mode_available(mode: MmapMode) -> Result<()> {
     #[cfg(not(feature = "cow"))]
     if mode == MmapMode::CopyOnWrite {
         return Err(crate::errors::invalid_mode(COW_NEEDS_FEATURE));

@@ -128,10 +128,10 @@ enum Found<'a> {
     Wait(&'a Entry, usize),
 }
 
-/// Whether two half-open ranges share a byte.
+/// Whether two half-open ranges share a byte (an empty range shares none, wherever it is).
 #[inline]
 fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
-    a.0 < b.1 && b.0 < a.1
+    a.0 < a.1 && b.0 < b.1 && a.0 < b.1 && b.0 < a.1
 }
 
 /// An operation being decided: the caller's entry and what it publishes.
