@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 const NO_SIZE: &str = "Size must be set for create() in ReadWrite mode";
 const ZERO_SIZE: &str = "Size must be greater than zero";
+#[cfg(feature = "cow")]
 const EMPTY_FILE: &str = "Cannot map zero-length file";
 
 fn is_resize_failed(err: &MmapIoError, message: &str) -> bool {
