@@ -13,7 +13,8 @@ impl MemoryMappedFile {
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past
-    /// the end.
+    /// the end; [`MmapIoError::Io`](crate::MmapIoError::Io) if the file was cut under the
+    /// mapping (as for `read_into`).
     ///
     /// # Examples
     ///
@@ -36,14 +37,35 @@ impl MemoryMappedFile {
 
 impl From<MappedSlice<'_>> for Bytes {
     /// Copies the viewed bytes (and releases the view's lock).
+    ///
+    /// # Panics
+    ///
+    /// If the file was cut under the mapping (by another process) where the view lies, on
+    /// the platforms where the crate catches that fault (see
+    /// [`MmapIoError`](crate::MmapIoError)): a `From` conversion has no way to return the
+    /// error. [`MemoryMappedFile::read_bytes`] returns it instead.
     fn from(slice: MappedSlice<'_>) -> Self {
-        Bytes::copy_from_slice(&slice)
+        Bytes::from(&slice)
     }
 }
 
 impl From<&MappedSlice<'_>> for Bytes {
     /// Copies the viewed bytes.
+    ///
+    /// # Panics
+    ///
+    /// As for `From<MappedSlice>`.
     fn from(slice: &MappedSlice<'_>) -> Self {
-        Bytes::copy_from_slice(slice)
+        let mut copy = vec![0u8; slice.len()];
+        // SAFETY: the view's bytes are live and no writer touches them while it is held;
+        // `copy` is a distinct buffer of the same length.
+        if let Err(fault) = unsafe { crate::fault::copy_out(&mut copy, slice.as_ptr()) } {
+            panic!(
+                "converting a mapped view to Bytes: the file was cut under the mapping at \
+                 byte {} of the view",
+                fault.done
+            );
+        }
+        Bytes::from(copy)
     }
 }

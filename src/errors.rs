@@ -8,6 +8,26 @@ use std::io;
 /// matches keep working. [`MmapIoError::Io`] keeps the operating system's error as its
 /// [`source`](std::error::Error::source), with its [`io::ErrorKind`] intact.
 ///
+/// # A file cut under its mapping
+///
+/// When another process truncates a mapped file (or its disk fails), touching a page past
+/// the new end raises `SIGBUS` (an in-page error on Windows), which kills a process that
+/// reads the mapping itself. Every copy the crate makes in or out of a mapping catches it
+/// and returns [`MmapIoError::Io`] instead: of kind [`io::ErrorKind::UnexpectedEof`] for a
+/// cut file, or the I/O error, with a message naming the offset. The copying calls are
+/// [`read_into`](crate::MemoryMappedFile::read_into),
+/// [`update_region`](crate::MemoryMappedFile::update_region) and its `try_` and async
+/// forms, [`write_mmap`](crate::write_mmap), [`SegmentMut::write`](crate::segment::SegmentMut::write),
+/// [`reader`](crate::MemoryMappedFile::reader), `chunks_owned`, `pages_owned`,
+/// `read_bytes`, and [`touch_pages`](crate::MemoryMappedFile::touch_pages). A read leaves
+/// the bytes before the offset in the caller's buffer.
+///
+/// This holds on Linux (x86_64 and i686) and on Windows (x86_64); elsewhere a fault still
+/// ends the process. Views ([`MappedSlice`](crate::MappedSlice), atomic views, `raw`) hand
+/// out the mapped memory itself: a load through them cannot be caught, so read a file that
+/// others may cut through the copying calls. A cut that is not page-aligned leaves the rest
+/// of its last page readable, as zeros. How it works: `docs/FAULTS.md`.
+///
 /// # Examples
 ///
 /// ```
@@ -84,6 +104,15 @@ pub enum MmapIoError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub type Result<T> = std::result::Result<T, MmapIoError>;
+
+/// `e` as an `io::Error`: the `io::Error` itself for [`MmapIoError::Io`] (so its kind
+/// survives), wrapped otherwise.
+pub(crate) fn into_io(e: MmapIoError) -> io::Error {
+    match e {
+        MmapIoError::Io(e) => e,
+        other => io::Error::other(other),
+    }
+}
 
 /// The message of every zero-size refusal.
 pub(crate) const ZERO_SIZE: &str = "Size must be greater than zero";

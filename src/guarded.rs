@@ -4,11 +4,11 @@
 //! refusal of the lock to [`MmapIoError::InvalidMode`].
 
 use crate::errors::{invalid_mode, MmapIoError, Result};
+use crate::fault::Fault;
 use crate::range;
 use crate::slice::{MappedSlice, MappedSliceMut};
 use crate::sync::{AtomicGuard, Conflict, MapLock, Width, WriteGuard, WOULD_BLOCK};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 impl From<Conflict> for MmapIoError {
     #[cold]
@@ -91,8 +91,7 @@ impl MapLock {
     pub(crate) fn copy_in(&self, offset: u64, data: &[u8]) -> Result<()> {
         let (guard, r) = self.write_range(offset, data.len() as u64)?;
         // SAFETY: `r` comes from `write_range` on this guard, for `data.len()` bytes.
-        unsafe { guard.copy_to(r, data) };
-        Ok(())
+        unsafe { guard.copy_to(r, data) }
     }
 
     /// Like [`copy_in`](Self::copy_in), but `false`, with nothing written, where it would
@@ -101,7 +100,7 @@ impl MapLock {
         match self.try_write_range(offset, data.len() as u64)? {
             Some((guard, r)) => {
                 // SAFETY: as in `copy_in`.
-                unsafe { guard.copy_to(r, data) };
+                unsafe { guard.copy_to(r, data) }?;
                 Ok(true)
             }
             None => Ok(false),
@@ -119,8 +118,7 @@ impl MapLock {
         let r = range::checked(offset, buf.len() as u64, guard.len())?;
         // SAFETY: `r` is in bounds of the mapping `guard` keeps in place and within the
         // range it published; `spans` lists every atomic view that overlaps it.
-        unsafe { copy_guarded(guard.base(), r, buf, &spans) };
-        Ok(())
+        unsafe { copy_guarded(guard.base(), r, buf, &spans) }
     }
 
     /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
@@ -132,7 +130,7 @@ impl MapLock {
         let r = start.min(len)..end.min(len);
         let n = r.len();
         // SAFETY: as in `copy_out`.
-        unsafe { copy_guarded(guard.base(), r, &mut buf[..n], &spans) };
+        unsafe { copy_guarded(guard.base(), r, &mut buf[..n], &spans) }?;
         Ok(n)
     }
 
@@ -160,16 +158,22 @@ impl MapLock {
 impl WriteGuard<'_> {
     /// Copies `data` into the range `r` of the mapping.
     ///
+    /// # Errors
+    ///
+    /// [`MmapIoError::Io`] if the file was cut under the mapping (or its disk failed)
+    /// where the copy reached: the bytes before that point are written.
+    ///
     /// # Safety
     ///
     /// `r` was returned for `data.len()` bytes by [`MapLock::write_range`] (or its `try_`
     /// form) together with this guard: in bounds, and under no atomic view.
     #[inline(always)]
-    pub(crate) unsafe fn copy_to(&self, r: Range<usize>, data: &[u8]) {
+    pub(crate) unsafe fn copy_to(&self, r: Range<usize>, data: &[u8]) -> Result<()> {
         // SAFETY: `r` is in bounds of the mapping this guard holds exclusively, and no
         // atomic view overlaps it (the caller's contract); `data` cannot borrow those bytes
         // while the guard is held.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.base().add(r.start), r.len()) };
+        unsafe { crate::fault::copy(self.base().add(r.start), data.as_ptr(), r.len()) }
+            .map_err(|fault| fault.into_error(r.start as u64))
     }
 }
 
@@ -204,6 +208,11 @@ pub(crate) fn refused(lock: &MapLock, conflict: Conflict, offset: u64, len: u64)
 /// Copies `r` of the mapping at `base` into `dst`, loading the bytes of `atomics` spans
 /// with atomic loads of their width (a plain read of them would race their stores).
 ///
+/// # Errors
+///
+/// [`MmapIoError::Io`] if the file was cut under the mapping (or its disk failed) where
+/// the copy reached, naming that offset: `dst` holds the bytes before it.
+///
 /// # Safety
 ///
 /// `r` is in bounds of a live mapping at `base` that no writer touches meanwhile, and every
@@ -213,15 +222,20 @@ pub(crate) unsafe fn copy_guarded(
     r: Range<usize>,
     dst: &mut [u8],
     atomics: &[(usize, usize, Width)],
-) {
+) -> Result<()> {
+    let fault = |at: usize| move |f: Fault| f.into_error(at as u64);
     let plain = |from: usize, to: usize, dst: &mut [u8]| {
-        if from < to {
-            // SAFETY: `from..to` lies in `r`, outside every atomic view (the caller's
-            // contract), so nothing writes it while we read it.
-            let src = unsafe { std::slice::from_raw_parts(base.add(from), to - from) };
-            dst[from - r.start..to - r.start].copy_from_slice(src);
+        if from >= to {
+            return Ok(());
         }
+        // SAFETY: `from..to` lies in `r`, outside every atomic view (the caller's
+        // contract), so nothing writes it while we read it.
+        unsafe { crate::fault::copy_out(&mut dst[from - r.start..to - r.start], base.add(from)) }
+            .map_err(fault(from))
     };
+    if atomics.is_empty() {
+        return plain(r.start, r.end, dst);
+    }
     let mut spans: Vec<_> = atomics.to_vec();
     spans.sort_unstable_by_key(|s| s.0);
     let mut at = r.start;
@@ -231,7 +245,7 @@ pub(crate) unsafe fn copy_guarded(
         if s >= e {
             continue;
         }
-        plain(at, s, dst);
+        plain(at, s, dst)?;
         let size = match width {
             Width::U32 => 4,
             Width::U64 => 8,
@@ -241,23 +255,24 @@ pub(crate) unsafe fn copy_guarded(
             // The word lies in a live atomic view's span, so it is in bounds and aligned for
             // its width (views are aligned, and the mapping is page-aligned).
             let mut value = [0u8; 8];
+            let first = word.max(s);
             match width {
                 Width::U32 => {
                     // SAFETY: as above, for a 4-byte value.
-                    let v = unsafe { AtomicU32::from_ptr(base.add(word) as *mut u32) };
-                    value[..4].copy_from_slice(&v.load(Relaxed).to_ne_bytes());
+                    let v = unsafe { crate::fault::load_u32(base.add(word) as *const u32) };
+                    value[..4].copy_from_slice(&v.map_err(fault(first))?.to_ne_bytes());
                 }
                 Width::U64 => {
                     // SAFETY: as above, for an 8-byte value.
-                    let v = unsafe { AtomicU64::from_ptr(base.add(word) as *mut u64) };
-                    value = v.load(Relaxed).to_ne_bytes();
+                    let v = unsafe { crate::fault::load_u64(base.add(word) as *const u64) };
+                    value = v.map_err(fault(first))?.to_ne_bytes();
                 }
             }
-            let (from, to) = (word.max(s), (word + size).min(e));
+            let (from, to) = (first, (word + size).min(e));
             dst[from - r.start..to - r.start].copy_from_slice(&value[from - word..to - word]);
             word += size;
         }
         at = e;
     }
-    plain(at, r.end, dst);
+    plain(at, r.end, dst)
 }

@@ -49,6 +49,7 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
+mod fault;
 mod guarded;
 mod map;
 mod os;

@@ -4,7 +4,7 @@ use crate::mmap::MemoryMappedFile;
 use std::fmt;
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
-/// How many bytes [`MmapReader::fill_buf`] copies at a time from a writable mapping.
+/// How many bytes [`MmapReader::fill_buf`] copies at a time.
 const BUF: usize = 4096;
 
 /// A cursor over a mapping, implementing [`io::Read`], [`io::BufRead`] and [`io::Seek`].
@@ -14,11 +14,11 @@ const BUF: usize = 4096;
 /// guard, so it sees a consistent mapping even while another thread resizes it; it holds
 /// nothing between calls.
 ///
-/// [`BufRead`] works on the mapped memory itself where its bytes cannot change: on a
-/// read-only (or read-only copy-on-write) mapping, `fill_buf` returns the rest of the
-/// mapping without copying, so `lines()`, `read_until` and `split` run on mapped bytes. On a
-/// writable mapping, `fill_buf` copies up to 4 KiB into a buffer inside the reader (no lock
-/// is held between calls); a seek drops what is buffered.
+/// [`BufRead`]'s `fill_buf` copies up to 4 KiB into a buffer inside the reader (no lock is
+/// held between calls); a seek drops what is buffered. Every byte the reader hands out is a
+/// copy, so a file cut under the mapping by another process is an error of kind
+/// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) from `read` or `fill_buf`, not a crash
+/// (on the platforms [`MmapIoError`](crate::MmapIoError) lists).
 ///
 /// # Examples
 ///
@@ -37,7 +37,7 @@ const BUF: usize = 4096;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Reading a mapped log line by line, on the mapped bytes:
+/// Reading a mapped log line by line:
 ///
 /// ```
 /// use std::io::BufRead;
@@ -57,7 +57,7 @@ const BUF: usize = 4096;
 pub struct MmapReader<'a> {
     mmap: &'a MemoryMappedFile,
     pos: u64,
-    /// Bytes of a writable mapping copied by `fill_buf`: `buf[..buf_len]` are the bytes at
+    /// Bytes copied by `fill_buf`: `buf[..buf_len]` are the bytes at
     /// `buf_at..`. Inline, so that the reader has no drop glue.
     buf: [u8; BUF],
     buf_at: u64,
@@ -149,7 +149,7 @@ impl Read for MmapReader<'_> {
         let n = if buffered.is_empty() {
             self.mmap
                 .read_upto(self.pos, buf)
-                .map_err(io::Error::other)?
+                .map_err(crate::errors::into_io)?
         } else {
             let n = buffered.len().min(buf.len());
             buf[..n].copy_from_slice(&buffered[..n]);
@@ -161,21 +161,13 @@ impl Read for MmapReader<'_> {
 }
 
 impl BufRead for MmapReader<'_> {
-    /// The bytes from the position on: the rest of a read-only mapping, without copying
-    /// (lent, as by `as_slice_bytes`, until the mapping drops: writes to them through other
-    /// handles of the file are refused meanwhile), or up to 4 KiB copied from a writable
-    /// one. Empty at or past the end.
+    /// Up to 4 KiB from the position on, copied (empty at or past the end).
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let len = self.mmap.len();
-        if let Some(rest) = self.mmap.lend(self.pos.min(len), len - self.pos.min(len)) {
-            // The rest of a read-only mapping, lent (kept from writes) until it drops.
-            return rest.map_err(io::Error::other);
-        }
         if self.buffered().is_empty() {
             let n = self
                 .mmap
                 .read_upto(self.pos, &mut self.buf)
-                .map_err(io::Error::other)?;
+                .map_err(crate::errors::into_io)?;
             self.buf_at = self.pos;
             self.buf_len = n;
         }

@@ -116,6 +116,9 @@ pub(crate) fn register(
     file: &File,
     len: impl FnOnce() -> io::Result<u64>,
 ) -> io::Result<Registered> {
+    // Every file mapping is made here: the crate's copies in and out of it are protected
+    // from here on (`docs/FAULTS.md`).
+    crate::fault::install();
     let Some(id) = crate::os::file_id(file)? else {
         return Ok(Registered {
             registration: None,

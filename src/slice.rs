@@ -25,6 +25,14 @@ use std::ops::{Deref, DerefMut, Range};
 /// writes that bypass the crate (`std::fs`, [`raw`](crate::raw), raw pointers): share files
 /// only with code that cooperates.
 ///
+/// The view is the mapped memory itself, and the loads through it are the program's own: if
+/// another process cuts the file under the mapping, a load of a page past the new end raises
+/// `SIGBUS` and the process dies; no library can catch it there. The copying calls
+/// ([`read_into`](crate::MemoryMappedFile::read_into),
+/// [`reader`](crate::MemoryMappedFile::reader), `chunks_owned`, `read_bytes`) return an
+/// error instead: use them for files others may cut (see
+/// [`MmapIoError`](crate::MmapIoError)).
+///
 /// # Examples
 ///
 /// ```
@@ -232,6 +240,10 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 /// instead. Other bytes stay free. It is `Send` and `Sync`. A thread that was *sent* the
 /// view is not known to hold it: it must drop the view before it reads or writes those
 /// bytes or resizes the mapping, or it waits for itself.
+///
+/// Loads and stores through the view are the program's own: past the end of a file another
+/// process cut, they raise `SIGBUS` (see [`MappedSlice`]);
+/// [`update_region`](crate::MemoryMappedFile::update_region) returns an error instead.
 ///
 /// # Examples
 ///

@@ -362,7 +362,7 @@ fn map_fails_child() {
 // --- a full file system (a 1 MiB tmpfs in a private mount namespace) ---
 
 #[test]
-fn a_full_disk_is_an_io_error_with_preallocate_and_sigbus_without() {
+fn a_full_disk_is_an_io_error_with_preallocate_or_from_a_copy_and_sigbus_from_a_view() {
     namespace_child_passes("full_disk_child");
 }
 
@@ -407,8 +407,20 @@ fn full_disk_child() {
     drop(small);
     std::fs::remove_file(mnt.join("small.bin")).unwrap();
 
-    // Without preallocation the same create succeeds (the file is sparse), and writing it
-    // past the space kills the writer with SIGBUS: shown in a grandchild.
+    // Without preallocation the same create succeeds (the file is sparse). A copy into a
+    // page the file system has no space for is an error (caught where copies are
+    // protected)...
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    {
+        let sparse = MemoryMappedFile::create_rw(mnt.join("sparse1.bin"), 4 << 20).unwrap();
+        let failed =
+            (0..(4 << 20) / 4096).find_map(|page| sparse.update_region(page * 4096, &[1]).err());
+        assert!(matches!(failed, Some(MmapIoError::Io(_))), "{failed:?}");
+        drop(sparse);
+        std::fs::remove_file(mnt.join("sparse1.bin")).unwrap();
+    }
+    // ...and a store through a view there kills the writer with SIGBUS: shown in a
+    // grandchild.
     let out = common::child_test_command("sparse_write_on_full_disk_grandchild", &[])
         .env(CHILD_DIR, &mnt)
         .output()
@@ -423,7 +435,7 @@ fn sparse_write_on_full_disk_grandchild() {
     let mnt = std::path::PathBuf::from(std::env::var_os(CHILD_DIR).unwrap());
     let mmap = MemoryMappedFile::create_rw(mnt.join("sparse.bin"), 4 << 20).unwrap();
     for page in 0..(4 << 20) / 4096 {
-        mmap.update_region(page * 4096, &[1]).unwrap();
+        mmap.as_slice_mut(page * 4096, 1).unwrap()[0] = 1;
     }
     println!("wrote 4 MiB to a 1 MiB file system without a fault");
 }

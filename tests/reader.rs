@@ -142,19 +142,28 @@ fn lines_read_until_and_split_run_on_every_mode() {
 }
 
 #[test]
-fn fill_buf_on_a_read_only_mapping_lends_the_mapped_bytes() {
+fn fill_buf_on_a_read_only_mapping_copies_and_lends_nothing() {
     use std::io::BufRead;
     let dir = tempdir();
     let bytes = pattern(3 * 4096 + 7, 2);
-    let p = file_with(&dir, "zero_copy.bin", &bytes);
+    let p = file_with(&dir, "copied.bin", &bytes);
     let mmap = MemoryMappedFile::open_ro(&p).unwrap();
+    let writer = MemoryMappedFile::open_rw(&p).unwrap();
     // SAFETY: the address is only compared.
     let base = unsafe { mmap.as_ptr() };
     let mut reader = mmap.reader();
     reader.consume(100);
     let rest = reader.fill_buf().unwrap();
-    assert_eq!(rest.as_ptr(), base.wrapping_add(100), "no copy was made");
-    assert_eq!(rest, &bytes[100..]);
+    assert_eq!(rest, &bytes[100..4196], "up to 4 KiB at a time");
+    assert_ne!(
+        rest.as_ptr(),
+        base.wrapping_add(100),
+        "a copy, which a cut file cannot fault"
+    );
+    // Nothing is lent: a write of those bytes through another handle goes through.
+    writer.update_region(100, b"new").unwrap();
+    reader.consume(4096);
+    assert_eq!(reader.fill_buf().unwrap(), &bytes[4196..8292]);
     reader.set_position(u64::MAX);
     assert!(reader.fill_buf().unwrap().is_empty());
 }

@@ -78,8 +78,7 @@ impl MemoryMappedFile {
             let (_ticket, spans) = unsafe { &*ro.lock }.copy(ro.id, r.start, r.end)?;
             // SAFETY: `r` is in bounds of the read-only mapping; the ticket keeps writers of
             // these bytes out, and `spans` lists the atomic views over them.
-            unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) };
-            Ok(())
+            unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) }
         })())
     }
 
@@ -295,8 +294,9 @@ impl MemoryMappedFile {
     ) -> Result<()> {
         // SAFETY: the callers pass the guard and range `write_range` (or its `try_` form)
         // returned for `data.len()` bytes.
-        unsafe { guard.copy_to(r, data) };
+        let copied = unsafe { guard.copy_to(r, data) };
         self.record_write(data.len());
+        copied?;
         drop(guard);
         if wait {
             return self.after_write();

@@ -185,8 +185,10 @@ impl MemoryMappedFileBuilder {
     /// no such call, and this makes create and grow fail with `Unsupported` there.
     ///
     /// Without it, a file is sized sparsely on Unix: creating it is instant, but when the
-    /// disk fills up, a write through the mapping to a page that has no block yet cannot fail
-    /// with an error and the process is killed by `SIGBUS`. With it, running out of space is
+    /// disk fills up, a store through a view to a page that has no block yet cannot fail
+    /// with an error and the process is killed by `SIGBUS` (a copy such as `update_region`
+    /// returns [`MmapIoError::Io`](crate::MmapIoError::Io) where the crate catches the fault,
+    /// see [`MmapIoError`](crate::MmapIoError)). With it, running out of space is
     /// an [`MmapIoError::Io`](crate::MmapIoError::Io) error (`ENOSPC`) from `create`,
     /// `open_or_create` or `resize`, and later writes cannot run out of space.
     ///

@@ -152,13 +152,19 @@ pub(crate) const COW_READ_ONLY: &str =
 ///
 /// The bytes of a mapping are the file's bytes. If another process (or code that bypasses
 /// the crate: `std::fs`, [`raw`](crate::raw), raw pointers) truncates the file while it is
-/// mapped, touching the lost
-/// pages raises `SIGBUS`; if it writes the file, views see the bytes change under them.
-/// Share files only with cooperating processes. [`flush`](Self::flush),
+/// mapped, touching the lost pages raises `SIGBUS`; if it writes the file, views see the
+/// bytes change under them. Share files only with cooperating processes.
+///
+/// The crate's copies catch that fault where the platform allows (Linux on x86_64 and i686,
+/// Windows on x86_64): [`read_into`](Self::read_into), [`update_region`](Self::update_region)
+/// and the other copying calls listed on [`MmapIoError`](crate::MmapIoError) return
+/// [`MmapIoError::Io`](crate::MmapIoError::Io) of kind
+/// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) instead. [`flush`](Self::flush),
 /// [`flush_range`](Self::flush_range) and [`resize`](Self::resize) check the file's length
-/// first and return an error, without touching a page, when it was truncated below the
-/// mapping; the read and write paths do not (they make no system call), so after such a
-/// truncation only those calls are safe until the file is grown back.
+/// first and return an error, without touching a page. Views ([`as_slice`](Self::as_slice),
+/// [`as_slice_mut`](Self::as_slice_mut), atomic views) are the mapped memory itself: a load
+/// or store through one past the new end kills the process, so after such a truncation use
+/// only the copying calls until the file is grown back.
 ///
 /// # Examples
 ///

@@ -19,7 +19,11 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// None today; the `Result` is kept for compatibility.
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) of kind
+    /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) if the file was cut under the
+    /// mapping (by another process, or a handle that bypasses the crate) where a page lies
+    /// past its new end, or the I/O error if the disk failed to read one (see
+    /// [`MmapIoError`](crate::MmapIoError) on which platforms this is caught).
     ///
     /// # Examples
     ///
@@ -37,7 +41,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end.
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end;
+    /// as [`touch_pages`](Self::touch_pages) for a page past the file's end.
     ///
     /// # Examples
     ///
@@ -56,35 +61,40 @@ impl MemoryMappedFile {
     fn touch(&self, range: Option<(u64, u64)>) -> Result<()> {
         self.with_range(range, |base, r, atomics| {
             let mark = self.inner.populated.load(Relaxed);
-            // Bytes under an atomic view must not be read plainly: let the kernel do it.
+            // Bytes under an atomic view are best left to the kernel (the byte loads below
+            // are guarded copies, so a fallback to them reads those bytes as a copy would).
             let split = if atomics {
                 r.start
             } else {
                 r.end.min(mark).max(r.start)
             };
-            // SAFETY: `with_range` passes a range of the live mapping at `base` that no
-            // writer touches, and `..split` is under no atomic view (nor is the rest when
-            // it is read here).
-            unsafe {
-                crate::os::touch_pages(base.add(r.start), split - r.start);
-                let rest = r.end - split;
-                // Populating maps a file cached in 2 MiB folios several times faster than
-                // reading a byte per page, and one cached in small folios several times
-                // slower: fault the first page in, and ask how the kernel mapped it.
-                let huge = atomics || rest == 0 || {
-                    crate::os::touch_pages(base.add(split), 1);
-                    crate::os::maps_huge(base.add(split)) != Some(false)
-                };
-                if huge {
-                    crate::os::populate_read(base.add(split), rest);
-                } else {
-                    crate::os::touch_pages(base.add(split), rest);
-                }
+            // Reads one byte per page of `from..to`; a page past the file's end is an error.
+            let touch = |from: usize, to: usize| {
+                // SAFETY: `with_range` passes a range of the live mapping at `base` that no
+                // writer touches; `from..to` lies in it.
+                unsafe { crate::fault::touch_pages(base.add(from), to - from) }
+                    .map_err(|f| f.into_error(from as u64))
+            };
+            touch(r.start, split)?;
+            // Populating maps a file cached in 2 MiB folios several times faster than
+            // reading a byte per page, and one cached in small folios several times
+            // slower: fault the first page in, and ask how the kernel mapped it.
+            let huge = atomics || split == r.end || {
+                touch(split, split + 1)?;
+                // SAFETY: `split` lies in the live mapping (`split < r.end`).
+                crate::os::maps_huge(unsafe { base.add(split) }) != Some(false)
+            };
+            // SAFETY: as for `touch`; populating does not change what the pages hold.
+            let populated =
+                huge && unsafe { crate::os::populate_read(base.add(split), r.end - split) };
+            if !populated {
+                touch(split, r.end)?;
             }
             if r.start <= mark {
                 self.inner.populated.fetch_max(r.end, Relaxed);
             }
-        })
+            Ok(())
+        })?
     }
 
     /// Asks the kernel to start reading the pages covering `len` bytes at `offset` in the

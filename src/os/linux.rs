@@ -92,28 +92,19 @@ fn smaps_range(line: &str) -> Option<(usize, usize)> {
     ))
 }
 
-/// Faults in every page that `len` bytes at `ptr` cover for reading, without dirtying
-/// any and without reading them through the program.
-///
-/// Uses `MADV_POPULATE_READ` where the kernel has it (Linux 5.14+), and reads one byte per
-/// page otherwise.
+/// Asks the kernel to fault in every page that `len` bytes at `ptr` cover for reading
+/// (`MADV_POPULATE_READ`, Linux 5.14+), without dirtying any; `false` where it cannot (an
+/// older kernel, or a page past the file's end): the caller reads a byte per page instead.
 ///
 /// # Safety
 ///
 /// The range lies in a live mapping.
-pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) {
-    if len == 0 {
-        return;
-    }
+pub(crate) unsafe fn populate_read(ptr: *const u8, len: usize) -> bool {
     // SAFETY: the caller guarantees the range lies in a live mapping; populating does not
     // change what the pages hold.
-    let populated =
-        unsafe { rustix::mm::madvise(ptr as *mut _, len, rustix::mm::Advice::LinuxPopulateRead) };
-    if populated.is_ok() {
-        return;
-    }
-    // SAFETY: as above.
-    unsafe { super::touch_pages(ptr, len) };
+    len == 0
+        || unsafe { rustix::mm::madvise(ptr as *mut _, len, rustix::mm::Advice::LinuxPopulateRead) }
+            .is_ok()
 }
 
 /// Writes back every dirty page of a shared mapping of `file` and waits until they are

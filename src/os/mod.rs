@@ -54,21 +54,3 @@ fn page_span(base: *const u8, offset: usize, len: usize) -> (*mut u8, usize) {
     let aligned = start - start % page_size();
     (aligned as *mut u8, len + (start - aligned))
 }
-
-/// Reads one byte of every page that `len` bytes at `ptr` cover, so that each is faulted in.
-///
-/// # Safety
-///
-/// The range lies in a live mapping, and nothing writes its bytes meanwhile.
-pub(crate) unsafe fn touch_pages(ptr: *const u8, len: usize) {
-    let page = page_size();
-    let base = ptr as usize;
-    let mut at = 0;
-    while at < len {
-        // SAFETY: `at < len`, so the pointer is in the caller's live range; a volatile read
-        // keeps the compiler from dropping the access.
-        unsafe { std::ptr::read_volatile(ptr.add(at)) };
-        // Next page boundary (mappings are page-aligned, so addresses and offsets agree).
-        at = (base + at) / page * page + page - base;
-    }
-}
