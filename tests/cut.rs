@@ -97,8 +97,14 @@ fn copies_past_a_cut_child() {
         }
         #[cfg(feature = "bytes")]
         {
-            // A copy of up to 64 bytes loads them all before it stores: it stops at its start.
-            assert_cut_at(m.read_bytes(page as u64 - 1, 2), page - 1);
+            // On x86_64 a copy of up to 64 bytes loads them all before it stores: it stops
+            // at its start.
+            let stop = if cfg!(target_arch = "x86_64") {
+                page - 1
+            } else {
+                page
+            };
+            assert_cut_at(m.read_bytes(page as u64 - 1, 2), stop);
             let view = m.as_slice(page as u64, 16).unwrap();
             let converted =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bytes::Bytes::from(view)));

@@ -37,8 +37,9 @@ pub(crate) fn install() {
 /// The registered ranges of the routine, as absolute addresses.
 pub(super) fn ranges() -> [usize; arch::RANGES] {
     let table = arch::table();
-    // SAFETY: `table` points to the routine's table, in this binary's code.
-    let offsets = unsafe { *table };
+    // SAFETY: `table` points to the routine's table, in this binary's code (not aligned
+    // on every architecture).
+    let offsets = unsafe { table.read_unaligned() };
     offsets.map(|o| (table as usize).wrapping_add(o as isize as usize))
 }
 

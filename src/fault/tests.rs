@@ -91,8 +91,13 @@ fn a_copy_past_a_cut_stops_there_and_reports_it() {
         // SAFETY: the range lies in the live mapping; `buf` is distinct.
         let got = unsafe { copy(buf.as_mut_ptr(), base.add(from), len) };
         let fault = got.expect_err("a copy past the cut");
-        // The small copy loads everything before storing: it reports nothing copied.
-        let done = if len <= 64 { 0 } else { done };
+        // The small copy of x86_64 loads everything before storing: it reports nothing
+        // copied.
+        let done = if len <= 64 && cfg!(target_arch = "x86_64") {
+            0
+        } else {
+            done
+        };
         assert_eq!(fault.done, done, "from {from}, len {len}");
         assert!(buf[..done].iter().all(|&b| b == 7));
         let e = fault.error(from as u64);

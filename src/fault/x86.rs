@@ -72,15 +72,14 @@ std::arch::global_asm!(
     ".type mmap_io_1_guarded_ranges,@function",
     ".p2align 4",
     "mmap_io_1_guarded_ranges:",
+    // The call pushes the address right after it, which is the table's.
     "call 2f",
-    "2:",
-    "pop eax",
-    "lea eax, [eax + (3f - 2b)]",
-    "ret",
-    ".p2align 2",
     "3:",
     ".long .Lmmap_io_rep_start - 3b, .Lmmap_io_rep_end - 3b, .Lmmap_io_rep_fixup - 3b",
     ".long .Lmmap_io_load_start - 3b, .Lmmap_io_load_end - 3b, .Lmmap_io_load_fixup - 3b",
+    "2:",
+    "pop eax",
+    "ret",
 );
 
 extern "C" {
@@ -139,7 +138,7 @@ pub(super) unsafe fn load32(src: *const u32) -> Result<u32, usize> {
 
 /// The table of registered ranges: offsets from the table's own address (`[rep, load]` start, end and fixup).
 pub(super) fn table() -> *const [i32; RANGES] {
-    // SAFETY: the function only computes the table's address (six aligned `i32`s, see the
+    // SAFETY: the function only computes the table's address (six `i32`s, unaligned, see the
     // assembly above), which lies in this binary's code for the life of the process.
     unsafe { mmap_io_1_guarded_ranges() }
 }

@@ -186,7 +186,7 @@ pub(super) unsafe fn load32(src: *const u32) -> Result<u32, usize> {
 /// The table of registered ranges: offsets from the table's own address (`[small, rep, load]` start/end pairs and
 /// the fixup).
 pub(super) fn table() -> *const [i32; RANGES] {
-    // SAFETY: the function only computes the table's address (seven aligned `i32`s, see the
+    // SAFETY: the function only computes the table's address (seven `i32`s, see the
     // assembly above), which lies in this binary's code for the life of the process.
     unsafe { mmap_io_1_guarded_ranges() }
 }
