@@ -49,7 +49,7 @@ pub(crate) use platform::install;
 use recovery as platform;
 
 /// Whether copies are protected on this platform.
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 pub(crate) const PROTECTED: bool = cfg!(any(
     all(
         target_os = "linux",
