@@ -3,7 +3,13 @@
 //! faults outside those copies still kill it, and handlers installed before the crate's
 //! still get their own faults. Each case runs in a child process, since a failure is a
 //! death by signal. Linux on x86_64 and i686, where the copies are protected.
-#![cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
+#![cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        all(target_arch = "x86", target_feature = "sse2")
+    )
+))]
 mod common;
 
 use common::{assert_child_passed, file_with, path, pattern, run_child_test_within, tempdir};

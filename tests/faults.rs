@@ -410,7 +410,10 @@ fn full_disk_child() {
     // Without preallocation the same create succeeds (the file is sparse). A copy into a
     // page the file system has no space for is an error (caught where copies are
     // protected)...
-    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "x86", target_feature = "sse2")
+    ))]
     {
         let sparse = MemoryMappedFile::create_rw(mnt.join("sparse1.bin"), 4 << 20).unwrap();
         let failed =

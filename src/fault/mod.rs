@@ -7,56 +7,39 @@
 
 use std::io;
 
-#[cfg(any(
-    all(target_os = "linux", target_arch = "x86_64"),
-    all(windows, target_arch = "x86_64")
-))]
-#[path = "x86_64.rs"]
-mod arch;
-#[cfg(all(target_os = "linux", target_arch = "x86"))]
-#[path = "x86.rs"]
-mod arch;
-#[cfg(not(any(
-    all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")),
-    all(windows, target_arch = "x86_64")
-)))]
-#[path = "plain.rs"]
-mod arch;
-#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
-mod linux;
-#[cfg(all(windows, target_arch = "x86_64"))]
-mod windows;
-
-#[cfg(any(
-    all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")),
-    all(windows, target_arch = "x86_64")
-))]
-mod recovery;
-
-// What installs the handler and reads the causes it records: the recovery, or nothing
-// where copies are plain.
-#[cfg(not(any(
-    all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")),
-    all(windows, target_arch = "x86_64")
-)))]
-use arch as platform;
+// The routine, the handler that recovers its faults, and what the rest of the crate calls
+// (`platform::install`, `platform::cause`), or plain copies where there is no routine.
+cfg_if::cfg_if! {
+    if #[cfg(any(
+        all(target_os = "linux", target_arch = "x86_64"),
+        all(windows, target_arch = "x86_64"),
+        // The 8-byte load needs SSE2 (every i686 target has it).
+        all(target_os = "linux", target_arch = "x86", target_feature = "sse2"),
+    ))] {
+        #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
+        #[cfg_attr(target_arch = "x86", path = "x86.rs")]
+        mod arch;
+        #[cfg_attr(target_os = "linux", path = "linux.rs")]
+        #[cfg_attr(windows, path = "windows.rs")]
+        mod handler;
+        mod recovery;
+        use recovery as platform;
+        /// Whether copies are protected on this platform.
+        #[cfg(test)]
+        #[allow(dead_code)] // read by the Linux tests only
+        const PROTECTED: bool = true;
+    } else {
+        #[path = "plain.rs"]
+        mod arch;
+        use arch as platform;
+        /// Whether copies are protected on this platform.
+        #[cfg(test)]
+        #[allow(dead_code)] // read by the Linux tests only
+        const PROTECTED: bool = false;
+    }
+}
 use platform::cause as handler_cause;
 pub(crate) use platform::install;
-#[cfg(any(
-    all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")),
-    all(windows, target_arch = "x86_64")
-))]
-use recovery as platform;
-
-/// Whether copies are protected on this platform.
-#[cfg(all(test, target_os = "linux"))]
-pub(crate) const PROTECTED: bool = cfg!(any(
-    all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "x86")
-    ),
-    all(windows, target_arch = "x86_64")
-));
 
 /// A copy stopped by a fault: how many bytes it copied first, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,10 +2,7 @@
 //! handler is installed, and the rule that decides whether a fault is the routine's.
 
 use super::arch;
-#[cfg(target_os = "linux")]
-use super::linux as handler;
-#[cfg(windows)]
-use super::windows as handler;
+use super::handler;
 use std::sync::OnceLock;
 
 pub(super) use handler::cause;

@@ -132,8 +132,9 @@ fn a_copy_past_a_cut_stops_there_and_reports_it() {
 /// raises no in-page error): a fault is taken only inside a registered range and inside
 /// the operands the registers give there.
 #[cfg(any(
-    all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")),
-    all(windows, target_arch = "x86_64")
+    all(target_os = "linux", target_arch = "x86_64"),
+    all(windows, target_arch = "x86_64"),
+    all(target_os = "linux", target_arch = "x86", target_feature = "sse2"),
 ))]
 #[test]
 fn a_fault_is_recovered_only_in_a_range_and_in_its_operands() {
