@@ -328,6 +328,11 @@ impl MemoryMappedFile {
 
     /// Chunks of `chunk_size` bytes, each copied into a `Vec`.
     ///
+    /// A chunk that cannot be copied is an `Err` item, and the iteration ends after it: as
+    /// [`read_into`](Self::read_into), including a file cut under the mapping by another
+    /// process ([`MmapIoError::Io`](crate::MmapIoError::Io) of kind
+    /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof)).
+    ///
     /// # Examples
     ///
     /// ```
@@ -344,7 +349,8 @@ impl MemoryMappedFile {
         }
     }
 
-    /// Pages of the mapping, each copied into a `Vec`.
+    /// Pages of the mapping, each copied into a `Vec`; errors as for
+    /// [`chunks_owned`](Self::chunks_owned).
     ///
     /// # Examples
     ///

@@ -208,7 +208,9 @@ impl SegmentMut {
     ///    window is checked under the write guard, so a concurrent `resize` cannot slip
     ///    between the check and the write.
     ///
-    /// Otherwise as [`MemoryMappedFile::update_region`].
+    /// Otherwise as [`MemoryMappedFile::update_region`], including
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) where another process cut the file under
+    /// the window.
     pub fn write(&self, data: &[u8]) -> Result<()> {
         if data.len() as u64 > self.len {
             return Err(out_of_bounds(0, data.len() as u64, self.len));

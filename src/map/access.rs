@@ -199,6 +199,11 @@ impl MemoryMappedFile {
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end; `buf` is left untouched.
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) if this thread holds a [`MappedSliceMut`] of the
     /// mapping. Bytes under a live atomic view are read atomically, never refused.
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) of kind
+    /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) if another process cut the file
+    /// under the mapping where the copy reached (on the platforms
+    /// [`MmapIoError`](crate::MmapIoError) lists; elsewhere the process dies of `SIGBUS`):
+    /// `buf` holds the bytes before the offset the error names.
     ///
     /// # Examples
     ///
@@ -230,7 +235,10 @@ impl MemoryMappedFile {
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) on read-only (and read-only copy-on-write) mappings, if the
     /// range overlaps a live atomic view, or if the calling code holds a view of these bytes;
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end (nothing is written);
-    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the policy's flush fails (the bytes are written).
+    /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) if the policy's flush fails (the bytes are written);
+    /// [`MmapIoError::Io`](crate::MmapIoError::Io) of kind
+    /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) if another process cut the file
+    /// under the mapping where the copy reached (as for [`read_into`](Self::read_into)).
     ///
     /// # Examples
     ///
