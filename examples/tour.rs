@@ -102,6 +102,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed()
     );
 
+    // 9. Someone else (another process, or a descriptor that bypasses the crate) cuts the
+    //    file under a mapping: the crate's copies return an error instead of dying of SIGBUS.
+    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
+    {
+        let cut = dir.path().join("cut.bin");
+        std::fs::write(&cut, vec![7u8; 64 * 1024])?;
+        let mapped = MemoryMappedFile::open_ro(&cut)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&cut)?
+            .set_len(4096)?;
+        let mut buf = vec![0u8; 16 * 1024];
+        let err = mapped.read_into(0, &mut buf).unwrap_err();
+        println!("9. file cut to 4096 bytes under a 64 KiB mapping: read_into says {err}");
+    }
+
     println!("done: every step ran on {}", dir.path().display());
     Ok(())
 }
