@@ -104,7 +104,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 9. Someone else (another process, or a descriptor that bypasses the crate) cuts the
     //    file under a mapping: the crate's copies return an error instead of dying of SIGBUS.
-    #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
+    #[cfg(all(
+        target_os = "linux",
+        target_env = "gnu",
+        any(target_arch = "x86_64", target_arch = "x86")
+    ))]
     {
         let cut = dir.path().join("cut.bin");
         std::fs::write(&cut, vec![7u8; 64 * 1024])?;

@@ -14,7 +14,8 @@ use std::io;
 /// the new end raises `SIGBUS` (an in-page error on Windows), which kills a process that
 /// reads the mapping itself. Every copy the crate makes in or out of a mapping catches it
 /// and returns [`MmapIoError::Io`] instead: of kind [`io::ErrorKind::UnexpectedEof`] for a
-/// cut file, or the I/O error, with a message naming the offset. The copying calls are
+/// page the file no longer has (on Linux also a page its storage failed to provide: the
+/// kernel reports both alike), or the I/O error, with a message naming the offset. The copying calls are
 /// [`read_into`](crate::MemoryMappedFile::read_into),
 /// [`update_region`](crate::MemoryMappedFile::update_region) and its `try_` and async
 /// forms, [`write_mmap`](crate::write_mmap), [`SegmentMut::write`](crate::segment::SegmentMut::write),

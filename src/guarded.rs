@@ -118,11 +118,13 @@ impl MapLock {
         let r = range::checked(offset, buf.len() as u64, guard.len())?;
         // SAFETY: `r` is in bounds of the mapping `guard` keeps in place and within the
         // range it published; `spans` lists every atomic view that overlaps it.
-        unsafe { copy_guarded(guard.base(), r, buf, &spans) }
+        unsafe { copy_guarded(guard.base(), r.clone(), buf, &spans) }
+            .map_err(|f| f.into_error(r.start as u64))
     }
 
     /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
-    /// mapping; returns how many were copied (0 at or past the end).
+    /// mapping, or where the file was cut under it after at least one byte; returns how
+    /// many were copied (0 at or past the end).
     pub(crate) fn copy_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let (start, end) = span(offset, buf.len() as u64);
         let (guard, spans) = self.read_copy(start, end)?;
@@ -130,8 +132,12 @@ impl MapLock {
         let r = start.min(len)..end.min(len);
         let n = r.len();
         // SAFETY: as in `copy_out`.
-        unsafe { copy_guarded(guard.base(), r, &mut buf[..n], &spans) }?;
-        Ok(n)
+        match unsafe { copy_guarded(guard.base(), r.clone(), &mut buf[..n], &spans) } {
+            Ok(()) => Ok(n),
+            // What was copied before the fault is a short read; the next one reports it.
+            Err(f) if f.done > 0 => Ok(f.done),
+            Err(f) => Err(f.into_error(r.start as u64)),
+        }
     }
 
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
@@ -210,8 +216,8 @@ pub(crate) fn refused(lock: &MapLock, conflict: Conflict, offset: u64, len: u64)
 ///
 /// # Errors
 ///
-/// [`MmapIoError::Io`] if the file was cut under the mapping (or its disk failed) where
-/// the copy reached, naming that offset: `dst` holds the bytes before it.
+/// The [`Fault`] that stopped it if the file was cut under the mapping (or its disk
+/// failed), its count from `r.start`: `dst` holds the bytes before it.
 ///
 /// # Safety
 ///
@@ -222,8 +228,9 @@ pub(crate) unsafe fn copy_guarded(
     r: Range<usize>,
     dst: &mut [u8],
     atomics: &[(usize, usize, Width)],
-) -> Result<()> {
-    let fault = |at: usize| move |f: Fault| f.into_error(at as u64);
+) -> std::result::Result<(), Fault> {
+    // A fault in a part of the copy that starts at `at`, counted from `r.start`.
+    let fault = |at: usize| move |f: Fault| f.after(at - r.start);
     let plain = |from: usize, to: usize, dst: &mut [u8]| {
         if from >= to {
             return Ok(());

@@ -6,13 +6,16 @@
 #![cfg(all(
     target_os = "linux",
     any(
-        target_arch = "x86_64",
-        all(target_arch = "x86", target_feature = "sse2")
+        all(target_arch = "x86_64", target_pointer_width = "64"),
+        all(target_env = "gnu", target_arch = "x86", target_feature = "sse2")
     )
 ))]
 mod common;
 
-use common::{assert_child_passed, file_with, path, pattern, run_child_test_within, tempdir};
+use common::{
+    assert_child_passed, file_with, path, pattern, run_child_test_env_within,
+    run_child_test_within, tempdir,
+};
 use mmap_io::{MemoryMappedFile, MmapIoError};
 use std::io::{BufRead, ErrorKind, Read};
 use std::os::unix::fs::FileExt;
@@ -74,11 +77,17 @@ fn copies_past_a_cut_child() {
         let mut small = [0u8; 8];
         assert_cut_at(m.read_into(2 * page as u64, &mut small), 2 * page);
 
+        // The reader hands out what precedes the cut (a short read), then the error.
         let mut reader = m.reader();
         reader.set_position(page as u64 - 10);
-        let e = reader.read(&mut [0u8; 100]).unwrap_err();
+        let mut got = [0u8; 100];
+        assert_eq!(reader.read(&mut got).unwrap(), 10);
+        assert_eq!(got[..10], bytes[page - 10..page]);
+        let e = reader.read(&mut got).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnexpectedEof, "{e}");
-        reader.set_position(page as u64 + 1);
+        reader.set_position(page as u64 - 10);
+        assert_eq!(reader.fill_buf().unwrap(), &bytes[page - 10..page]);
+        reader.consume(10);
         let e = reader.fill_buf().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnexpectedEof, "{e}");
         // What lies before the cut still reads.
@@ -103,14 +112,7 @@ fn copies_past_a_cut_child() {
         }
         #[cfg(feature = "bytes")]
         {
-            // On x86_64 a copy of up to 64 bytes loads them all before it stores: it stops
-            // at its start.
-            let stop = if cfg!(target_arch = "x86_64") {
-                page - 1
-            } else {
-                page
-            };
-            assert_cut_at(m.read_bytes(page as u64 - 1, 2), stop);
+            assert_cut_at(m.read_bytes(page as u64 - 1, 2), page);
             let view = m.as_slice(page as u64, 16).unwrap();
             let converted =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bytes::Bytes::from(view)));
@@ -118,8 +120,10 @@ fn copies_past_a_cut_child() {
         }
     }
 
-    // Writes, small and large.
+    // Writes, small and large; one across the cut writes what precedes it.
     assert_cut_at(rw.update_region(page as u64 + 8, b"12345678"), page + 8);
+    assert_cut_at(rw.update_region(page as u64 - 8, b"0123456789abcdef"), page);
+    assert_eq!(rw.as_slice(page as u64 - 8, 8).unwrap(), b"01234567");
     assert_cut_at(rw.update_region(page as u64 - 100, &[9; 1000]), page);
     assert_eq!(rw.as_slice(page as u64 - 100, 100).unwrap(), &[9; 100][..]);
     assert_cut_at(rw.try_update_region(2 * page as u64, b"late"), 2 * page);
@@ -144,6 +148,10 @@ fn copies_past_a_cut_child() {
     println!("checks done");
 }
 
+/// The environment variables that pass a path and a length to [`truncate_child`].
+const TRUNCATE_PATH: &str = "MMAP_IO_TEST_TRUNCATE_PATH";
+const TRUNCATE_LEN: &str = "MMAP_IO_TEST_TRUNCATE_LEN";
+
 #[test]
 fn a_cut_by_another_process_is_an_error() {
     assert_child_passed(&run_child_test_within("cut_by_another_process_child", 60));
@@ -157,15 +165,15 @@ fn cut_by_another_process_child() {
     let bytes = pattern(8 * page, 2);
     let p = file_with(&dir, "shared.bin", &bytes);
     let mmap = MemoryMappedFile::open_rw(&p).unwrap();
-    let status = std::process::Command::new("truncate")
-        .arg("-s")
-        .arg((2 * page).to_string())
-        .arg(&p)
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        other => return println!("skipped: cannot run truncate: {other:?}"),
-    }
+    // Another process (a grandchild) cuts the file to two pages.
+    let len = (2 * page).to_string();
+    let out = run_child_test_env_within(
+        "truncate_child",
+        &[(TRUNCATE_PATH, p.to_str().unwrap()), (TRUNCATE_LEN, &len)],
+        60,
+    );
+    assert_child_passed(&out);
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 2 * page as u64);
     let mut buf = vec![0u8; 8 * page];
     assert_cut_at(mmap.read_into(0, &mut buf), 2 * page);
     assert_eq!(buf[..2 * page], bytes[..2 * page]);
@@ -179,34 +187,17 @@ fn cut_by_another_process_child() {
 }
 
 #[test]
-fn a_fault_outside_the_copies_still_kills_the_process() {
-    let out = run_child_test_within("fault_outside_the_copies_child", 60);
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGBUS),
-        "expected death by SIGBUS, got {}:\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+#[ignore = "run by cut_by_another_process_child: cuts a file from another process"]
+fn truncate_child() {
+    let path = std::env::var(TRUNCATE_PATH).unwrap();
+    let len: usize = std::env::var(TRUNCATE_LEN).unwrap().parse().unwrap();
+    cut(Path::new(&path), len);
 }
 
-#[test]
-#[ignore = "runs in a child process: it is meant to die by SIGBUS"]
-fn fault_outside_the_copies_child() {
-    let page = page();
-    let dir = tempdir();
-    let p = file_with(&dir, "gone.bin", &pattern(4 * page, 3));
-    let mmap = MemoryMappedFile::open_ro(&p).unwrap();
-    cut(&p, page);
-    // A copy is caught...
-    assert_cut_at(mmap.read_into(2 * page as u64, &mut [0u8; 4]), 2 * page);
-    // ...a load through a view is not: it dies here.
-    let byte = mmap.as_slice(2 * page as u64, 1).unwrap()[0];
-    println!("read {byte} past the end of the file without a fault");
-}
-
-/// The exit status of the handlers the child tests below install before the crate's.
+/// What a child installs for SIGBUS before its first mapping (and so before the crate's
+/// handler), in `ACTION`.
+const ACTION: &str = "MMAP_IO_TEST_PREVIOUS_ACTION";
+const CAUGHT: &str = "the crate's copy was caught";
 const SIGINFO_HANDLER_EXIT: i32 = 42;
 const PLAIN_HANDLER_EXIT: i32 = 43;
 
@@ -220,63 +211,97 @@ extern "C" fn exit_plain(_: libc::c_int) {
     unsafe { libc::_exit(PLAIN_HANDLER_EXIT) }
 }
 
-/// Installs `handler` for SIGBUS, with `SA_SIGINFO` if `siginfo`.
-fn install_own_handler(handler: usize, siginfo: bool) {
-    // SAFETY: a zeroed `sigaction` is valid; the handlers have the signature the flags say.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler;
-        action.sa_flags = if siginfo { libc::SA_SIGINFO } else { 0 };
-        libc::sigemptyset(&mut action.sa_mask);
+/// Writes a line and returns: with `SA_RESETHAND`, the fault then comes back to the
+/// default action.
+extern "C" fn note_and_return(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    let line = b"reset handler ran\n";
+    // SAFETY: `write` is async-signal-safe; the buffer is valid.
+    unsafe { libc::write(1, line.as_ptr().cast(), line.len()) };
+}
+
+/// Each action installed before the crate's, and what then ends a child that faults outside
+/// the crate's copies (or is sent SIGBUS, for the `kill-` ones): the exit code or signal,
+/// and a line its output must hold.
+fn previous_actions() -> [(&'static str, Result<i32, i32>, &'static str); 8] {
+    [
+        ("rust-std", Err(libc::SIGBUS), CAUGHT),
+        ("default", Err(libc::SIGBUS), CAUGHT),
+        ("ignore", Err(libc::SIGBUS), CAUGHT),
+        ("siginfo", Ok(SIGINFO_HANDLER_EXIT), CAUGHT),
+        ("plain", Ok(PLAIN_HANDLER_EXIT), CAUGHT),
+        ("resethand", Err(libc::SIGBUS), "reset handler ran"),
+        ("kill-default", Err(libc::SIGBUS), CAUGHT),
+        ("kill-ignore", Ok(0), "still alive after SIGBUS was sent"),
+    ]
+}
+
+#[test]
+fn faults_outside_the_copies_reach_the_action_installed_before() {
+    for (action, end, line) in previous_actions() {
+        let out = run_child_test_env_within("previous_action_child", &[(ACTION, action)], 60);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let got = match out.status.signal() {
+            Some(signal) => Err(signal),
+            None => Ok(out.status.code().unwrap()),
+        };
         assert_eq!(
-            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()),
-            0
+            got,
+            end,
+            "{action}: {}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
         );
+        assert!(
+            stdout.contains(CAUGHT),
+            "{action}: the copy was not caught:\n{stdout}"
+        );
+        assert_eq!(stdout.matches(line).count(), 1, "{action}:\n{stdout}");
     }
 }
 
-/// Maps a file, cuts it, checks the crate's copy is caught, then faults outside it.
-fn copy_caught_then_fault_outside() {
+#[test]
+#[ignore = "runs in a child process: it ends by the action it installs for SIGBUS"]
+fn previous_action_child() {
+    let action = std::env::var(ACTION).unwrap();
+    let (handler, flags) = match action.as_str() {
+        "rust-std" => (None, 0),
+        "default" | "kill-default" => (Some(libc::SIG_DFL), 0),
+        "ignore" | "kill-ignore" => (Some(libc::SIG_IGN), 0),
+        "siginfo" => (Some(exit_siginfo as *const () as usize), libc::SA_SIGINFO),
+        "plain" => (Some(exit_plain as *const () as usize), 0),
+        "resethand" => (
+            Some(note_and_return as *const () as usize),
+            libc::SA_SIGINFO | libc::SA_RESETHAND,
+        ),
+        other => panic!("unknown action {other}"),
+    };
+    if let Some(handler) = handler {
+        // SAFETY: a zeroed `sigaction` is valid; the handlers have the signature the flags
+        // say.
+        unsafe {
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = handler;
+            new.sa_flags = flags;
+            libc::sigemptyset(&mut new.sa_mask);
+            assert_eq!(libc::sigaction(libc::SIGBUS, &new, std::ptr::null_mut()), 0);
+        }
+    }
     let page = page();
     let dir = tempdir();
     let p = file_with(&dir, "mine.bin", &pattern(4 * page, 4));
     let mmap = MemoryMappedFile::open_ro(&p).unwrap();
     cut(&p, page);
     assert_cut_at(mmap.read_into(3 * page as u64, &mut [0u8; 16]), 3 * page);
+    println!("{CAUGHT}");
+    if action.starts_with("kill-") {
+        // SAFETY: sends this process SIGBUS.
+        unsafe { libc::kill(libc::getpid(), libc::SIGBUS) };
+        println!("still alive after SIGBUS was sent");
+        return;
+    }
+    // A load through a view is the program's own: it faults, for the earlier action.
     let byte = mmap.as_slice(3 * page as u64, 1).unwrap()[0];
     println!("read {byte} past the end of the file without a fault");
-}
-
-#[test]
-fn a_handler_installed_before_gets_its_own_faults() {
-    for (child, code) in [
-        ("earlier_siginfo_handler_child", SIGINFO_HANDLER_EXIT),
-        ("earlier_plain_handler_child", PLAIN_HANDLER_EXIT),
-    ] {
-        let out = run_child_test_within(child, 60);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{child}: {}\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-#[test]
-#[ignore = "runs in a child process: it exits from its own SIGBUS handler"]
-fn earlier_siginfo_handler_child() {
-    install_own_handler(exit_siginfo as *const () as usize, true);
-    copy_caught_then_fault_outside();
-}
-
-#[test]
-#[ignore = "runs in a child process: it exits from its own SIGBUS handler"]
-fn earlier_plain_handler_child() {
-    install_own_handler(exit_plain as *const () as usize, false);
-    copy_caught_then_fault_outside();
 }
 
 #[test]
@@ -302,6 +327,8 @@ fn copying_while_cut_child() {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
             while std::time::Instant::now() < deadline {
                 file.set_len(page as u64).unwrap();
+                // Long enough for the copying threads to meet the cut.
+                std::thread::sleep(std::time::Duration::from_micros(200));
                 file.set_len(len as u64).unwrap();
                 file.write_all_at(&bytes[page..], page as u64).unwrap();
             }

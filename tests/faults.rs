@@ -411,8 +411,8 @@ fn full_disk_child() {
     // page the file system has no space for is an error (caught where copies are
     // protected)...
     #[cfg(any(
-        target_arch = "x86_64",
-        all(target_arch = "x86", target_feature = "sse2")
+        all(target_arch = "x86_64", target_pointer_width = "64"),
+        all(target_env = "gnu", target_arch = "x86", target_feature = "sse2")
     ))]
     {
         let sparse = MemoryMappedFile::create_rw(mnt.join("sparse1.bin"), 4 << 20).unwrap();

@@ -58,7 +58,8 @@ pub(super) fn install() {
 }
 
 /// The handler. Async-signal-safe: it reads the signal's information and context, one
-/// atomic, and calls only `sigaction` and `raise` (or the previous handler).
+/// atomic, and calls only `sigaction`, `pthread_sigmask` and `raise` (or the previous
+/// handler).
 extern "C" fn on_sigbus(signal: c_int, info: *mut siginfo_t, context: *mut c_void) {
     // SAFETY: the kernel passes a valid `siginfo_t` for the signal being handled.
     let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
@@ -78,7 +79,9 @@ extern "C" fn on_sigbus(signal: c_int, info: *mut siginfo_t, context: *mut c_voi
             si: reg(SI),
             di: reg(DI),
         };
-        if recover(&mut regs, addr, code as usize) {
+        // A machine check names the poisoned page, not the byte.
+        let granule = if code == libc::BUS_MCEERR_AR { 4096 } else { 1 };
+        if recover(&mut regs, addr, granule, code as usize) {
             gregs[PC as usize] = regs.pc as _;
             gregs[AX as usize] = regs.ax as _;
             gregs[DX as usize] = regs.dx as _;
@@ -89,47 +92,62 @@ extern "C" fn on_sigbus(signal: c_int, info: *mut siginfo_t, context: *mut c_voi
     unsafe { pass_on(signal, info, context, code) }
 }
 
-/// Hands a fault that is not ours to the action installed before ours.
+/// Hands a fault that is not ours to the action installed before ours, as the kernel would
+/// have: a default or ignored action applies to it, and a handler is called with its mask
+/// blocked (and the signal, unless it asked for `SA_NODEFER`), reset first if it asked for
+/// `SA_RESETHAND`.
 ///
 /// # Safety
 ///
 /// The arguments are those of a `SA_SIGINFO` handler call for `signal`.
 unsafe fn pass_on(signal: c_int, info: *mut siginfo_t, context: *mut c_void, code: c_int) {
-    let previous = PREVIOUS.load(Acquire);
-    let default = libc::sigaction {
-        sa_sigaction: libc::SIG_DFL,
-        // SAFETY: a zeroed `sigaction` is valid (an empty mask, no flags).
-        ..unsafe { std::mem::zeroed() }
-    };
-    // SAFETY: `previous` is null or a leaked `Box` published once and never freed.
-    let previous = unsafe { previous.as_ref() }.unwrap_or(&default);
-    // Sent by a process (`kill`, `raise`) rather than by the hardware: returning would not
-    // repeat it.
-    let sent = code <= 0;
+    // SAFETY: a zeroed `sigaction` is valid (an empty mask, no flags): `SIG_DFL`.
+    let default: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: `PREVIOUS` is null or a leaked `Box` published once and never freed.
+    let previous = unsafe { PREVIOUS.load(Acquire).as_ref() }.unwrap_or(&default);
+    // A fault of an instruction comes back when the handler returns (the instruction runs
+    // again); a signal sent by a process or an asynchronous machine check does not.
+    let repeats = matches!(
+        code,
+        libc::BUS_ADRALN | libc::BUS_ADRERR | libc::BUS_OBJERR | libc::BUS_MCEERR_AR
+    );
     match previous.sa_sigaction {
-        libc::SIG_IGN if sent => {}
+        libc::SIG_IGN if !repeats => {}
         libc::SIG_DFL | libc::SIG_IGN => {
-            // SAFETY: putting back the old action is what the process had without us; a
-            // repeated hardware fault is then delivered to it (the kernel applies the
-            // default action to a forced fault whose signal is ignored), and a sent signal
-            // is raised again.
+            // SAFETY: the old action back is what the process had without us. A repeated
+            // fault meets it (the kernel applies the default action to a fault whose signal
+            // is ignored); anything else is raised again, for the default action.
             unsafe {
                 libc::sigaction(signal, previous, ptr::null_mut());
-                if sent {
+                if !repeats {
                     libc::raise(signal);
                 }
             }
         }
-        handler if previous.sa_flags & libc::SA_SIGINFO != 0 => {
-            // SAFETY: the previous action asked to be called with `SA_SIGINFO`'s arguments.
-            let handler: extern "C" fn(c_int, *mut siginfo_t, *mut c_void) =
-                unsafe { std::mem::transmute(handler) };
-            handler(signal, info, context);
-        }
         handler => {
-            // SAFETY: the previous action is a plain handler, called with the signal alone.
-            let handler: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
-            handler(signal);
+            // SAFETY: the masks are valid `sigset_t`s; `sigaction` and `pthread_sigmask`
+            // are async-signal-safe; the handler is called with the arguments its flags ask
+            // for, which are the kernel's.
+            unsafe {
+                let mut mask = previous.sa_mask;
+                if previous.sa_flags & libc::SA_NODEFER == 0 {
+                    libc::sigaddset(&mut mask, signal);
+                }
+                let mut before: libc::sigset_t = std::mem::zeroed();
+                libc::pthread_sigmask(libc::SIG_BLOCK, &mask, &mut before);
+                if previous.sa_flags & libc::SA_RESETHAND != 0 {
+                    libc::sigaction(signal, &default, ptr::null_mut());
+                }
+                if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                    let handler: extern "C" fn(c_int, *mut siginfo_t, *mut c_void) =
+                        std::mem::transmute(handler);
+                    handler(signal, info, context);
+                } else {
+                    let handler: extern "C" fn(c_int) = std::mem::transmute(handler);
+                    handler(signal);
+                }
+                libc::pthread_sigmask(libc::SIG_SETMASK, &before, ptr::null_mut());
+            }
         }
     }
 }

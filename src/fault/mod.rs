@@ -11,10 +11,12 @@ use std::io;
 // (`platform::install`, `platform::cause`), or plain copies where there is no routine.
 cfg_if::cfg_if! {
     if #[cfg(any(
-        all(target_os = "linux", target_arch = "x86_64"),
+        // Not x32, whose pointers are 32 bits wide.
+        all(target_os = "linux", target_arch = "x86_64", target_pointer_width = "64"),
         all(windows, target_arch = "x86_64"),
-        // The 8-byte load needs SSE2 (every i686 target has it).
-        all(target_os = "linux", target_arch = "x86", target_feature = "sse2"),
+        // The 8-byte load needs SSE2 (every i686 target has it); the libc crate describes
+        // the signal context of glibc only.
+        all(target_os = "linux", target_env = "gnu", target_arch = "x86", target_feature = "sse2"),
     ))] {
         #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
         #[cfg_attr(target_arch = "x86", path = "x86.rs")]
@@ -59,8 +61,8 @@ impl Fault {
             Cause::Cut => io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "the mapped file was cut under the mapping: the copy stopped at offset \
-                     {at} ({} bytes copied)",
+                    "the mapped file has no page at offset {at} (cut under the mapping, or \
+                     its storage could not provide the page); {} bytes copied",
                     self.done
                 ),
             ),
@@ -68,6 +70,14 @@ impl Fault {
                 os.kind(),
                 format!("I/O error in the mapped file: the copy stopped at offset {at}: {os}"),
             ),
+        }
+    }
+
+    /// This fault, met by the part of a copy that starts `before` bytes into it.
+    pub(crate) fn after(self, before: usize) -> Fault {
+        Fault {
+            done: before + self.done,
+            ..self
         }
     }
 
@@ -81,7 +91,8 @@ impl Fault {
 /// What a cause recorded by the handler means.
 #[allow(dead_code)] // the plain platforms record no cause
 pub(crate) enum Cause {
-    /// The page lies past the file's end.
+    /// The page lies past the file's end, or (on Linux, which reports both alike) the
+    /// file system could not provide it: a read error, no space for a hole.
     Cut,
     /// The disk (or memory) failed to provide the page.
     Io(io::Error),
@@ -153,7 +164,7 @@ pub(crate) unsafe fn touch_pages(ptr: *const u8, len: usize) -> Result<(), Fault
     while at < len {
         let mut byte = 0u8;
         // SAFETY: `at < len`, so the byte lies in the caller's live range.
-        unsafe { copy(&mut byte, ptr.add(at), 1) }.map_err(|f| Fault { done: at, ..f })?;
+        unsafe { copy(&mut byte, ptr.add(at), 1) }.map_err(|f| f.after(at))?;
         // Next page boundary (mappings are page-aligned, so addresses and offsets agree).
         at = (base + at) / page * page + page - base;
     }

@@ -41,27 +41,36 @@ pub(super) fn ranges() -> [usize; arch::RANGES] {
 }
 
 /// Recovers a fault on `addr` in the context `regs`, with the handler's `cause` (nonzero),
-/// if it is the routine's. Async-signal-safe: one atomic load and arithmetic.
-pub(super) fn recover(regs: &mut Regs, addr: usize, cause: usize) -> bool {
+/// if it is the routine's; `granule` is how precise `addr` is (1, or a page for a machine
+/// check, whose address is the poisoned page's). Async-signal-safe: one atomic load and
+/// arithmetic.
+pub(super) fn recover(regs: &mut Regs, addr: usize, granule: usize, cause: usize) -> bool {
     match TABLE.get() {
-        Some(table) => recover_in(table, regs, addr, cause),
+        Some(table) => recover_in(table, regs, addr, granule, cause),
         None => false,
     }
 }
 
 /// [`recover`] against the ranges `table`: the fault is taken only at an instruction in a
-/// registered range, on an address inside the operands the registers give there; then the
-/// return registers get the bytes left and the cause, and execution resumes at the exit.
+/// registered range, on an address (to within `granule`, a power of two) inside the
+/// operands the registers give there; then the return registers get the bytes left and the
+/// cause, and execution resumes at the exit.
 pub(super) fn recover_in(
     table: &[usize; arch::RANGES],
     regs: &mut Regs,
     addr: usize,
+    granule: usize,
     cause: usize,
 ) -> bool {
     let Some((left, from, to, resume)) = arch::operands(table, regs) else {
         return false;
     };
-    if addr.wrapping_sub(from) >= left && addr.wrapping_sub(to) >= left {
+    // Whether `addr`'s granule meets `base..base + left`.
+    let meets = |base: usize| {
+        let low = base & !(granule - 1);
+        addr.wrapping_sub(low) < left + (base - low)
+    };
+    if left == 0 || !(meets(from) || meets(to)) {
         return false;
     }
     regs.ax = left;

@@ -91,13 +91,7 @@ fn a_copy_past_a_cut_stops_there_and_reports_it() {
         // SAFETY: the range lies in the live mapping; `buf` is distinct.
         let got = unsafe { copy(buf.as_mut_ptr(), base.add(from), len) };
         let fault = got.expect_err("a copy past the cut");
-        // The small copy of x86_64 loads everything before storing: it reports nothing
-        // copied.
-        let done = if len <= 64 && cfg!(target_arch = "x86_64") {
-            0
-        } else {
-            done
-        };
+        // Every count is exact: a copy that crosses a page boundary takes the exact path.
         assert_eq!(fault.done, done, "from {from}, len {len}");
         assert!(buf[..done].iter().all(|&b| b == 7));
         let e = fault.error(from as u64);
@@ -132,54 +126,72 @@ fn a_copy_past_a_cut_stops_there_and_reports_it() {
 /// raises no in-page error): a fault is taken only inside a registered range and inside
 /// the operands the registers give there.
 #[cfg(any(
-    all(target_os = "linux", target_arch = "x86_64"),
+    all(
+        target_os = "linux",
+        target_arch = "x86_64",
+        target_pointer_width = "64"
+    ),
     all(windows, target_arch = "x86_64"),
-    all(target_os = "linux", target_arch = "x86", target_feature = "sse2"),
+    all(
+        target_os = "linux",
+        target_env = "gnu",
+        target_arch = "x86",
+        target_feature = "sse2"
+    ),
 ))]
 #[test]
 fn a_fault_is_recovered_only_in_a_range_and_in_its_operands() {
     let table = recovery::ranges();
-    assert!(table.windows(2).take(2).all(|w| w[0] <= w[1]), "{table:x?}");
     let regs = |pc| recovery::Regs {
         pc,
         ax: 0,
-        cx: 100,
+        cx: 0x100,
         dx: 200,
-        si: 0x10_000,
-        di: 0x20_000,
+        si: 0x10_100,
+        di: 0x20_100,
     };
-    // The `rep movsb` range: `cx` bytes left at `si`/`di` (the first range on i686, the
-    // second on x86_64).
-    let rep = if arch::RANGES == 7 { 2 } else { 0 };
-    let pc = table[rep];
-    for (addr, taken) in [
-        (0x10_000, true),
-        (0x10_000 + 99, true),
-        (0x10_000 + 100, false),
-        (0x20_000 + 50, true),
-        (0x0_fff0, false),
-    ] {
-        let mut r = regs(pc);
-        assert_eq!(
-            recovery::recover_in(&table, &mut r, addr, 2),
-            taken,
-            "{addr:#x}"
-        );
-        if taken {
-            assert_eq!((r.ax, r.dx), (100, 2));
-            assert_ne!(r.pc, pc, "resumes at the fixup");
-        } else {
-            assert_eq!((r.pc, r.ax, r.dx), (pc, 0, 200), "left as it was");
+    // Each range's first instruction, and the operands the registers give there: bytes
+    // left, source, destination.
+    let ranges: Vec<(usize, usize, usize, usize)> = if cfg!(target_arch = "x86_64") {
+        vec![
+            (table[0], 200, 0x10_100, 0x20_100), // the small copy: rdx, rsi, rdi
+            (table[2], 0x100, 0x10_100, 0x20_100), // rep movsb: rcx, rsi, rdi
+            (table[4], 8, 0x20_100, 0x20_100),   // the loads: rdi
+        ]
+    } else {
+        vec![
+            (table[0], 0x100, 0x10_100, 0x20_100), // rep movsb: ecx, esi, edi
+            (table[3], 8, 0x100, 0x100),           // the 8-byte load: ecx
+            (table[5], 8, 0x100, 0x100),           // the 4-byte load: ecx
+        ]
+    };
+    for (pc, left, from, to) in ranges {
+        for (addr, granule, taken) in [
+            (from, 1, true),
+            (from + left - 1, 1, true),
+            (to + left / 2, 1, true),
+            (from + left, 1, left + from == to),
+            (from - 1, 1, false),
+            (to + left, 1, false),
+            // A machine check names the page: its page holds the operands' first byte.
+            (from & !4095, 1, false),
+            (from & !4095, 4096, true),
+            ((from + left + 4095) & !4095, 4096, false),
+        ] {
+            let mut r = regs(pc);
+            let got = recovery::recover_in(&table, &mut r, addr, granule, 2);
+            assert_eq!(got, taken, "pc {pc:#x}, addr {addr:#x}, granule {granule}");
+            if taken {
+                assert_eq!((r.ax, r.dx), (left, 2));
+                assert_ne!(r.pc, pc, "resumes at the fixup");
+            } else {
+                assert_eq!((r.pc, r.ax, r.dx), (pc, 0, 200), "left as it was");
+            }
         }
     }
-    // Outside every range: never taken.
-    let outside = (table.iter().max().unwrap() + 64, 0x10_000);
-    assert!(!recovery::recover_in(
-        &table,
-        &mut regs(outside.0),
-        outside.1,
-        2
-    ));
-    let mut before = regs(table[0].wrapping_sub(1));
-    assert!(!recovery::recover_in(&table, &mut before, 0x10_000, 2));
+    // Outside every range: never taken, whatever the address.
+    let last = *table.iter().max().unwrap();
+    for pc in [table[0].wrapping_sub(1), last + 64] {
+        assert!(!recovery::recover_in(&table, &mut regs(pc), 0x10_100, 1, 2));
+    }
 }

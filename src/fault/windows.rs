@@ -57,7 +57,7 @@ unsafe extern "system" fn on_exception(pointers: *mut EXCEPTION_POINTERS) -> i32
         si: context.Rsi as usize,
         di: context.Rdi as usize,
     };
-    if !recover(&mut regs, addr, PRESENT | status) {
+    if !recover(&mut regs, addr, 1, PRESENT | status) {
         return EXCEPTION_CONTINUE_SEARCH;
     }
     context.Rip = regs.pc as u64;

@@ -7,7 +7,7 @@
 use super::recovery::Regs;
 
 /// How many addresses [`ranges`] returns.
-pub(super) const RANGES: usize = 6;
+pub(super) const RANGES: usize = 8;
 
 std::arch::global_asm!(
     ".text",
@@ -45,8 +45,9 @@ std::arch::global_asm!(
     "mmap_io_1_guarded_load64:",
     "mov ecx, [esp + 4]",
     "mov edx, [esp + 8]",
-    ".Lmmap_io_load_start:",
+    ".Lmmap_io_load64_start:",
     "movq xmm0, qword ptr [ecx]",
+    ".Lmmap_io_load64_end:",
     "movq qword ptr [edx], xmm0",
     "xor eax, eax",
     "xor edx, edx",
@@ -58,15 +59,16 @@ std::arch::global_asm!(
     "mmap_io_1_guarded_load32:",
     "mov ecx, [esp + 4]",
     "mov edx, [esp + 8]",
+    ".Lmmap_io_load32_start:",
     "mov eax, [ecx]",
-    ".Lmmap_io_load_end:",
+    ".Lmmap_io_load32_end:",
     "mov [edx], eax",
     "xor eax, eax",
     "xor edx, edx",
     "ret",
     ".Lmmap_io_load_fixup:",
     "ret",
-    // fn() -> *const [i32; 6]: the ranges, as offsets from the table itself (no relocation).
+    // fn() -> *const [i32; 8]: the ranges, as offsets from the table itself (no relocation).
     ".globl mmap_io_1_guarded_ranges",
     ".hidden mmap_io_1_guarded_ranges",
     ".type mmap_io_1_guarded_ranges,@function",
@@ -76,7 +78,8 @@ std::arch::global_asm!(
     "call 2f",
     "3:",
     ".long .Lmmap_io_rep_start - 3b, .Lmmap_io_rep_end - 3b, .Lmmap_io_rep_fixup - 3b",
-    ".long .Lmmap_io_load_start - 3b, .Lmmap_io_load_end - 3b, .Lmmap_io_load_fixup - 3b",
+    ".long .Lmmap_io_load64_start - 3b, .Lmmap_io_load64_end - 3b",
+    ".long .Lmmap_io_load32_start - 3b, .Lmmap_io_load32_end - 3b, .Lmmap_io_load_fixup - 3b",
     "2:",
     "pop eax",
     "ret",
@@ -86,7 +89,7 @@ extern "C" {
     fn mmap_io_1_guarded_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
     fn mmap_io_1_guarded_load64(src: *const u64, out: *mut u64) -> u64;
     fn mmap_io_1_guarded_load32(src: *const u32, out: *mut u32) -> u64;
-    fn mmap_io_1_guarded_ranges() -> *const [i32; 6];
+    fn mmap_io_1_guarded_ranges() -> *const [i32; RANGES];
 }
 
 /// Copies `len` bytes from `src` to `dst`; returns the bytes left and the cause of the fault
@@ -136,9 +139,10 @@ pub(super) unsafe fn load32(src: *const u32) -> Result<u32, usize> {
     }
 }
 
-/// The table of registered ranges: offsets from the table's own address (`[rep, load]` start, end and fixup).
+/// The table of registered ranges: offsets from the table's own address (`rep` start, end
+/// and fixup; `load64` and `load32` start and end; the loads' fixup).
 pub(super) fn table() -> *const [i32; RANGES] {
-    // SAFETY: the function only computes the table's address (six `i32`s, unaligned, see the
+    // SAFETY: the function only computes the table's address (eight `i32`s, unaligned, see the
     // assembly above), which lies in this binary's code for the life of the process.
     unsafe { mmap_io_1_guarded_ranges() }
 }
@@ -149,8 +153,8 @@ pub(super) fn operands(r: &[usize; RANGES], regs: &Regs) -> Option<(usize, usize
     let pc = regs.pc;
     if (r[0]..r[1]).contains(&pc) {
         Some((regs.cx, regs.si, regs.di, r[2]))
-    } else if (r[3]..r[4]).contains(&pc) {
-        Some((8, regs.cx, regs.cx, r[5]))
+    } else if (r[3]..r[4]).contains(&pc) || (r[5]..r[6]).contains(&pc) {
+        Some((8, regs.cx, regs.cx, r[7]))
     } else {
         None
     }

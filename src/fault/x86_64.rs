@@ -40,7 +40,18 @@ std::arch::global_asm!(
     function!("mmap_io_1_guarded_copy"),
     "cmp rdx, 64",
     "ja 5f",
-    // The small copy: every load, then every store; rdi, rsi and rdx stay as passed.
+    // A range that crosses a 4 KiB boundary (every x86 page size is a multiple of it) on
+    // either side takes the large copy, which counts exactly what it copied.
+    "lea rax, [rsi + rdx - 1]",
+    "xor rax, rsi",
+    "lea rcx, [rdi + rdx - 1]",
+    "xor rcx, rdi",
+    "or rax, rcx",
+    "test rax, -4096",
+    "jnz 5f",
+    // The small copy, within one page on each side: every load, then every store; rdi, rsi
+    // and rdx stay as passed. A fault here means the page is gone: nothing is copied (or
+    // what was stored went to a page past the file's end).
     ".Lmmap_io_small_start:",
     "cmp rdx, 16",
     "jb 2f",
@@ -134,7 +145,7 @@ extern "sysv64" {
     fn mmap_io_1_guarded_copy(dst: *mut u8, src: *const u8, len: usize) -> Pair;
     fn mmap_io_1_guarded_load64(src: *const u64) -> Pair;
     fn mmap_io_1_guarded_load32(src: *const u32) -> Pair;
-    fn mmap_io_1_guarded_ranges() -> *const [i32; 7];
+    fn mmap_io_1_guarded_ranges() -> *const [i32; RANGES];
 }
 
 /// Copies `len` bytes from `src` to `dst`; returns the bytes left and the cause of the fault

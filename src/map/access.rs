@@ -65,20 +65,25 @@ impl MemoryMappedFile {
     }
 
     /// Copies `buf.len()` bytes at `offset` of a read-only mapping into `buf`, published
-    /// as a copy meanwhile; `None` on writable mappings.
+    /// as a copy meanwhile; `None` on writable mappings. The inner error is a fault met by
+    /// the copy (a file cut under the mapping), counted from `offset`.
     #[inline]
-    fn ro_copy(&self, offset: u64, buf: &mut [u8]) -> Option<Result<()>> {
+    fn ro_copy(
+        &self,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Option<Result<std::result::Result<(), crate::fault::Fault>>> {
         let ro = self.ro?;
         Some((|| {
             let r = range::checked(offset, buf.len() as u64, ro.len)?;
             if r.is_empty() {
-                return Ok(());
+                return Ok(Ok(()));
             }
             // SAFETY: `ro.lock` is the lock `self.inner` owns.
             let (_ticket, spans) = unsafe { &*ro.lock }.copy(ro.id, r.start, r.end)?;
             // SAFETY: `r` is in bounds of the read-only mapping; the ticket keeps writers of
             // these bytes out, and `spans` lists the atomic views over them.
-            unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) }
+            Ok(unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) })
         })())
     }
 
@@ -219,7 +224,7 @@ impl MemoryMappedFile {
     #[inline]
     pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         match self.ro_copy(offset, buf) {
-            Some(done) => done,
+            Some(copied) => copied?.map_err(|fault| fault.into_error(offset)),
             None => self.writable()?.copy_out(offset, buf),
         }
     }
@@ -427,15 +432,19 @@ impl MemoryMappedFile {
     }
 
     /// Copies up to `buf.len()` bytes at `offset` into `buf`, cut short at the end of the
-    /// mapping; returns how many were copied (0 at or past the end).
+    /// mapping, or where the file was cut under it after at least one byte; returns how many
+    /// were copied (0 at or past the end).
     pub(crate) fn read_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         match self.ro {
             Some(ro) => {
                 let start = usize::try_from(offset).map_or(ro.len, |o| o.min(ro.len));
                 let n = buf.len().min(ro.len - start);
-                self.ro_copy(start as u64, &mut buf[..n])
-                    .unwrap_or(Ok(()))
-                    .map(|()| n)
+                match self.ro_copy(start as u64, &mut buf[..n]) {
+                    None | Some(Ok(Ok(()))) => Ok(n),
+                    Some(Ok(Err(fault))) if fault.done > 0 => Ok(fault.done),
+                    Some(Ok(Err(fault))) => Err(fault.into_error(start as u64)),
+                    Some(Err(e)) => Err(e),
+                }
             }
             None => self.writable()?.copy_upto(offset, buf),
         }

@@ -194,8 +194,18 @@ impl BackgroundResize {
 /// it does not finish within `secs` seconds (it is killed then), so that a hang or a crash
 /// in it is a test failure, not a hung or dead suite. Returns its output.
 pub fn run_child_test_within(name: &str, secs: u64) -> std::process::Output {
+    run_child_test_env_within(name, &[], secs)
+}
+
+/// [`run_child_test_within`] with the environment variables `env` set for the child.
+pub fn run_child_test_env_within(
+    name: &str,
+    env: &[(&str, &str)],
+    secs: u64,
+) -> std::process::Output {
     use std::process::Stdio;
     let mut child = child_test_command(name, &[])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
