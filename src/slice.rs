@@ -5,6 +5,9 @@ use crate::sync::{ReadGuard, Ticket, WriteGuard};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut, Range};
+use std::sync::Arc;
+
+mod split;
 
 /// Zero-copy, read-only view of a range of a mapping; derefs to `[u8]`.
 ///
@@ -62,7 +65,22 @@ enum Hold<'a> {
     Ticket(#[allow(dead_code)] Ticket<'a>),
     /// A copy the view owns: `ptr` and `len` come from a leaked `Box<[u8]>`.
     Owned,
+    /// The ticket or copy of a view this one was split or narrowed from, shared with its
+    /// other parts; `ptr` and `len` lie in it.
+    Shared(Arc<Kept<'a>>),
 }
+
+/// What the parts of a split view share: the whole view's ticket, or its copy.
+enum Kept<'a> {
+    Ticket(#[allow(dead_code)] Ticket<'a>),
+    Copy(#[allow(dead_code)] Box<[u8]>),
+}
+
+// SAFETY: as for `MappedSlice`: the ticket may be released, and the copy freed, on any
+// thread, and neither is used otherwise.
+unsafe impl Send for Kept<'_> {}
+// SAFETY: a `&Kept` gives nothing out.
+unsafe impl Sync for Kept<'_> {}
 
 // SAFETY: a `MappedSlice` only reads its bytes, which nothing writes while it lives; its
 // ticket may be released on any thread, and an owned copy may be freed on any thread.
@@ -266,8 +284,24 @@ pub struct MappedSliceMut<'a> {
     len: usize,
     /// The write accounting the view's bytes are counted in when it drops, if any.
     counted: Option<&'a FlushState>,
-    _guard: WriteGuard<'a>,
+    guard: GuardHold<'a>,
 }
+
+/// The write guard of a writable view: its own, or shared with the other parts of the view
+/// it was split from (each part has bytes of its own under it).
+enum GuardHold<'a> {
+    Own(#[allow(dead_code)] WriteGuard<'a>),
+    Shared(#[allow(dead_code)] Arc<SharedGuard<'a>>),
+}
+
+/// A write guard shared by the parts of a split writable view.
+struct SharedGuard<'a>(#[allow(dead_code)] WriteGuard<'a>);
+
+// SAFETY: as for `MappedSliceMut`: the guard may be released on any thread, and is not used
+// otherwise.
+unsafe impl Send for SharedGuard<'_> {}
+// SAFETY: a `&SharedGuard` gives nothing out.
+unsafe impl Sync for SharedGuard<'_> {}
 
 // SAFETY: the view owns exclusive access to its bytes through its write guard, which may be
 // released on any thread.
@@ -285,7 +319,7 @@ impl<'a> MappedSliceMut<'a> {
             ptr: guard.base().wrapping_add(range.start),
             len: range.len(),
             counted: None,
-            _guard: guard,
+            guard: GuardHold::Own(guard),
         }
     }
 
