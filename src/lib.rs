@@ -84,6 +84,9 @@ pub mod iterator;
 pub mod lock;
 pub mod manager;
 pub mod mmap;
+#[cfg(feature = "pod")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pod")))]
+pub mod pod;
 pub mod raw;
 pub mod segment;
 pub mod utils;
