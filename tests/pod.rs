@@ -5,7 +5,7 @@
 mod common;
 
 use bytemuck::{Pod, Zeroable};
-use common::{path, read_file, tempdir};
+use common::{path, read_file, tempdir, write_waits};
 use mmap_io::{AnonymousMmap, MemoryMappedFile, MmapIoError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
@@ -21,15 +21,6 @@ fn file(len: u64) -> (tempfile::TempDir, std::path::PathBuf, MemoryMappedFile) {
     let p = path(&dir, "records.bin");
     let mmap = MemoryMappedFile::create_rw(&p, len).unwrap();
     (dir, p, mmap)
-}
-
-/// Whether a write of byte `at` would wait (asked from a thread that holds no view).
-fn write_waits(mmap: &MemoryMappedFile, at: u64) -> bool {
-    std::thread::scope(|s| {
-        s.spawn(|| !mmap.try_update_region(at, &[0]).unwrap())
-            .join()
-            .unwrap()
-    })
 }
 
 #[test]

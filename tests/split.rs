@@ -3,7 +3,7 @@
 //! writable view are disjoint and writable from different threads; bad ranges are errors.
 mod common;
 
-use common::{file_with, pattern, tempdir};
+use common::{file_with, pattern, tempdir, write_waits};
 use mmap_io::{MappedSlice, MappedSliceMut, MemoryMappedFile, MmapIoError};
 
 fn mapped(len: usize) -> (tempfile::TempDir, MemoryMappedFile, Vec<u8>) {
@@ -12,16 +12,6 @@ fn mapped(len: usize) -> (tempfile::TempDir, MemoryMappedFile, Vec<u8>) {
     let p = file_with(&dir, "split.bin", &bytes);
     let mmap = MemoryMappedFile::open_rw(&p).unwrap();
     (dir, mmap, bytes)
-}
-
-/// Whether a write of byte `at` would wait for a view (the calling thread holds none, so
-/// this asks from another thread).
-fn write_waits(mmap: &MemoryMappedFile, at: u64) -> bool {
-    std::thread::scope(|s| {
-        s.spawn(|| !mmap.try_update_region(at, &[0]).unwrap())
-            .join()
-            .unwrap()
-    })
 }
 
 #[test]

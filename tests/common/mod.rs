@@ -249,3 +249,13 @@ pub fn message<T>(result: Result<T, MmapIoError>) -> String {
         Ok(_) => "Ok".to_owned(),
     }
 }
+
+/// Whether a write of byte `at` would wait for a view: asked with `try_update_region` from a
+/// thread that holds none (which writes a 0 there if it does not wait).
+pub fn write_waits(mmap: &MemoryMappedFile, at: u64) -> bool {
+    std::thread::scope(|s| {
+        s.spawn(|| !mmap.try_update_region(at, &[0]).unwrap())
+            .join()
+            .unwrap()
+    })
+}
