@@ -76,7 +76,8 @@ pub enum MmapIoError {
     /// `munlock` failed.
     #[error("unlock failed: {0}")]
     UnlockFailed(String),
-    /// An atomic view was asked for at an offset that is not aligned for its type.
+    /// An atomic view (or a typed view, feature `pod`) was asked for at an offset that is
+    /// not aligned for its type. The message is 1.1's, which names atomic views only.
     #[error("atomic alignment error: required={required}, offset={offset}")]
     Misaligned {
         /// The alignment the type needs, in bytes.

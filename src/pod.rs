@@ -9,9 +9,16 @@
 //!
 //! A typed view is a [`MappedSlice`] (or [`MappedSliceMut`]) of its bytes with a type: it
 //! takes the same guard, waits and is refused in the same cases, and holds its bytes until
-//! it drops. Offsets are in bytes; an offset that is not a multiple of `T`'s alignment is
-//! [`MmapIoError::Misaligned`], a range past the end [`MmapIoError::OutOfBounds`]: never a
-//! panic, never an unaligned reference.
+//! it drops. Offsets are in bytes. Checked in this order: an offset that is not a multiple
+//! of `T`'s alignment is [`MmapIoError::Misaligned`]; a count whose bytes overflow `u64` is
+//! [`MmapIoError::OutOfBounds`]; then as the byte view (mode, bounds, conflicts). Never a
+//! panic, never an unaligned reference: a `T` aligned to more than the mapping's start
+//! (more than a page) is `Misaligned` where the address is not aligned. As for byte views,
+//! a view of no bytes (a count of 0, or a zero-sized `T`) is valid at any aligned offset.
+//!
+//! The single-value calls are `as_pod` and `as_pod_mut` rather than `as_ref` / `as_mut`:
+//! on an `Arc<MemoryMappedFile>`, `.as_ref()` finds `Arc`'s `AsRef` before the mapping's
+//! methods.
 //!
 //! # Examples
 //!
@@ -29,11 +36,11 @@
 //! # let dir = tempfile::tempdir()?;
 //! let mmap = mmap_io::MemoryMappedFile::create_rw(dir.path().join("db.bin"), 4096)?;
 //! {
-//!     let mut header = mmap.as_mut::<Header>(0)?;
+//!     let mut header = mmap.as_pod_mut::<Header>(0)?;
 //!     header.magic = *b"MMDB";
 //!     header.version = 2;
 //! }
-//! let header = mmap.as_ref::<Header>(0)?;
+//! let header = mmap.as_pod::<Header>(0)?;
 //! assert_eq!((&header.magic, header.version), (b"MMDB", 2));
 //! let index = mmap.as_slice_of::<u64>(64, 8)?;
 //! assert_eq!(index.len(), 8);
@@ -44,6 +51,7 @@ use crate::errors::{out_of_bounds, MmapIoError, Result};
 use crate::{AnonymousMmap, MappedSlice, MappedSliceMut, MemoryMappedFile};
 pub use bytemuck::{Pod, Zeroable};
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
@@ -63,6 +71,8 @@ pub struct MappedRef<'a, T: ?Sized> {
 pub struct MappedMut<'a, T: ?Sized> {
     ptr: NonNull<T>,
     _view: MappedSliceMut<'a>,
+    /// Invariant in `T`, as `&mut T` is.
+    _mut: PhantomData<&'a mut T>,
 }
 
 // SAFETY: the view gives out `&T` only, and its guard may be released on any thread.
@@ -167,6 +177,7 @@ fn typed_mut<T: Pod>(
     Ok(MappedMut {
         ptr: NonNull::slice_from_raw_parts(first, count),
         _view: view,
+        _mut: PhantomData,
     })
 }
 
@@ -181,7 +192,7 @@ macro_rules! typed_views {
             /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of `T`'s
             /// alignment; otherwise as `as_slice` of its `size_of::<T>()` bytes
             /// ([`MmapIoError::OutOfBounds`] past the end, ...).
-            pub fn as_ref<T: Pod>(&self, offset: u64) -> Result<MappedRef<'_, T>> {
+            pub fn as_pod<T: Pod>(&self, offset: u64) -> Result<MappedRef<'_, T>> {
                 let MappedRef { ptr, _view } = self.as_slice_of::<T>(offset, 1)?;
                 Ok(MappedRef {
                     ptr: ptr.cast(),
@@ -193,7 +204,7 @@ macro_rules! typed_views {
             ///
             /// # Errors
             ///
-            /// As [`as_ref`](Self::as_ref), for `count * size_of::<T>()` bytes (a count
+            /// As [`as_pod`](Self::as_pod), for `count * size_of::<T>()` bytes (a count
             /// whose bytes overflow is [`MmapIoError::OutOfBounds`]).
             pub fn as_slice_of<T: Pod>(
                 &self,
@@ -212,11 +223,12 @@ macro_rules! typed_views {
             /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of `T`'s
             /// alignment; otherwise as the writable view of its bytes
             /// ([`MmapIoError::InvalidMode`] on a read-only mapping, ...).
-            pub fn as_mut<T: Pod>(&self, offset: u64) -> Result<MappedMut<'_, T>> {
-                let MappedMut { ptr, _view } = self.as_mut_slice_of::<T>(offset, 1)?;
+            pub fn as_pod_mut<T: Pod>(&self, offset: u64) -> Result<MappedMut<'_, T>> {
+                let MappedMut { ptr, _view, .. } = self.as_mut_slice_of::<T>(offset, 1)?;
                 Ok(MappedMut {
                     ptr: ptr.cast(),
                     _view,
+                    _mut: PhantomData,
                 })
             }
 
@@ -224,7 +236,7 @@ macro_rules! typed_views {
             ///
             /// # Errors
             ///
-            /// As [`as_mut`](Self::as_mut), for `count * size_of::<T>()` bytes.
+            /// As [`as_pod_mut`](Self::as_pod_mut), for `count * size_of::<T>()` bytes.
             pub fn as_mut_slice_of<T: Pod>(
                 &self,
                 offset: u64,

@@ -5,6 +5,7 @@ use crate::sync::{ReadGuard, Ticket, WriteGuard};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut, Range};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 mod split;
@@ -73,14 +74,25 @@ enum Hold<'a> {
 /// What the parts of a split view share: the whole view's ticket, or its copy.
 enum Kept<'a> {
     Ticket(#[allow(dead_code)] Ticket<'a>),
-    Copy(#[allow(dead_code)] Box<[u8]>),
+    Copy(#[allow(dead_code)] OwnedCopy),
 }
 
-// SAFETY: as for `MappedSlice`: the ticket may be released, and the copy freed, on any
-// thread, and neither is used otherwise.
-unsafe impl Send for Kept<'_> {}
-// SAFETY: a `&Kept` gives nothing out.
-unsafe impl Sync for Kept<'_> {}
+/// A copy made by `MappedSlice::owned`, freed when the last part drops. Kept as the pointer
+/// `Box::into_raw` gave, which the parts read through: no `Box` exists until it is freed.
+struct OwnedCopy(NonNull<[u8]>);
+
+// SAFETY: the copy is only read (through the parts) and freed once, on any thread.
+unsafe impl Send for OwnedCopy {}
+// SAFETY: a `&OwnedCopy` gives nothing out.
+unsafe impl Sync for OwnedCopy {}
+
+impl Drop for OwnedCopy {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `Box::into_raw` in `MappedSlice::owned`, and no part
+        // that reads it is left (they hold the `Arc` this lives in).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
 
 // SAFETY: a `MappedSlice` only reads its bytes, which nothing writes while it lives; its
 // ticket may be released on any thread, and an owned copy may be freed on any thread.
@@ -296,12 +308,6 @@ enum GuardHold<'a> {
 
 /// A write guard shared by the parts of a split writable view.
 struct SharedGuard<'a>(#[allow(dead_code)] WriteGuard<'a>);
-
-// SAFETY: as for `MappedSliceMut`: the guard may be released on any thread, and is not used
-// otherwise.
-unsafe impl Send for SharedGuard<'_> {}
-// SAFETY: a `&SharedGuard` gives nothing out.
-unsafe impl Sync for SharedGuard<'_> {}
 
 // SAFETY: the view owns exclusive access to its bytes through its write guard, which may be
 // released on any thread.

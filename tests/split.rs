@@ -125,9 +125,31 @@ fn owned_copies_narrow_and_split_too() {
     let _counter = mmap.atomic_u64(8).unwrap();
     let chunk = mmap.chunks(64).next().unwrap();
     assert_eq!(chunk.len(), 64);
+    // SAFETY: the address is only compared.
+    let base = unsafe { mmap.as_ptr() };
+    assert_ne!(chunk.as_ptr(), base, "an owned copy, not the mapped bytes");
     let narrow = MappedSlice::slice(chunk, 16..32).unwrap();
     assert_eq!(narrow, &bytes[16..32]);
     let (a, b) = MappedSlice::split_at(narrow, 4).unwrap();
     drop(a);
     assert_eq!(b, &bytes[20..32]);
+}
+
+#[test]
+fn split_writable_parts_count_each_byte_once_and_empty_views_split() {
+    let (_dir, mmap, _) = mapped(4096);
+    mmap.flush().unwrap();
+    let (a, b) = MappedSliceMut::split_at_mut(mmap.as_slice_mut(0, 100).unwrap(), 40).unwrap();
+    let (b, c) = MappedSliceMut::split_at_mut(b, 60).unwrap();
+    assert!(c.is_empty());
+    drop((a, b, c));
+    assert_eq!(mmap.pending_bytes(), 100, "every byte counted once");
+    // Views of no bytes narrow and split too, at either end.
+    let empty = mmap.as_slice(10, 0).unwrap();
+    let (x, y) = MappedSlice::split_at(empty, 0).unwrap();
+    assert!(x.is_empty() && y.is_empty());
+    let whole = mmap.as_slice(0, 8).unwrap();
+    let (all, none) = MappedSlice::split_at(whole, 8).unwrap();
+    assert_eq!((all.len(), none.len()), (8, 0));
+    assert!(MappedSlice::slice(none, 0..0).unwrap().is_empty());
 }

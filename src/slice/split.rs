@@ -2,7 +2,7 @@
 //! `std::cell::Ref::map` is), so that `view.split_at(n)` and `view.split_at_mut(n)` keep
 //! calling the slice methods, as code written for mmap-io 1.1 expects.
 
-use super::{GuardHold, Hold, Kept, MappedSlice, MappedSliceMut, SharedGuard};
+use super::{GuardHold, Hold, Kept, MappedSlice, MappedSliceMut, OwnedCopy, SharedGuard};
 use crate::errors::{out_of_bounds, Result};
 use std::ops::{Bound, Range, RangeBounds};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ impl<'a> MappedSlice<'a> {
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `mid` is past the
-    /// end of the view.
+    /// end of the view; the view is dropped then.
     ///
     /// # Examples
     ///
@@ -103,7 +103,9 @@ impl<'a> MappedSlice<'a> {
             len,
             hold: match &whole.hold {
                 Hold::Shared(kept) => Hold::Shared(Arc::clone(kept)),
-                _ => Hold::Borrowed,
+                Hold::Borrowed => Hold::Borrowed,
+                // `into_shared` leaves no other hold.
+                Hold::Ticket(_) | Hold::Owned => Hold::Borrowed,
             },
             _bytes: std::marker::PhantomData,
         };
@@ -119,9 +121,12 @@ impl<'a> MappedSlice<'a> {
             Hold::Ticket(ticket) => Arc::new(Kept::Ticket(ticket)),
             Hold::Owned => {
                 let bytes = std::ptr::slice_from_raw_parts_mut(self.ptr.cast_mut(), self.len);
-                // SAFETY: `ptr` and `len` came from `Box::into_raw` in `owned`; the hold is
-                // `Borrowed` now, so this is the only place that frees them.
-                Arc::new(Kept::Copy(unsafe { Box::from_raw(bytes) }))
+                // The hold is `Borrowed` now: only the `OwnedCopy` frees the copy.
+                match std::ptr::NonNull::new(bytes) {
+                    Some(bytes) => Arc::new(Kept::Copy(OwnedCopy(bytes))),
+                    // `Box::into_raw` never gives null.
+                    None => return self,
+                }
             }
         };
         self.hold = Hold::Shared(kept);
@@ -141,7 +146,11 @@ impl<'a> MappedSliceMut<'a> {
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if `mid` is past the
-    /// end of the view.
+    /// end of the view; the view is dropped then (nothing written through it is lost).
+    ///
+    /// Each part counts its own bytes as written when it drops (for
+    /// [`pending_bytes`](crate::MemoryMappedFile::pending_bytes) and the flush policy), so a
+    /// split view counts as two writes of the same bytes in all.
     ///
     /// # Examples
     ///
