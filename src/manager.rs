@@ -96,7 +96,8 @@ pub fn flush(mmap: &MemoryMappedFile) -> Result<()> {
 /// # Errors
 ///
 /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed) if `src` is shorter than
-/// what a live handle of `dst` in this process maps;
+/// what a live handle of `dst` in this process maps (checked before the copy, and again
+/// with the bytes the copy read: `dst` then holds them, and keeps its length);
 /// [`MmapIoError::Io`](crate::MmapIoError::Io) if the copy fails.
 ///
 /// # Examples
@@ -128,8 +129,11 @@ pub fn copy_mmap<P: AsRef<Path>>(src: P, dst: P) -> Result<()> {
     // Refused here, `dst` is untouched; the length is checked again when it is cut, under
     // the registry's lock, in case a handle of `dst` grew meanwhile.
     shorten(&to, len, |_| Ok(()))?;
-    std::io::copy(&mut from, &mut to)?;
-    shorten(&to, len, |_| to.set_len(len))?;
+    // `dst` gets what was read: a source cut (or grown) while it is copied, or one whose
+    // reported length is not what it holds (`/proc`, `/sys`), is copied as read, as
+    // `std::fs::copy` does, never padded with zeros to the length measured first.
+    let copied = std::io::copy(&mut from, &mut to)?;
+    shorten(&to, copied, |_| to.set_len(copied))?;
     to.set_permissions(meta.permissions())?;
     Ok(())
 }

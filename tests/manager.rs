@@ -135,3 +135,38 @@ fn copy_mmap_of_a_file_onto_itself_keeps_its_bytes() {
     copy_mmap(&p, &p).unwrap();
     assert_eq!(read_file(&p), b"unchanged");
 }
+
+/// A source whose reported length is not what it holds (`/proc` reports 0 bytes, `/sys`
+/// 4096) is copied as read, as `std::fs::copy` does: never cut to the reported length nor
+/// padded with zeros to it. (The same holds for a source cut or grown while it is copied.)
+#[cfg(target_os = "linux")]
+#[test]
+fn copy_mmap_copies_what_it_reads_whatever_length_the_source_reported() {
+    let dir = tempdir();
+    let sources = [
+        "/proc/version",
+        "/sys/kernel/mm/transparent_hugepage/enabled",
+        "/sys/devices/system/cpu/online",
+    ];
+    let mut copied = 0;
+    for src in sources.map(std::path::Path::new) {
+        let Ok(want) = std::fs::read(src) else {
+            println!("skipped {}: not readable here", src.display());
+            continue;
+        };
+        let reported = std::fs::metadata(src).unwrap().len();
+        let dst = path(&dir, "copy.bin");
+        copy_mmap(src, dst.as_path()).unwrap();
+        assert_eq!(
+            read_file(&dst),
+            want,
+            "{} (reported {reported} bytes)",
+            src.display()
+        );
+        copied += 1;
+    }
+    assert!(
+        copied > 0,
+        "no source to copy: /proc is always there on Linux"
+    );
+}
