@@ -132,12 +132,8 @@ impl MapLock {
         let r = start.min(len)..end.min(len);
         let n = r.len();
         // SAFETY: as in `copy_out`.
-        match unsafe { copy_guarded(guard.base(), r.clone(), &mut buf[..n], &spans) } {
-            Ok(()) => Ok(n),
-            // What was copied before the fault is a short read; the next one reports it.
-            Err(f) if f.done > 0 => Ok(f.done),
-            Err(f) => Err(f.into_error(r.start as u64)),
-        }
+        let copied = unsafe { copy_guarded(guard.base(), r.clone(), &mut buf[..n], &spans) };
+        short_read(copied, n, r.start as u64)
     }
 
     #[cfg_attr(not(feature = "atomic"), allow(dead_code))]
@@ -180,6 +176,21 @@ impl WriteGuard<'_> {
         // while the guard is held.
         unsafe { crate::fault::copy(self.base().add(r.start), data.as_ptr(), r.len()) }
             .map_err(|fault| fault.into_error(r.start as u64))
+    }
+}
+
+/// What a copy of up to `n` bytes at `offset` returns: `n`; or, where a fault stopped it,
+/// the bytes copied before the fault as a short read (the next read meets the fault), or
+/// the fault's error if there were none.
+pub(crate) fn short_read(
+    copied: std::result::Result<(), Fault>,
+    n: usize,
+    offset: u64,
+) -> Result<usize> {
+    match copied {
+        Ok(()) => Ok(n),
+        Err(f) if f.done > 0 => Ok(f.done),
+        Err(f) => Err(f.into_error(offset)),
     }
 }
 

@@ -303,11 +303,8 @@ pub struct MappedSliceMut<'a> {
 /// it was split from (each part has bytes of its own under it).
 enum GuardHold<'a> {
     Own(#[allow(dead_code)] WriteGuard<'a>),
-    Shared(#[allow(dead_code)] Arc<SharedGuard<'a>>),
+    Shared(#[allow(dead_code)] Arc<WriteGuard<'a>>),
 }
-
-/// A write guard shared by the parts of a split writable view.
-struct SharedGuard<'a>(#[allow(dead_code)] WriteGuard<'a>);
 
 // SAFETY: the view owns exclusive access to its bytes through its write guard, which may be
 // released on any thread.

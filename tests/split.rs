@@ -153,3 +153,26 @@ fn split_writable_parts_count_each_byte_once_and_empty_views_split() {
     assert_eq!((all.len(), none.len()), (8, 0));
     assert!(MappedSlice::slice(none, 0..0).unwrap().is_empty());
 }
+
+#[test]
+fn the_parts_guard_the_whole_view_on_the_thread_that_made_it() {
+    let (_dir, mmap, _) = mapped(4096);
+    let (head, tail) = MappedSlice::split_at(mmap.as_slice(0, 64).unwrap(), 32).unwrap();
+    drop(head);
+    // The head's bytes are still under the shared guard: refused here, as for any view.
+    assert!(matches!(
+        mmap.update_region(0, b"head"),
+        Err(MmapIoError::InvalidMode(_))
+    ));
+    assert!(!mmap.try_update_region(0, b"head").unwrap());
+    drop(tail);
+    mmap.update_region(0, b"head").unwrap();
+    let (a, b) = MappedSliceMut::split_at_mut(mmap.as_slice_mut(100, 10).unwrap(), 5).unwrap();
+    assert!(matches!(
+        mmap.read_into(100, &mut [0u8; 2]),
+        Err(MmapIoError::InvalidMode(_))
+    ));
+    drop((a, b));
+    let mut two = [9u8; 2];
+    mmap.read_into(100, &mut two).unwrap();
+}

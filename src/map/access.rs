@@ -440,10 +440,8 @@ impl MemoryMappedFile {
                 let start = usize::try_from(offset).map_or(ro.len, |o| o.min(ro.len));
                 let n = buf.len().min(ro.len - start);
                 match self.ro_copy(start as u64, &mut buf[..n]) {
-                    None | Some(Ok(Ok(()))) => Ok(n),
-                    Some(Ok(Err(fault))) if fault.done > 0 => Ok(fault.done),
-                    Some(Ok(Err(fault))) => Err(fault.into_error(start as u64)),
-                    Some(Err(e)) => Err(e),
+                    Some(copied) => crate::guarded::short_read(copied?, n, start as u64),
+                    None => Ok(n),
                 }
             }
             None => self.writable()?.copy_upto(offset, buf),

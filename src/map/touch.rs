@@ -61,8 +61,9 @@ impl MemoryMappedFile {
     fn touch(&self, range: Option<(u64, u64)>) -> Result<()> {
         self.with_range(range, |base, r, atomics| {
             let mark = self.inner.populated.load(Relaxed);
-            // Bytes under an atomic view are best left to the kernel (the byte loads below
-            // are guarded copies, so a fallback to them reads those bytes as a copy would).
+            // Bytes under an atomic view are left to the kernel where it can populate them;
+            // where it cannot, the byte loads below are the guarded routine's, single loads
+            // in assembly (no plain Rust read races the view's stores).
             let split = if atomics {
                 r.start
             } else {

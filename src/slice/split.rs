@@ -2,9 +2,10 @@
 //! `std::cell::Ref::map` is), so that `view.split_at(n)` and `view.split_at_mut(n)` keep
 //! calling the slice methods, as code written for mmap-io 1.1 expects.
 
-use super::{GuardHold, Hold, Kept, MappedSlice, MappedSliceMut, OwnedCopy, SharedGuard};
+use super::{GuardHold, Hold, Kept, MappedSlice, MappedSliceMut, OwnedCopy};
 use crate::errors::{out_of_bounds, Result};
 use std::ops::{Bound, Range, RangeBounds};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// `range` of a view of `len` bytes, or the error that names it.
@@ -69,7 +70,10 @@ impl<'a> MappedSlice<'a> {
     }
 
     /// Splits the view into `[0, mid)` and `[mid, len)`, which share its guard: the guard
-    /// is released when both have dropped.
+    /// is released when both have dropped, and until then it covers every byte of the
+    /// whole view. So a write of the bytes of either part waits for both (on the thread
+    /// that made the view it is refused instead, as for any view); a thread that was sent
+    /// one part must drop it before it writes the bytes of the other, or it waits for itself.
     ///
     /// An associated function, called as `MappedSlice::split_at(view, mid)`, so that
     /// `view.split_at(mid)` still splits the viewed `[u8]`.
@@ -96,17 +100,12 @@ impl<'a> MappedSlice<'a> {
             return Err(out_of_bounds(mid as u64, 0, this.len as u64));
         }
         let (ptr, len) = (this.ptr, this.len);
-        let whole = this.into_shared();
+        let kept = this.into_kept();
         let part = |start: usize, len: usize| MappedSlice {
             // In bounds: `start + len` is at most the view's length.
             ptr: ptr.wrapping_add(start),
             len,
-            hold: match &whole.hold {
-                Hold::Shared(kept) => Hold::Shared(Arc::clone(kept)),
-                Hold::Borrowed => Hold::Borrowed,
-                // `into_shared` leaves no other hold.
-                Hold::Ticket(_) | Hold::Owned => Hold::Borrowed,
-            },
+            hold: kept.clone().map_or(Hold::Borrowed, Hold::Shared),
             _bytes: std::marker::PhantomData,
         };
         Ok((part(0, mid), part(mid, len - mid)))
@@ -114,23 +113,31 @@ impl<'a> MappedSlice<'a> {
 
     /// The same view, with its ticket or copy in a [`Hold::Shared`] (borrowed bytes stay
     /// borrowed).
-    fn into_shared(mut self) -> Self {
-        let kept = match std::mem::replace(&mut self.hold, Hold::Borrowed) {
-            Hold::Borrowed => return self,
-            Hold::Shared(kept) => kept,
-            Hold::Ticket(ticket) => Arc::new(Kept::Ticket(ticket)),
+    fn into_shared(self) -> Self {
+        let (ptr, len) = (self.ptr, self.len);
+        MappedSlice {
+            ptr,
+            len,
+            hold: self.into_kept().map_or(Hold::Borrowed, Hold::Shared),
+            _bytes: std::marker::PhantomData,
+        }
+    }
+
+    /// What keeps the view's bytes, in the form its parts share; `None` for borrowed bytes.
+    fn into_kept(mut self) -> Option<Arc<Kept<'a>>> {
+        // The view drops with a `Borrowed` hold: what it held moves to the result.
+        match std::mem::replace(&mut self.hold, Hold::Borrowed) {
+            Hold::Borrowed => None,
+            Hold::Shared(kept) => Some(kept),
+            Hold::Ticket(ticket) => Some(Arc::new(Kept::Ticket(ticket))),
             Hold::Owned => {
                 let bytes = std::ptr::slice_from_raw_parts_mut(self.ptr.cast_mut(), self.len);
-                // The hold is `Borrowed` now: only the `OwnedCopy` frees the copy.
-                match std::ptr::NonNull::new(bytes) {
-                    Some(bytes) => Arc::new(Kept::Copy(OwnedCopy(bytes))),
-                    // `Box::into_raw` never gives null.
-                    None => return self,
-                }
+                // SAFETY: `ptr` came from `Box::into_raw` in `owned`, which is never null;
+                // only the `OwnedCopy` frees the copy from now on.
+                let bytes = unsafe { NonNull::new_unchecked(bytes) };
+                Some(Arc::new(Kept::Copy(OwnedCopy(bytes))))
             }
-        };
-        self.hold = Hold::Shared(kept);
-        self
+        }
     }
 }
 
@@ -138,7 +145,8 @@ impl<'a> MappedSliceMut<'a> {
     /// Splits the writable view into `[0, mid)` and `[mid, len)`: two disjoint writable
     /// views, as [`<[u8]>::split_at_mut`](slice::split_at_mut) gives, which may be written
     /// from different threads. They share the view's guard, released when both have
-    /// dropped.
+    /// dropped, which covers the whole view meanwhile (see
+    /// [`MappedSlice::split_at`] for what that means to writers of either part's bytes).
     ///
     /// An associated function, called as `MappedSliceMut::split_at_mut(view, mid)`, so
     /// that `view.split_at_mut(mid)` still splits the viewed `[u8]`.
@@ -181,7 +189,7 @@ impl<'a> MappedSliceMut<'a> {
         // SAFETY: `this` is never used or dropped again, so its guard is moved out once.
         let guard = unsafe { std::ptr::read(&this.guard) };
         let shared = match guard {
-            GuardHold::Own(guard) => Arc::new(SharedGuard(guard)),
+            GuardHold::Own(guard) => Arc::new(guard),
             GuardHold::Shared(shared) => shared,
         };
         let part = |start: usize, len: usize| MappedSliceMut {
