@@ -53,7 +53,11 @@ impl AnonymousMmap {
     pub(crate) fn from_map(map: memmap2::MmapMut) -> Self {
         let len = map.len();
         Self {
-            map: MapLock::new(map, std::sync::Arc::new(crate::sync::FileLock::new()), 0),
+            map: MapLock::new(
+                crate::os::Region::Writable(map),
+                std::sync::Arc::new(crate::sync::FileLock::new()),
+                0,
+            ),
             len,
         }
     }

@@ -232,6 +232,12 @@ impl Registration {
         })
     }
 
+    /// Records that this mapping maps `len` bytes again, after a [`grow`](Self::grow) of a
+    /// mapping that must not cut the file back (it grew the file by no call of its own).
+    pub(crate) fn set_len(&self, len: u64) {
+        with_table(|table| table.set(self.file, self.id, len));
+    }
+
     /// Undoes a [`grow`](Self::grow) whose mapping failed: this mapping maps `old_len`
     /// bytes again, and the file is cut back to that, or to what another handle maps.
     pub(crate) fn grow_failed(&self, file: &File, old_len: u64) {

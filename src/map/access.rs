@@ -43,7 +43,7 @@ impl MemoryMappedFile {
     pub fn as_slice(&self, offset: u64, len: u64) -> Result<MappedSlice<'_>> {
         match self.ro {
             Some(ro) => {
-                let r = range::checked(offset, len, ro.len)?;
+                let r = range::checked(offset, len, self.ro_len())?;
                 if r.is_empty() {
                     return Ok(MappedSlice::borrowed(&[]));
                 }
@@ -75,7 +75,7 @@ impl MemoryMappedFile {
     ) -> Option<Result<std::result::Result<(), crate::fault::Fault>>> {
         let ro = self.ro?;
         Some((|| {
-            let r = range::checked(offset, buf.len() as u64, ro.len)?;
+            let r = range::checked(offset, buf.len() as u64, self.ro_len())?;
             if r.is_empty() {
                 return Ok(Ok(()));
             }
@@ -92,7 +92,7 @@ impl MemoryMappedFile {
     pub(crate) fn lend(&self, offset: u64, len: u64) -> Option<Result<&[u8]>> {
         let ro = self.ro?;
         Some((|| {
-            let r = range::checked(offset, len, ro.len)?;
+            let r = range::checked(offset, len, self.ro_len())?;
             while !r.is_empty() {
                 // The entry is published (and may wait for writers) outside the mutex, so
                 // that no caller here waits behind one that waits.
@@ -436,9 +436,10 @@ impl MemoryMappedFile {
     /// were copied (0 at or past the end).
     pub(crate) fn read_upto(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         match self.ro {
-            Some(ro) => {
-                let start = usize::try_from(offset).map_or(ro.len, |o| o.min(ro.len));
-                let n = buf.len().min(ro.len - start);
+            Some(_) => {
+                let total = self.ro_len();
+                let start = usize::try_from(offset).map_or(total, |o| o.min(total));
+                let n = buf.len().min(total - start);
                 match self.ro_copy(start as u64, &mut buf[..n]) {
                     Some(copied) => crate::guarded::short_read(copied?, n, start as u64),
                     None => Ok(n),

@@ -22,6 +22,8 @@ pub(crate) struct Options {
     pub(crate) touch_hint: TouchHint,
     pub(crate) huge_pages: bool,
     pub(crate) preallocate: bool,
+    /// Address space to reserve for growth in place (0: none).
+    pub(crate) reserve: u64,
     /// Copy-on-write mappings only: private pages that accept writes.
     pub(crate) cow_writable: bool,
 }
@@ -35,6 +37,7 @@ impl Default for Options {
             touch_hint: TouchHint::default(),
             huge_pages: false,
             preallocate: false,
+            reserve: 0,
             cow_writable: false,
         }
     }
@@ -211,6 +214,45 @@ impl MemoryMappedFileBuilder {
     /// ```
     pub fn preallocate(mut self, enable: bool) -> Self {
         self.options.preallocate = enable;
+        self
+    }
+
+    /// Reserves address space for the mapping to grow into (default: none), so that growing
+    /// it up to `max` bytes never moves it and never waits for a view: a
+    /// [`resize`](MemoryMappedFile::resize) that grows a read-write mapping, and a
+    /// [`refresh`](MemoryMappedFile::refresh) that follows a file another handle or process
+    /// grew, map the new pages right after the old ones while views of the old bytes stay
+    /// valid. This is a database's map size (LMDB's `mapsize`), kept safe: the reserved
+    /// space is inaccessible and costs no memory, only address space.
+    ///
+    /// Growth past `max` still works for a read-write mapping: the mapping moves to a new
+    /// reservation with room for twice its new length, waiting for its views as a resize
+    /// without room does. A
+    /// read-only mapping never moves (its views may be borrowed for as long as a handle
+    /// lives), so [`refresh`](MemoryMappedFile::refresh) stops at `max`.
+    ///
+    /// Unix only (shared mappings: read-only and read-write); elsewhere, and for
+    /// copy-on-write mappings, it is accepted and has no effect: growth moves the mapping and
+    /// waits for its views, and a read-only mapping cannot follow growth. A `max` below the
+    /// mapping's length reserves nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let log = mmap_io::MemoryMappedFile::builder(dir.path().join("log.bin"))
+    ///     .size(4096)
+    ///     .reserve(1 << 30)
+    ///     .create()?;
+    /// log.update_region(0, b"first record")?;
+    /// let first = log.as_slice(0, 12)?; // a view held across the growth
+    /// log.resize(1 << 20)?; // in place: does not wait for `first`
+    /// log.update_region(4096, b"second record")?;
+    /// assert_eq!(&*first, b"first record");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve(mut self, max: u64) -> Self {
+        self.options.reserve = max;
         self
     }
 
@@ -431,6 +473,7 @@ impl std::fmt::Debug for MemoryMappedFileBuilder {
             .field("touch_hint", &o.touch_hint)
             .field("huge_pages", &o.huge_pages)
             .field("preallocate", &o.preallocate)
+            .field("reserve", &o.reserve)
             .field("cow_writable", &o.cow_writable)
             .finish()
     }

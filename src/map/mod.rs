@@ -17,12 +17,11 @@ pub use builder::MemoryMappedFileBuilder;
 use crate::errors::{invalid_mode, Result};
 use crate::flush::{FlushPolicy, FlushState, Flusher};
 use crate::sync::{FileLock, MapLock, Ticket};
-use memmap2::Mmap;
 use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// How a file is mapped.
@@ -82,14 +81,15 @@ pub enum TouchHint {
 
 /// The pages of a mapping: read-only ones need no lock, writable ones are guarded.
 pub(crate) enum Map {
-    ReadOnly(Mmap),
+    ReadOnly(crate::os::Region),
     Writable(Box<MapLock>),
 }
 
 /// The state every handle to one mapping shares. Built only by `MemoryMappedFile::map_file`.
 pub(crate) struct Inner {
     pub(crate) map: Map,
-    /// The mapping's length, updated by `resize` under the write lock.
+    /// The mapping's length: updated by `resize` under the write lock, or stored (release)
+    /// after growth in place has mapped the new pages.
     pub(crate) len: AtomicUsize,
     /// How far from the start touching has faulted the mapping in: below this, pages are
     /// most likely mapped already, and reading them is cheaper than asking the kernel to
@@ -192,12 +192,12 @@ pub struct MemoryMappedFile {
     pub(crate) ro: Option<RoBytes>,
 }
 
-/// Address and length of a read-only mapping owned by the handle's `inner`, and the lock of
-/// its file (owned by `inner` too).
+/// Address of a read-only mapping owned by the handle's `inner` (which never moves: it only
+/// grows in place, and `inner.len` says how far), and the lock of its file (owned by `inner`
+/// too).
 #[derive(Clone, Copy)]
 pub(crate) struct RoBytes {
     pub(crate) ptr: *const u8,
-    pub(crate) len: usize,
     pub(crate) lock: *const FileLock,
     pub(crate) id: usize,
 }
@@ -397,6 +397,13 @@ impl MemoryMappedFile {
             Map::ReadOnly(_) => Err(self.read_only()),
             Map::Writable(lock) => Ok(lock),
         }
+    }
+
+    /// Length of a read-only mapping now: it only grows, in place, after its new pages are
+    /// mapped (acquire: they are mapped for whoever sees the length).
+    #[inline(always)]
+    pub(crate) fn ro_len(&self) -> usize {
+        self.inner.len.load(Acquire)
     }
 
     /// The refusal of a write to a read-only mapping, naming how to get a writable one.

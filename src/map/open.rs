@@ -4,6 +4,7 @@ use super::builder::Options;
 use super::{Inner, Map, MemoryMappedFile, MemoryMappedFileBuilder, MmapMode, RoBytes, TouchHint};
 use crate::errors::{MmapIoError, Result};
 use crate::flush::{Caller, FlushPolicy, FlushState, Flusher};
+use crate::os::Region;
 use crate::sync::MapLock;
 use memmap2::MmapOptions;
 use std::fs::File;
@@ -233,26 +234,28 @@ impl MemoryMappedFile {
         }
         let map = match options.mode {
             MmapMode::ReadOnly => {
-                // SAFETY: the mapping is only ever read through shared borrows. The crate
-                // never shrinks a read-only file; what other processes do to the file is the
-                // caller's to control, as the type's documentation says.
-                Map::ReadOnly(unsafe { map_options.map(&file)? })
+                Map::ReadOnly(reserved(&file, len, options, false, populate)?.unwrap_or(
+                    // SAFETY: the mapping is only ever read through shared borrows. The
+                    // crate never shrinks a read-only file; what other processes do to the
+                    // file is the caller's to control, as the type's documentation says.
+                    Region::ReadOnly(unsafe { map_options.map(&file)? }),
+                ))
             }
             MmapMode::ReadWrite => {
-                // SAFETY: every access to the pages goes through the `MapLock`, which
-                // excludes writers from readers and from `resize`; the file is only
-                // shrunk by `resize`, under that lock, after the mapping has shrunk.
-                Map::Writable(Box::new(MapLock::new(
-                    unsafe { map_options.map_mut(&file)? },
-                    Arc::clone(&lock),
-                    id,
-                )))
+                let region = match reserved(&file, len, options, true, populate)? {
+                    Some(region) => region,
+                    // SAFETY: every access to the pages goes through the `MapLock`, which
+                    // excludes writers from readers and from `resize`; the file is only
+                    // shrunk by `resize`, under that lock, after the mapping has shrunk.
+                    None => Region::Writable(unsafe { map_options.map_mut(&file)? }),
+                };
+                Map::Writable(Box::new(MapLock::new(region, Arc::clone(&lock), id)))
             }
             MmapMode::CopyOnWrite if private_writable => {
                 // SAFETY: as for read-write; the pages are private, so writes never reach
                 // the file, and the mapping is never resized.
                 Map::Writable(Box::new(MapLock::new(
-                    unsafe { map_options.map_copy(&file)? },
+                    Region::Writable(unsafe { map_options.map_copy(&file)? }),
                     Arc::clone(&lock),
                     id | crate::sync::PRIVATE,
                 )))
@@ -260,7 +263,9 @@ impl MemoryMappedFile {
             MmapMode::CopyOnWrite => {
                 // SAFETY: as for read-only: private pages that nothing in the process may
                 // write (the safe API refuses every write to this mapping).
-                Map::ReadOnly(unsafe { map_options.map_copy_read_only(&file)? })
+                Map::ReadOnly(Region::ReadOnly(unsafe {
+                    map_options.map_copy_read_only(&file)?
+                }))
             }
         };
         let inner = Arc::new(Inner {
@@ -307,7 +312,6 @@ impl MemoryMappedFile {
         let ro = match &inner.map {
             Map::ReadOnly(map) => Some(RoBytes {
                 ptr: map.as_ptr(),
-                len: map.len(),
                 lock: Arc::as_ptr(&inner.lock),
                 id: inner.id,
             }),
@@ -328,6 +332,27 @@ impl MemoryMappedFile {
             self.advise_huge_pages();
         }
     }
+}
+
+/// A shared mapping of the first `len` bytes of `file` in address space reserved for
+/// `options.reserve` bytes, where the platform has reservations and more room than `len` was
+/// asked for; `None` otherwise.
+fn reserved(
+    file: &File,
+    len: usize,
+    options: &Options,
+    writable: bool,
+    populate: bool,
+) -> std::io::Result<Option<Region>> {
+    #[cfg(unix)]
+    if options.reserve > len as u64 {
+        // More than the address space holds fails to map, as any size that cannot fit.
+        let room = usize::try_from(options.reserve).unwrap_or(usize::MAX);
+        let region = crate::os::Reservation::map(file, len, room, writable, populate)?;
+        return Ok(Some(Region::Reserved(region)));
+    }
+    let _ = (file, len, options, writable, populate);
+    Ok(None)
 }
 
 /// Refuses modes that need a feature the crate was built without.

@@ -10,6 +10,9 @@ mod fallback;
 mod linux;
 #[cfg(not(any(unix, windows)))]
 mod other;
+mod region;
+#[cfg(unix)]
+mod reserve;
 #[cfg(unix)]
 mod unix;
 #[cfg(windows)]
@@ -23,6 +26,10 @@ pub(crate) use other::*;
 pub(crate) use unix::*;
 #[cfg(windows)]
 pub(crate) use windows::*;
+
+pub(crate) use region::{Growth, Region};
+#[cfg(unix)]
+pub(crate) use reserve::Reservation;
 
 /// The directory `path` names a file in (`.` for a bare file name).
 pub(crate) fn directory_of(path: &std::path::Path) -> &std::path::Path {

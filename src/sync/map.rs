@@ -2,9 +2,9 @@
 //! reach it.
 
 use super::file::{AtomicSpans, Conflict, FileLock, Ticket, Width};
-use memmap2::MmapMut;
+use crate::os::{Growth, Region};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::Relaxed, Ordering::Release};
 use std::sync::Arc;
 
 /// A writable mapping and the lock of its file.
@@ -12,7 +12,7 @@ pub(crate) struct MapLock {
     lock: Arc<FileLock>,
     /// This mapping among those of the file (what a resize of it waits for).
     id: usize,
-    map: UnsafeCell<MmapMut>,
+    map: UnsafeCell<Region>,
     /// The mapping's address, readable without a guard (it changes only under a resize
     /// guard).
     base: AtomicPtr<u8>,
@@ -21,15 +21,15 @@ pub(crate) struct MapLock {
 }
 
 // SAFETY: the mapping is only reached through guards: shared access under a read ticket,
-// exclusive access under a write ticket, and `MmapMut` is `Send + Sync`.
+// exclusive access under a write ticket, and `Region` is `Send + Sync`.
 unsafe impl Sync for MapLock {}
-// SAFETY: as above; moving the lock moves the `MmapMut`, which is `Send`.
+// SAFETY: as above; moving the lock moves the `Region`, which is `Send`.
 unsafe impl Send for MapLock {}
 
 /// Shared access to the mapping for the published range (and its length for bounds
 /// checks); released on drop, on any thread.
 pub(crate) struct ReadGuard<'a> {
-    map: &'a MmapMut,
+    map: &'a Region,
     _ticket: Ticket<'a>,
 }
 
@@ -53,11 +53,11 @@ pub(crate) struct AtomicGuard<'a> {
 
 impl MapLock {
     /// `map`, mapping `id` of the file that `lock` guards.
-    pub(crate) fn new(map: MmapMut, lock: Arc<FileLock>, id: usize) -> Self {
+    pub(crate) fn new(map: Region, lock: Arc<FileLock>, id: usize) -> Self {
         Self {
             lock,
             id,
-            base: AtomicPtr::new(map.as_ptr().cast_mut()),
+            base: AtomicPtr::new(map.as_ptr()),
             len: AtomicUsize::new(map.len()),
             map: UnsafeCell::new(map),
         }
@@ -115,9 +115,9 @@ impl MapLock {
     /// # Safety
     ///
     /// A ticket of `self.lock` that excludes `resize` is held for as long as the borrow.
-    unsafe fn map(&self) -> &MmapMut {
+    unsafe fn map(&self) -> &Region {
         // SAFETY: the caller holds a ticket that keeps resizes (the only mutation of the
-        // `MmapMut` itself) out.
+        // `Region` through `&mut`) out; growth in place changes it through `&`.
         unsafe { &*self.map.get() }
     }
 
@@ -162,7 +162,6 @@ impl MapLock {
 
     /// Keeps the mapping in place (no resize of it) while the ticket lives; waits for no
     /// view or write.
-    #[cfg_attr(not(feature = "iterator"), allow(dead_code))]
     pub(crate) fn pin(&self) -> Result<Ticket<'_>, Conflict> {
         self.lock.copy(self.id, 0, 0).map(|(ticket, _)| ticket)
     }
@@ -198,6 +197,28 @@ impl MapLock {
         Ok(self.guard(ticket, false))
     }
 
+    /// Grows the mapping in place to `new_len` bytes (see [`Region::grow`]) under a pin,
+    /// which keeps resizes out (no shrink runs until `published`, the length the handle
+    /// reports, is raised too) and waits for no view or write.
+    pub(crate) fn grow(
+        &self,
+        file: &std::fs::File,
+        new_len: usize,
+        size: impl FnOnce(usize) -> std::io::Result<()>,
+        undo: impl FnOnce(usize),
+        published: &AtomicUsize,
+    ) -> Result<std::io::Result<Growth>, Conflict> {
+        let _pin = self.pin()?;
+        // SAFETY: the pin keeps resizes out; growth in place needs only `&`.
+        let growth = unsafe { self.map() }.grow(file, new_len, size, undo);
+        if let Ok(Growth::Grown) = growth {
+            // Growers may finish in any order; the longest is what is mapped.
+            self.len.fetch_max(new_len, Relaxed);
+            published.fetch_max(new_len, Release);
+        }
+        Ok(growth)
+    }
+
     /// Exclusive access to the mapping itself, with no entry of it alive: it may move.
     pub(crate) fn resize(&self) -> Result<WriteGuard<'_>, Conflict> {
         let ticket = self.lock.resize(self.id)?;
@@ -229,7 +250,7 @@ impl MapLock {
         // SAFETY: an atomic ticket keeps resizes out while the borrow lives.
         let map = unsafe { self.map() };
         let guard = AtomicGuard {
-            base: map.as_ptr().cast_mut(),
+            base: map.as_ptr(),
             _ticket: ticket,
         };
         Ok((guard, map.len()))
@@ -286,12 +307,12 @@ impl WriteGuard<'_> {
     pub(crate) fn base(&self) -> *mut u8 {
         // SAFETY: as in `len`. The pointer comes from the mapping, not from a borrow of
         // its bytes, so writing through it is allowed.
-        unsafe { self.map.map() }.as_ptr().cast_mut()
+        unsafe { self.map.map() }.as_ptr()
     }
 
-    /// The `MmapMut` itself, to move or resize it: only for a guard from
+    /// The `Region` itself, to move or resize it: only for a guard from
     /// [`MapLock::resize`], under which no view of any kind is alive.
-    pub(crate) fn map_mut(&mut self) -> &mut MmapMut {
+    pub(crate) fn map_mut(&mut self) -> &mut Region {
         #[cfg(debug_assertions)]
         debug_assert!(self.resize);
         // SAFETY: a resize ticket excludes every other entry of the mapping, and
@@ -301,7 +322,7 @@ impl WriteGuard<'_> {
 
     /// Records where the mapping is after [`map_mut`](Self::map_mut) moved it.
     pub(crate) fn moved(&mut self) {
-        let base = self.base().cast::<u8>();
+        let base = self.base();
         self.map.base.store(base, Relaxed);
         self.map.len.store(self.len(), Relaxed);
     }

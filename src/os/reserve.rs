@@ -1,0 +1,222 @@
+//! [`Reservation`]: a shared mapping of a file at the start of address space reserved for it,
+//! so that it grows where it is (`docs/CONCURRENCY.md`, "Growth").
+//!
+//! The reservation is one inaccessible anonymous mapping (`PROT_NONE`, private: nothing is
+//! committed for it); the file is mapped over its start with `MAP_FIXED`, and growth maps more
+//! of the file over the reserved pages that follow. `MAP_FIXED` only ever replaces pages of
+//! the reservation itself, which this value owns until it unmaps the whole of it.
+
+use std::fs::File;
+use std::io;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
+
+use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
+
+/// A file mapped at the start of `reserved` bytes of address space.
+pub(crate) struct Reservation {
+    /// Start of the reservation and of the mapping; never changes.
+    base: *mut u8,
+    /// Bytes of address space owned, a multiple of the page size.
+    reserved: usize,
+    /// Bytes of the file mapped from `base`; stored (release) after the pages are mapped.
+    len: AtomicUsize,
+    writable: bool,
+    /// One growth or shrink at a time; the new length is decided under it.
+    turn: parking_lot::Mutex<()>,
+}
+
+// SAFETY: the pointer is to a mapping this value owns; its mutable state is atomic or under
+// `turn`, and the bytes are reached only through the callers' guards.
+unsafe impl Send for Reservation {}
+// SAFETY: as above.
+unsafe impl Sync for Reservation {}
+
+/// What [`Reservation::grow`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Growth {
+    /// The mapping is now the new length.
+    Grown,
+    /// The new length does not fit the reservation: nothing changed.
+    NoRoom,
+    /// The mapping is already at least that long (another call grew it): nothing changed.
+    NotLonger,
+}
+
+fn round_up(n: usize) -> io::Result<usize> {
+    let page = super::page_size();
+    n.checked_next_multiple_of(page)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::OutOfMemory, "length too large to map"))
+}
+
+impl Reservation {
+    /// Reserves at least `reserve` bytes (and at least `len`) and maps the first `len` bytes
+    /// of `file` at their start, which must exist.
+    pub(crate) fn map(
+        file: &File,
+        len: usize,
+        reserve: usize,
+        writable: bool,
+        populate: bool,
+    ) -> io::Result<Self> {
+        let reserved = round_up(reserve.max(len).max(1))?;
+        // SAFETY: a new mapping at an address the kernel picks: no memory in use changes.
+        let base = unsafe {
+            rustix::mm::mmap_anonymous(null_mut(), reserved, ProtFlags::empty(), MapFlags::PRIVATE)
+        }?;
+        let this = Self {
+            base: base.cast(),
+            reserved,
+            len: AtomicUsize::new(0),
+            writable,
+            turn: parking_lot::Mutex::new(()),
+        };
+        // On failure `this` drops, unmapping the reservation.
+        this.map_file(file, 0, len, populate)?;
+        this.len.store(len, Release);
+        Ok(this)
+    }
+
+    /// Maps the pages of `file` that cover `from..to` and are not mapped yet over the
+    /// reservation: from `from` rounded up to a page (the page holding `from` is mapped
+    /// already) to `to` rounded up.
+    fn map_file(&self, file: &File, from: usize, to: usize, populate: bool) -> io::Result<()> {
+        let (start, end) = (round_up(from)?, round_up(to)?);
+        if end <= start {
+            return Ok(());
+        }
+        debug_assert!(end <= self.reserved);
+        let prot = if self.writable {
+            ProtFlags::READ | ProtFlags::WRITE
+        } else {
+            ProtFlags::READ
+        };
+        #[allow(unused_mut)]
+        let mut flags = MapFlags::SHARED | MapFlags::FIXED;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if populate {
+            flags |= MapFlags::POPULATE;
+        }
+        let _ = populate;
+        // SAFETY: `start..end` lies in the reservation, past every byte a caller may hold a
+        // view of (views lie below the length, whose last page is below `start`): MAP_FIXED
+        // replaces only inaccessible reserved pages that nothing references.
+        unsafe {
+            rustix::mm::mmap(
+                self.base.add(start).cast(),
+                end - start,
+                prot,
+                flags,
+                file,
+                start as u64,
+            )
+        }?;
+        Ok(())
+    }
+
+    /// Start of the mapping.
+    #[inline]
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// Bytes of the file mapped now.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Acquire)
+    }
+
+    /// Whether the pages are mapped writable.
+    pub(crate) fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Grows the mapping in place to `new_len` bytes, after `size` (given the mapped length)
+    /// has made the file at least that long; if mapping then fails, `undo` (given the same)
+    /// is called. Nothing changes unless it returns `Grown`. Waits for no view: bytes below
+    /// the old length stay where they are.
+    pub(crate) fn grow(
+        &self,
+        file: &File,
+        new_len: usize,
+        size: impl FnOnce(usize) -> io::Result<()>,
+        undo: impl FnOnce(usize),
+    ) -> io::Result<Growth> {
+        let _turn = self.turn.lock();
+        let old = self.len.load(Acquire);
+        if new_len <= old {
+            return Ok(Growth::NotLonger);
+        }
+        if new_len > self.reserved {
+            return Ok(Growth::NoRoom);
+        }
+        size(old)?;
+        if let Err(e) = self.map_file(file, old, new_len, false) {
+            undo(old);
+            return Err(e);
+        }
+        self.len.store(new_len, Release);
+        Ok(Growth::Grown)
+    }
+
+    /// Shrinks the mapping in place to `new_len` bytes: the pages past it go back to the
+    /// reservation, then `cut` shortens the file; if it fails, the pages are mapped again.
+    ///
+    /// # Safety
+    ///
+    /// No reference into the bytes past `new_len` may be alive.
+    pub(crate) unsafe fn shrink(
+        &self,
+        file: &File,
+        new_len: usize,
+        cut: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<()> {
+        let _turn = self.turn.lock();
+        let old = self.len.load(Acquire);
+        let (start, end) = (round_up(new_len)?, round_up(old)?);
+        if start < end {
+            // SAFETY: `start..end` lies in the reservation and, by the caller's contract,
+            // no reference into it is alive: the pages go back to being reserved.
+            unsafe {
+                rustix::mm::mmap_anonymous(
+                    self.base.add(start).cast(),
+                    end - start,
+                    ProtFlags::empty(),
+                    MapFlags::PRIVATE | MapFlags::FIXED,
+                )
+            }?;
+        }
+        self.len.store(new_len.min(old), Release);
+        if let Err(e) = cut() {
+            // The file keeps its old length: map its pages again.
+            self.map_file(file, new_len, old, false)?;
+            self.len.store(old, Release);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Writes the dirty pages of `len` bytes at `offset` back; waits for them if `wait`.
+    pub(crate) fn flush(&self, offset: usize, len: usize, wait: bool) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        let (start, span) = super::page_span(self.base, offset, len);
+        let flags = if wait {
+            MsyncFlags::SYNC
+        } else {
+            MsyncFlags::ASYNC
+        };
+        // SAFETY: `start..start + span` covers mapped pages of this reservation (the
+        // caller's range lies below the length); msync reads no memory.
+        unsafe { rustix::mm::msync(start.cast(), span, flags) }?;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        // SAFETY: the reservation is this value's; no reference into it outlives it.
+        let _ = unsafe { rustix::mm::munmap(self.base.cast(), self.reserved) };
+    }
+}
