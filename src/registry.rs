@@ -23,11 +23,20 @@ struct Table {
     files: HashMap<FileId, Mapped>,
 }
 
-/// The live mappings of one file: their ids and lengths, and the lock they share.
+/// The live mappings of one file: their ids and lengths, what follows growth among them,
+/// and the lock they share.
 #[derive(Default)]
 struct Mapped {
     maps: Vec<(u64, u64)>,
+    followers: Vec<(u64, Weak<dyn Follow>)>,
     lock: Weak<FileLock>,
+}
+
+/// A mapping that follows, where it can without waiting, a file another mapping of it in the
+/// process grew.
+pub(crate) trait Follow: Send + Sync {
+    /// The file is now `len` bytes long.
+    fn follow(&self, len: u64);
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
@@ -232,6 +241,34 @@ impl Registration {
         })
     }
 
+    /// Names what follows growth of the file for this mapping.
+    pub(crate) fn set_follower(&self, follower: Weak<dyn Follow>) {
+        with_table(|table| {
+            if let Some(mapped) = table.files.get_mut(&self.file) {
+                mapped.followers.push((self.id, follower));
+            }
+        });
+    }
+
+    /// Tells the other live mappings of the file that it is now `len` bytes long. Called
+    /// with no guard held; they follow outside the table's lock.
+    pub(crate) fn grown(&self, len: u64) {
+        let others: Vec<_> = with_table(|table| {
+            table.files.get(&self.file).map_or_else(Vec::new, |mapped| {
+                mapped
+                    .followers
+                    .iter()
+                    .filter(|(id, _)| *id != self.id)
+                    .filter_map(|(_, f)| f.upgrade())
+                    .collect()
+            })
+        });
+        // A follower whose last handle dropped meanwhile is dropped here, after the lock.
+        for other in others {
+            other.follow(len);
+        }
+    }
+
     /// Records that this mapping maps `len` bytes again, after a [`grow`](Self::grow) of a
     /// mapping that must not cut the file back (it grew the file by no call of its own).
     pub(crate) fn set_len(&self, len: u64) {
@@ -256,6 +293,7 @@ impl Drop for Registration {
         with_table(|table| {
             if let Some(mapped) = table.files.get_mut(&self.file) {
                 mapped.maps.retain(|(id, _)| *id != self.id);
+                mapped.followers.retain(|(id, _)| *id != self.id);
                 // Kept while its lock may still be held (by this mapping's handle, being
                 // dropped, or by a function writing the file): see `prune`.
                 if mapped.maps.is_empty() && mapped.lock.strong_count() == 0 {

@@ -335,3 +335,47 @@ fn many_threads_grow_refresh_and_read_one_reserved_file() {
     }
     assert_eq!(follower.refresh().unwrap(), writer.len());
 }
+
+#[cfg(unix)]
+#[test]
+fn handles_with_room_follow_each_others_growth_without_refresh() {
+    let dir = tempdir();
+    let p = path(&dir, "followed.bin");
+    let writer = reserved_rw(&p, 4096, 64 * MIB);
+    let reader = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::ReadOnly)
+        .reserve(64 * MIB)
+        .open()
+        .unwrap();
+    let other_rw = MemoryMappedFile::builder(&p)
+        .reserve(64 * MIB)
+        .open_or_create()
+        .unwrap();
+    let no_room = MemoryMappedFile::open_ro(&p).unwrap();
+    let held = reader.as_slice(0, 4096).unwrap();
+    writer.resize(3 * MIB).unwrap();
+    writer.update_region(3 * MIB - 4, b"tail").unwrap();
+    assert_eq!(reader.len(), 3 * MIB);
+    assert_eq!(reader.as_slice(3 * MIB - 4, 4).unwrap(), b"tail");
+    assert_eq!(other_rw.len(), 3 * MIB);
+    other_rw.update_region(3 * MIB - 8, b"head").unwrap();
+    assert_eq!(
+        no_room.len(),
+        4096,
+        "without room a handle keeps its length"
+    );
+    // Growth through the other handle reaches the first one too.
+    other_rw.resize(4 * MIB).unwrap();
+    assert_eq!(writer.len(), 4 * MIB);
+    assert_eq!(reader.len(), 4 * MIB);
+    drop(held);
+    // The followers now map the grown length: nothing may cut the file below it.
+    drop(other_rw);
+    assert!(matches!(
+        writer.resize(4096),
+        Err(MmapIoError::ResizeFailed(_))
+    ));
+    drop(reader);
+    drop(no_room);
+    writer.resize(4096).unwrap();
+}

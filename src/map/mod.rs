@@ -7,6 +7,7 @@ mod access;
 mod builder;
 mod create;
 mod durable;
+mod follow;
 mod open;
 mod resize;
 mod touch;
@@ -133,7 +134,8 @@ pub(crate) const COW_READ_ONLY: &str =
 /// own record while reads dominate); a write ([`update_region`](Self::update_region),
 /// [`as_slice_mut`](Self::as_slice_mut), an atomic view, a create or copy onto the file)
 /// waits only for the views of its own bytes, and [`resize`](Self::resize) for the views
-/// of its mapping. A writer waiting is not starved by new readers. A thread may hold any
+/// of its mapping (none, when it grows within reserved room: see
+/// [`reserve`](crate::MemoryMappedFileBuilder::reserve)). A writer waiting is not starved by new readers. A thread may hold any
 /// number of views; a call that would wait for a view the calling thread made returns
 /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of
 /// deadlocking. No plain view or write of bytes may live with an atomic view of them (see

@@ -287,6 +287,10 @@ impl MemoryMappedFile {
             path,
             file,
         });
+        if let Some(r) = &inner.registration {
+            let weak = Arc::downgrade(&inner);
+            r.set_follower(weak);
+        }
         let flusher = match options.flush_policy.interval() {
             Some(interval) if options.mode == MmapMode::ReadWrite => {
                 let weak = Arc::downgrade(&inner);
