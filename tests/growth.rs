@@ -383,3 +383,85 @@ fn handles_with_room_follow_each_others_growth_without_refresh() {
     drop(no_room);
     writer.resize(4096).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_resize_to_the_length_a_follower_already_reached_waits_for_nothing() {
+    let dir = tempdir();
+    let p = path(&dir, "same.bin");
+    let a = reserved_rw(&p, 4096, 16 * MIB);
+    let b = MemoryMappedFile::builder(&p)
+        .reserve(16 * MIB)
+        .open_or_create()
+        .unwrap();
+    a.resize(2 * MIB).unwrap();
+    let view = b.as_slice(0, 16).unwrap();
+    // `b` followed already: a resize to its own length has nothing to wait for.
+    b.resize(2 * MIB).unwrap();
+    a.resize(2 * MIB).unwrap();
+    drop(view);
+}
+
+#[cfg(all(unix, feature = "hugepages"))]
+#[test]
+fn growth_in_place_with_huge_pages_waits_for_no_writer() {
+    let dir = tempdir();
+    let p = path(&dir, "huge.bin");
+    let log = Arc::new(
+        MemoryMappedFile::builder(&p)
+            .size(4096)
+            .reserve(64 * MIB)
+            .huge_pages(true)
+            .create()
+            .unwrap(),
+    );
+    let (held_tx, held_rx) = mpsc::channel();
+    let (grown_tx, grown_rx) = mpsc::channel::<()>();
+    let writer = {
+        let log = Arc::clone(&log);
+        std::thread::spawn(move || {
+            let mut view = log.as_slice_mut(0, 8).unwrap();
+            held_tx.send(()).unwrap();
+            // Holds the writable view until the growth is done (or the test gave up).
+            let _ = grown_rx.recv_timeout(Duration::from_secs(30));
+            view.copy_from_slice(b"written!");
+        })
+    };
+    held_rx.recv().unwrap();
+    let grower = Arc::clone(&log);
+    let grown = within(30, move || grower.resize(8 * MIB).map_err(|e| e.to_string()));
+    let _ = grown_tx.send(());
+    assert_eq!(grown, Some(Ok(())), "growth waited for a writable view");
+    writer.join().unwrap();
+    assert_eq!(log.as_slice(0, 8).unwrap(), b"written!");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_last_handle_unmaps_while_another_mapping_keeps_growing_the_file() {
+    use mmap_io::flush::FlushPolicy;
+    let dir = tempdir();
+    let p = path(&dir, "unmap.bin");
+    let grower = Arc::new(reserved_rw(&p, 4096, 256 * MIB));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let thread = {
+        let (grower, stop) = (Arc::clone(&grower), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut len = 4096;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && len < 256 * MIB {
+                len += 4096;
+                grower.resize(len).unwrap();
+            }
+        })
+    };
+    for _ in 0..200 {
+        let follower = MemoryMappedFile::builder(&p)
+            .reserve(256 * MIB)
+            .flush_policy(FlushPolicy::EveryMillis(1))
+            .open_or_create()
+            .unwrap();
+        assert!(follower.unmap().is_ok(), "the last handle must unmap");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    thread.join().unwrap();
+}

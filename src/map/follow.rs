@@ -63,7 +63,7 @@ impl MemoryMappedFile {
         range::resized_len(on_disk)?;
         match self.inner.follow_file(on_disk)? {
             Growth::Grown => self.inner.tell_followers(on_disk),
-            Growth::NotLonger => {}
+            Growth::Same | Growth::Shorter => {}
             // Moves, as a resize without room does.
             Growth::NoRoom if self.inner.mode == MmapMode::ReadWrite => self.resize(on_disk)?,
             Growth::NoRoom => return Err(no_room(self.inner.mode, mapped, on_disk)),

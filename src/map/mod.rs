@@ -186,9 +186,9 @@ pub(crate) const COW_READ_ONLY: &str =
 /// ```
 pub struct MemoryMappedFile {
     pub(crate) inner: Arc<Inner>,
-    /// Present with [`FlushPolicy::EveryMillis`]; every handle holds it, so the thread is
-    /// stopped and joined when the last handle drops.
-    pub(crate) flusher: Option<Arc<Flusher>>,
+    /// Present with [`FlushPolicy::EveryMillis`]; every handle holds it (so it counts the
+    /// handles), and the thread is stopped and joined when the last handle drops.
+    pub(crate) flusher: Arc<Option<Flusher>>,
     /// The bytes of a read-only mapping, so that reads reach them without going through
     /// `inner`; `None` for writable mappings.
     pub(crate) ro: Option<RoBytes>,
@@ -371,24 +371,26 @@ impl MemoryMappedFile {
     /// ```
     pub fn unmap(self) -> std::result::Result<File, Self> {
         let Self { inner, flusher, ro } = self;
-        if let Some(flusher) = flusher {
-            // Every handle holds the flusher, so this succeeds exactly when we are the last
-            // handle; dropping it joins the thread, which releases its reference to `inner`.
-            if let Err(flusher) = Arc::try_unwrap(flusher) {
-                return Err(Self {
-                    inner,
-                    flusher: Some(flusher),
-                    ro,
-                });
+        // Every handle holds `flusher`, so this succeeds exactly when this is the last
+        // handle; dropping it joins a flusher thread, which releases its reference to
+        // `inner`.
+        let flusher = match Arc::try_unwrap(flusher) {
+            Ok(flusher) => flusher,
+            Err(flusher) => return Err(Self { inner, flusher, ro }),
+        };
+        drop(flusher);
+        // What may still hold `inner` is another mapping of the file telling this one that
+        // the file grew (for the length of a system call), never a handle.
+        let mut inner = inner;
+        loop {
+            match Arc::try_unwrap(inner) {
+                Ok(inner) => return Ok(inner.file),
+                Err(again) => {
+                    inner = again;
+                    std::thread::yield_now();
+                }
             }
         }
-        Arc::try_unwrap(inner)
-            .map(|inner| inner.file)
-            .map_err(|inner| Self {
-                inner,
-                flusher: None,
-                ro,
-            })
     }
 
     /// The guarded mapping of a writable mapping (read-write, or copy-on-write opened

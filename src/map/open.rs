@@ -234,12 +234,13 @@ impl MemoryMappedFile {
         }
         let map = match options.mode {
             MmapMode::ReadOnly => {
-                Map::ReadOnly(reserved(&file, len, options, false, populate)?.unwrap_or(
-                    // SAFETY: the mapping is only ever read through shared borrows. The
-                    // crate never shrinks a read-only file; what other processes do to the
-                    // file is the caller's to control, as the type's documentation says.
-                    Region::ReadOnly(unsafe { map_options.map(&file)? }),
-                ))
+                Map::ReadOnly(match reserved(&file, len, options, false, populate)? {
+                    Some(region) => region,
+                    // SAFETY: the mapping is only ever read through shared borrows. The crate
+                    // never shrinks a read-only file; what other processes do to the file is
+                    // the caller's to control, as the type's documentation says.
+                    None => Region::ReadOnly(unsafe { map_options.map(&file)? }),
+                })
             }
             MmapMode::ReadWrite => {
                 let region = match reserved(&file, len, options, true, populate)? {
@@ -290,6 +291,10 @@ impl MemoryMappedFile {
         if let Some(r) = &inner.registration {
             let weak = Arc::downgrade(&inner);
             r.set_follower(weak);
+            // A mapping of the file that grew it meanwhile told the followers it knew.
+            if let Ok(now) = inner.file.metadata().map(|m| m.len()) {
+                crate::registry::Follow::follow(&*inner, now);
+            }
         }
         let flusher = match options.flush_policy.interval() {
             Some(interval) if options.mode == MmapMode::ReadWrite => {
@@ -309,9 +314,9 @@ impl MemoryMappedFile {
                         |inner| matches!(&inner.map, Map::Writable(lock) if lock.write_held()),
                     )
                 };
-                Some(Arc::new(Flusher::start(interval, task, stuck)?))
+                Arc::new(Some(Flusher::start(interval, task, stuck)?))
             }
-            _ => None,
+            _ => Arc::new(None),
         };
         let ro = match &inner.map {
             Map::ReadOnly(map) => Some(RoBytes {
@@ -352,7 +357,8 @@ fn reserved(
     if options.reserve > len as u64 {
         // More than the address space holds fails to map, as any size that cannot fit.
         let room = usize::try_from(options.reserve).unwrap_or(usize::MAX);
-        let region = crate::os::Reservation::map(file, len, room, writable, populate)?;
+        let huge = options.huge_pages;
+        let region = crate::os::Reservation::map(file, len, room, writable, populate, huge)?;
         return Ok(Some(Region::Reserved(region)));
     }
     let _ = (file, len, options, writable, populate);

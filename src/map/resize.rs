@@ -113,7 +113,7 @@ impl MemoryMappedFile {
     }
 
     /// Grows a mapping that has room reserved where it is, waiting for no view: `true` if
-    /// it did, `false` if the mapping must move or shrink (or the length is its own).
+    /// it did (or another call already had), `false` if the mapping must move or shrink.
     fn grow_in_place(&self, lock: &MapLock, new_size: u64, new_len: usize) -> Result<bool> {
         let file = &self.inner.file;
         let registration = self.inner.registration.as_ref();
@@ -142,10 +142,7 @@ impl MemoryMappedFile {
                 MmapIoError::from(e)
             }
         })?;
-        if growth != Growth::Grown {
-            return Ok(false);
-        }
-        self.apply_page_hints();
-        Ok(true)
+        // Huge-page advice for the new pages was given as they were mapped.
+        Ok(matches!(growth, Growth::Grown | Growth::Same))
     }
 }

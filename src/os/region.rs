@@ -15,7 +15,8 @@ pub(crate) use super::reserve::{Growth, Reservation};
 pub(crate) enum Growth {
     Grown,
     NoRoom,
-    NotLonger,
+    Same,
+    Shorter,
 }
 
 /// The pages of one mapping.
@@ -64,7 +65,8 @@ impl Region {
         match self {
             #[cfg(unix)]
             Self::Reserved(r) => r.grow(file, new_len, size, undo),
-            _ if new_len <= self.len() => Ok(Growth::NotLonger),
+            _ if new_len == self.len() => Ok(Growth::Same),
+            _ if new_len < self.len() => Ok(Growth::Shorter),
             _ => {
                 let _ = (file, size, undo);
                 Ok(Growth::NoRoom)
@@ -86,9 +88,9 @@ impl Region {
             #[cfg(unix)]
             Self::Reserved(r) => {
                 let room = new_len.saturating_mul(2);
-                let writable = r.writable();
-                let again = Reservation::map(file, new_len, room, writable, false)
-                    .or_else(|_| Reservation::map(file, new_len, new_len, writable, false))?;
+                let (writable, huge) = r.kind();
+                let again = Reservation::map(file, new_len, room, writable, false, huge)
+                    .or_else(|_| Reservation::map(file, new_len, new_len, writable, false, huge))?;
                 *self = Self::Reserved(again);
                 Ok(())
             }

@@ -22,6 +22,8 @@ pub(crate) struct Reservation {
     /// Bytes of the file mapped from `base`; stored (release) after the pages are mapped.
     len: AtomicUsize,
     writable: bool,
+    /// Advise huge pages for every page mapped (the builder's `huge_pages`).
+    huge: bool,
     /// One growth or shrink at a time; the new length is decided under it.
     turn: parking_lot::Mutex<()>,
 }
@@ -39,8 +41,10 @@ pub(crate) enum Growth {
     Grown,
     /// The new length does not fit the reservation: nothing changed.
     NoRoom,
-    /// The mapping is already at least that long (another call grew it): nothing changed.
-    NotLonger,
+    /// The mapping is already that long (another call grew it): nothing changed.
+    Same,
+    /// The mapping is longer: growing does not shorten it, nothing changed.
+    Shorter,
 }
 
 fn round_up(n: usize) -> io::Result<usize> {
@@ -58,6 +62,7 @@ impl Reservation {
         reserve: usize,
         writable: bool,
         populate: bool,
+        huge: bool,
     ) -> io::Result<Self> {
         let reserved = round_up(reserve.max(len).max(1))?;
         // SAFETY: a new mapping at an address the kernel picks: no memory in use changes.
@@ -69,6 +74,7 @@ impl Reservation {
             reserved,
             len: AtomicUsize::new(0),
             writable,
+            huge,
             turn: parking_lot::Mutex::new(()),
         };
         // On failure `this` drops, unmapping the reservation.
@@ -101,7 +107,7 @@ impl Reservation {
         // SAFETY: `start..end` lies in the reservation, past every byte a caller may hold a
         // view of (views lie below the length, whose last page is below `start`): MAP_FIXED
         // replaces only inaccessible reserved pages that nothing references.
-        unsafe {
+        let mapped = unsafe {
             rustix::mm::mmap(
                 self.base.add(start).cast(),
                 end - start,
@@ -110,7 +116,16 @@ impl Reservation {
                 file,
                 start as u64,
             )
-        }?;
+        };
+        if let Err(e) = mapped {
+            self.reserve_again(start, end);
+            return Err(e.into());
+        }
+        if self.huge {
+            // SAFETY: the pages were just mapped; the hint does not change what they hold.
+            let _ =
+                unsafe { super::advise(self.base, start, end - start, super::Advice::HugePage) };
+        }
         Ok(())
     }
 
@@ -126,9 +141,9 @@ impl Reservation {
         self.len.load(Acquire)
     }
 
-    /// Whether the pages are mapped writable.
-    pub(crate) fn writable(&self) -> bool {
-        self.writable
+    /// Whether the pages are mapped writable, and whether huge pages are advised for them.
+    pub(crate) fn kind(&self) -> (bool, bool) {
+        (self.writable, self.huge)
     }
 
     /// Grows the mapping in place to `new_len` bytes, after `size` (given the mapped length)
@@ -145,7 +160,11 @@ impl Reservation {
         let _turn = self.turn.lock();
         let old = self.len.load(Acquire);
         if new_len <= old {
-            return Ok(Growth::NotLonger);
+            return Ok(if new_len == old {
+                Growth::Same
+            } else {
+                Growth::Shorter
+            });
         }
         if new_len > self.reserved {
             return Ok(Growth::NoRoom);
@@ -175,16 +194,14 @@ impl Reservation {
         let old = self.len.load(Acquire);
         let (start, end) = (round_up(new_len)?, round_up(old)?);
         if start < end {
-            // SAFETY: `start..end` lies in the reservation and, by the caller's contract,
-            // no reference into it is alive: the pages go back to being reserved.
-            unsafe {
-                rustix::mm::mmap_anonymous(
-                    self.base.add(start).cast(),
-                    end - start,
-                    ProtFlags::empty(),
-                    MapFlags::PRIVATE | MapFlags::FIXED,
-                )
-            }?;
+            if let Err(e) = self.reserve_pages(start, end) {
+                // The kernel may have unmapped the pages before it failed: map them again,
+                // or failing that (reserved again) end the mapping at `new_len`.
+                if self.map_file(file, new_len, old, false).is_err() {
+                    self.len.store(new_len, Release);
+                }
+                return Err(e);
+            }
         }
         self.len.store(new_len.min(old), Release);
         if let Err(e) = cut() {
@@ -194,6 +211,32 @@ impl Reservation {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Makes `start..end` of the reservation inaccessible reserved pages again.
+    fn reserve_pages(&self, start: usize, end: usize) -> io::Result<()> {
+        // SAFETY: `start..end` lies in the reservation, which this value owns; callers pass
+        // pages no reference points into (past the length, or cut under a resize guard).
+        unsafe {
+            rustix::mm::mmap_anonymous(
+                self.base.add(start).cast(),
+                end - start,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::FIXED,
+            )
+        }?;
+        Ok(())
+    }
+
+    /// After a `MAP_FIXED` over `start..end` failed: the kernel may have unmapped the range
+    /// before it failed, and a hole in the reservation could be taken by any other mapping
+    /// of the process, which later growth would map over. So the range is reserved again;
+    /// if even that fails the process aborts, as it does when memory is exhausted.
+    fn reserve_again(&self, start: usize, end: usize) {
+        if self.reserve_pages(start, end).is_err() {
+            eprintln!("mmap-io: cannot restore reserved address space after a failed mapping");
+            std::process::abort();
+        }
     }
 
     /// Writes the dirty pages of `len` bytes at `offset` back; waits for them if `wait`.

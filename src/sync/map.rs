@@ -211,8 +211,9 @@ impl MapLock {
         let _pin = self.pin()?;
         // SAFETY: the pin keeps resizes out; growth in place needs only `&`.
         let growth = unsafe { self.map() }.grow(file, new_len, size, undo);
-        if let Ok(Growth::Grown) = growth {
-            // Growers may finish in any order; the longest is what is mapped.
+        if let Ok(Growth::Grown | Growth::Same) = growth {
+            // Growers may finish in any order; the longest is what is mapped. (`Same`: a
+            // grower that got there first may not have raised them yet.)
             self.len.fetch_max(new_len, Relaxed);
             published.fetch_max(new_len, Release);
         }
