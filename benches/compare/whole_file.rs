@@ -95,6 +95,27 @@ pub(super) fn bench_resize(c: &mut Criterion, dir: &Path) {
             BatchSize::PerIteration,
         )
     });
+    // Room reserved: the mapping grows where it is (and would wait for no view).
+    let reserved_setup = || {
+        let m = MemoryMappedFile::builder(&path)
+            .size(FILE_LEN as u64)
+            .reserve(4 * FILE_LEN as u64)
+            .create()
+            .unwrap();
+        m.touch_pages().unwrap();
+        m
+    };
+    g.bench_function("ours_reserved", |b| {
+        b.iter_batched(
+            reserved_setup,
+            |m| {
+                m.resize(2 * FILE_LEN as u64).unwrap();
+                m.touch_pages_range(0, FILE_LEN as u64).unwrap();
+                m
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.bench_function("memmap2_remap", |b| {
         b.iter_batched(
             raw_setup,
