@@ -22,7 +22,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// How a file is mapped.
@@ -403,11 +403,15 @@ impl MemoryMappedFile {
         }
     }
 
-    /// Length of a read-only mapping now: it only grows, in place, after its new pages are
-    /// mapped (acquire: they are mapped for whoever sees the length).
+    /// Length of a read-only mapping now: it only grows, in place, and its new length is
+    /// stored after the new pages are mapped. A relaxed load is enough (an acquire one costs
+    /// the read path several times over): a byte past the old length is only touched after
+    /// this load returned the new one, so after the store, so after the `mmap` that mapped
+    /// it returned; a fault is taken in program order, so the kernel then finds the page
+    /// mapped (`docs/CONCURRENCY.md`, "Growth").
     #[inline(always)]
     pub(crate) fn ro_len(&self) -> usize {
-        self.inner.len.load(Acquire)
+        self.inner.len.load(Relaxed)
     }
 
     /// The refusal of a write to a read-only mapping, naming how to get a writable one.

@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
 
@@ -135,10 +135,11 @@ impl Reservation {
         self.base
     }
 
-    /// Bytes of the file mapped now.
+    /// Bytes of the file mapped now. Relaxed, as on every read path: a byte past the old
+    /// length is touched only after this returned the new one (`docs/CONCURRENCY.md`).
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Acquire)
+        self.len.load(Relaxed)
     }
 
     /// Whether the pages are mapped writable, and whether huge pages are advised for them.
