@@ -327,6 +327,32 @@ fn resize_waits_for_the_views_of_its_mapping_only() {
     });
 }
 
+/// Growth in place: a pin keeps a moving resize out (the cell `low` stands for the mapping
+/// itself, borrowed shared by the grower and mutably by the resize), and waits for no view,
+/// even while that resize waits for one.
+#[test]
+fn growth_under_a_pin_takes_turns_with_a_resize_and_waits_for_no_view() {
+    model(|| {
+        let s = shared();
+        let view = s.lock.read(A, 8, 16).unwrap();
+        let mover = thread::spawn(move || {
+            let ticket = s.lock.resize(A).unwrap();
+            s.write(0);
+            drop(ticket);
+        });
+        let grower = thread::spawn(move || {
+            let (pin, _) = s.lock.copy(A, 0, 0).unwrap();
+            s.read(0);
+            drop(pin);
+        });
+        // The growth ends while the view is still held.
+        grower.join().unwrap();
+        s.read(8);
+        drop(view);
+        mover.join().unwrap();
+    });
+}
+
 #[test]
 fn resize_and_an_atomic_view_of_its_mapping_take_turns() {
     model(|| {
