@@ -1,42 +1,140 @@
 //! [`bytes::Bytes`] conversions, for handing mapped data to the hyper/tower/tonic ecosystem.
 
 use crate::errors::Result;
+use crate::map::RoBytes;
 use crate::mmap::{MappedSlice, MemoryMappedFile};
+use crate::sync::Ticket;
 use bytes::Bytes;
+use std::io;
 
 impl MemoryMappedFile {
-    /// Copies `len` bytes at `offset` into a [`Bytes`].
+    /// `len` bytes at `offset` as a [`Bytes`]: shared with the mapping on read-only mappings,
+    /// copied on writable ones.
     ///
-    /// A copying read: like [`read_into`](Self::read_into), it is never refused for bytes
-    /// under a live atomic view (it loads them atomically).
+    /// On a read-only mapping (`open_ro`, and `open_cow` without writable pages) the
+    /// `Bytes` points into the mapping: no byte is copied, whatever the length. It keeps the
+    /// mapping alive after the handle drops (for [`unmap`](Self::unmap) it counts as a
+    /// handle), and it is a view of its bytes, as [`as_slice`](Self::as_slice) gives: a
+    /// write to them through another handle of the file waits until every clone of it is
+    /// dropped, and the thread that made it is refused such a write instead of waiting for
+    /// itself. Like a view, it is refused over bytes under a live atomic view. A file found
+    /// cut below the range when it is made is an error, as for a copy; a cut made later by
+    /// another process is not caught (as for views: see the type's documentation).
+    ///
+    /// On a writable mapping the bytes are copied, since a `Bytes` is immutable and may
+    /// live forever: like [`read_into`](Self::read_into), the copy is never refused for
+    /// bytes under a live atomic view (it loads them atomically).
     ///
     /// # Errors
     ///
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past
     /// the end; [`MmapIoError::Io`](crate::MmapIoError::Io) if the file was cut under the
-    /// mapping (as for `read_into`).
+    /// mapping (as for `read_into`); on read-only mappings,
+    /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) where `as_slice` is
+    /// refused.
     ///
     /// # Examples
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
-    /// let mmap = mmap_io::create_mmap(dir.path().join("d.bin"), 64)?;
+    /// let path = dir.path().join("d.bin");
+    /// let mmap = mmap_io::create_mmap(&path, 1 << 20)?;
     /// mmap.update_region(0, b"payload")?;
-    /// let body: bytes::Bytes = mmap.read_bytes(0, 7)?;
-    /// assert_eq!(&body[..], b"payload");
+    /// let copied: bytes::Bytes = mmap.read_bytes(0, 7)?;
+    /// assert_eq!(&copied[..], b"payload");
+    ///
+    /// let ro = mmap_io::MemoryMappedFile::open_ro(&path)?;
+    /// let shared = ro.read_bytes(0, 1 << 20)?; // no copy
+    /// drop(ro); // the mapping lives on in `shared`
+    /// assert_eq!(&shared[..7], b"payload");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_bytes(&self, offset: u64, len: u64) -> Result<Bytes> {
+        if let Some(ro) = self.ro {
+            return self.share_bytes(ro, offset, len);
+        }
         // Checked before allocating (and again under the guard by `read_into`).
         let r = crate::range::checked(offset, len, self.len() as usize)?;
         let mut buf = vec![0u8; r.len()];
         self.read_into(offset, &mut buf)?;
         Ok(Bytes::from(buf))
     }
+
+    /// `read_bytes` on a read-only mapping: a `Bytes` that owns a handle and a view.
+    fn share_bytes(&self, ro: RoBytes, offset: u64, len: u64) -> Result<Bytes> {
+        let r = crate::range::checked(offset, len, self.ro_len())?;
+        if r.is_empty() {
+            return Ok(Bytes::new());
+        }
+        // SAFETY: `ro.lock` is the lock `self.inner` owns.
+        let ticket = unsafe { &*ro.lock }.read(ro.id, r.start, r.end)?;
+        // A file already cut below the range fails here, as the copy on other modes would:
+        // a cut takes the tail, so the range is whole if its last byte is there (loaded by
+        // the routine that turns a fault into an error where the platform allows).
+        let mut last = [0u8; 1];
+        // SAFETY: `r.end - 1` is in bounds of the mapping; the ticket keeps writers out.
+        if unsafe { crate::fault::copy_out(&mut last, ro.ptr.add(r.end - 1)) }.is_err() {
+            return Err(self.cut_below(r.start));
+        }
+        Ok(Bytes::from_owner(Shared {
+            // SAFETY: `r` is in bounds of the read-only mapping, which never moves and which
+            // the handle below keeps mapped.
+            ptr: unsafe { ro.ptr.add(r.start) },
+            len: r.len(),
+            // SAFETY: the handle below owns the lock, and is dropped after the ticket.
+            _ticket: unsafe { ticket.detach() },
+            _handle: self.clone(),
+        }))
+    }
+}
+
+impl MemoryMappedFile {
+    /// The error for a range from `start` of a mapping whose file was found cut below its
+    /// end.
+    #[cold]
+    fn cut_below(&self, start: usize) -> crate::MmapIoError {
+        let page = crate::os::page_size() as u64;
+        let at = match self.inner.file.metadata() {
+            Ok(m) => m
+                .len()
+                .div_ceil(page)
+                .saturating_mul(page)
+                .max(start as u64),
+            Err(e) => return e.into(),
+        };
+        crate::MmapIoError::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the mapped file has no page at offset {at} (cut under the mapping)"),
+        ))
+    }
+}
+
+/// The owner of a `Bytes` that shares a read-only mapping: the view's entry, then the
+/// handle that keeps the mapping and its lock alive (dropped in that order).
+struct Shared {
+    ptr: *const u8,
+    len: usize,
+    _ticket: Ticket<'static>,
+    _handle: MemoryMappedFile,
+}
+
+// SAFETY: the bytes are only read, and no writer touches them while the ticket lives; the
+// ticket may be released on any thread, and the handle is `Send + Sync`.
+unsafe impl Send for Shared {}
+// SAFETY: as above; `&Shared` gives out only `&[u8]`.
+unsafe impl Sync for Shared {}
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: `ptr..ptr + len` is mapped and unwritten while `self` lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
 }
 
 impl From<MappedSlice<'_>> for Bytes {
-    /// Copies the viewed bytes (and releases the view's lock).
+    /// Copies the viewed bytes (and releases the view's lock). A view borrows its handle, so
+    /// it cannot keep the mapping alive as a `Bytes` may need to:
+    /// [`MemoryMappedFile::read_bytes`] shares the mapping instead, on read-only mappings.
     ///
     /// # Panics
     ///

@@ -20,7 +20,8 @@ use std::io;
 /// [`update_region`](crate::MemoryMappedFile::update_region) and its `try_` and async
 /// forms, [`write_mmap`](crate::write_mmap), [`SegmentMut::write`](crate::segment::SegmentMut::write),
 /// [`reader`](crate::MemoryMappedFile::reader), `chunks_owned`, `pages_owned`,
-/// `read_bytes`, and [`touch_pages`](crate::MemoryMappedFile::touch_pages). A read leaves
+/// `read_bytes` (on read-only mappings, where it shares the mapping, when it is made), and
+/// [`touch_pages`](crate::MemoryMappedFile::touch_pages). A read leaves
 /// the bytes before the offset in the caller's buffer.
 ///
 /// This holds on Linux (x86_64 and i686) and on Windows (x86_64); elsewhere a fault still

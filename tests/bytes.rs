@@ -6,7 +6,7 @@ use common::{file_with, pattern, tempdir};
 use mmap_io::{MemoryMappedFile, MmapIoError};
 
 #[test]
-fn read_bytes_copies_the_range_on_every_mode() {
+fn read_bytes_gives_the_range_on_every_mode() {
     let dir = tempdir();
     let data = pattern(5000, 1);
     let p = file_with(&dir, "b.bin", &data);
@@ -54,4 +54,63 @@ fn read_bytes_copies_bytes_under_an_atomic_view() {
         Err(MmapIoError::OutOfBounds { .. })
     ));
     assert!(mmap.read_bytes(u64::MAX, 0).unwrap().is_empty());
+}
+
+#[test]
+fn read_bytes_on_a_read_only_mapping_shares_it_and_keeps_it_alive() {
+    let dir = tempdir();
+    let data = pattern(1 << 20, 3);
+    let p = file_with(&dir, "shared.bin", &data);
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let body = ro.read_bytes(4096, 512 << 10).unwrap();
+    // SAFETY: the address is only compared.
+    let base = unsafe { ro.as_ptr() };
+    assert_eq!(body.as_ptr(), base.wrapping_add(4096), "no copy was made");
+    let part = body.slice(100..200);
+    drop(ro);
+    drop(body);
+    assert_eq!(
+        &part[..],
+        &data[4196..4296],
+        "the mapping outlives its handle"
+    );
+}
+
+#[test]
+fn shared_bytes_are_a_view_until_their_last_clone_drops() {
+    let dir = tempdir();
+    let p = file_with(&dir, "view.bin", &pattern(8192, 4));
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let body = ro.read_bytes(0, 100).unwrap();
+    assert!(
+        common::write_waits(&rw, 50),
+        "a write under shared Bytes must wait"
+    );
+    assert!(!common::write_waits(&rw, 4096), "other bytes are not held");
+    // The thread that made them is refused instead of waiting for itself.
+    assert!(common::is_invalid_mode(rw.update_region(10, b"x")));
+    let clone = body.clone();
+    drop(body);
+    assert!(common::write_waits(&rw, 50), "a clone still holds the view");
+    // Dropped on another thread, the view is released all the same.
+    std::thread::spawn(move || drop(clone)).join().unwrap();
+    rw.update_region(10, b"x").unwrap();
+    // A handle for `unmap`, too.
+    let body = ro.read_bytes(0, 1).unwrap();
+    let ro = ro.unmap().expect_err("shared Bytes count as a handle");
+    drop(body);
+    assert!(ro.unmap().is_ok());
+}
+
+#[test]
+fn read_bytes_on_a_writable_mapping_copies_and_holds_nothing() {
+    let dir = tempdir();
+    let p = file_with(&dir, "copied.bin", &pattern(8192, 5));
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let body = rw.read_bytes(0, 100).unwrap();
+    // SAFETY: the address is only compared.
+    assert_ne!(body.as_ptr(), unsafe { rw.as_ptr() });
+    rw.update_region(0, b"new").unwrap();
+    assert_eq!(&body[..3], &pattern(8192, 5)[..3]);
 }

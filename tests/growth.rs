@@ -429,7 +429,9 @@ fn growth_in_place_with_huge_pages_waits_for_no_writer() {
     };
     held_rx.recv().unwrap();
     let grower = Arc::clone(&log);
-    let grown = within(30, move || grower.resize(8 * MIB).map_err(|e| e.to_string()));
+    let grown = within(30, move || {
+        grower.resize(8 * MIB).map_err(|e| e.to_string())
+    });
     let _ = grown_tx.send(());
     assert_eq!(grown, Some(Ok(())), "growth waited for a writable view");
     writer.join().unwrap();

@@ -190,6 +190,29 @@ fn bench_random_reads(c: &mut Criterion, dir: &Path) {
     });
     g.finish();
 
+    // A 1 MiB body for the bytes ecosystem: shared with a read-only mapping, or copied.
+    #[cfg(feature = "bytes")]
+    {
+        const MIB: usize = 1 << 20;
+        let mut g = c.benchmark_group("read_bytes_1MiB_ro");
+        let mut at = cycle(&blocks);
+        g.bench_function("ours", |b| {
+            b.iter(|| {
+                let o = (at.next() % (FILE_LEN - MIB)) as u64;
+                let body = ours_ro.read_bytes(o, MIB as u64).unwrap();
+                black_box(body[0])
+            })
+        });
+        g.bench_function("memmap2_copy", |b| {
+            b.iter(|| {
+                let o = at.next() % (FILE_LEN - MIB);
+                let body = bytes::Bytes::copy_from_slice(&raw_ro[o..o + MIB]);
+                black_box(body[0])
+            })
+        });
+        g.finish();
+    }
+
     // Reads from two threads at once: time per read, per thread.
     let small_ref: &[usize] = &small;
     let two_threads = |read: &(dyn Fn(usize) -> u8 + Sync), iters: u64| {
