@@ -57,6 +57,7 @@ impl AnonymousMmap {
                 crate::os::Region::Writable(map),
                 std::sync::Arc::new(crate::sync::FileLock::new()),
                 0,
+                0,
             ),
             len,
         }
@@ -294,6 +295,12 @@ impl AnonymousMmap {
 impl AnonymousMmap {
     /// The guarded mapping.
     #[cfg_attr(not(any(feature = "atomic", feature = "hugepages")), allow(dead_code))]
+    /// Where the mapping starts in its "file": an anonymous map has none.
+    #[cfg_attr(not(feature = "pod"), allow(dead_code))]
+    pub(crate) fn window_start(&self) -> u64 {
+        0
+    }
+
     pub(crate) fn lock(&self) -> &MapLock {
         &self.map
     }

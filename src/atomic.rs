@@ -188,6 +188,8 @@ impl AtomicInt for AtomicU64 {
 }
 
 const NEEDS_WRITABLE: &str = "atomic views need a writable mapping";
+const PAST_USIZE: &str =
+    "atomic views of bytes past the first 4 GiB of a file are not available on this target";
 
 /// The mapping a view is made of: one implementation for files and anonymous memory.
 struct Source<'a> {
@@ -197,6 +199,8 @@ struct Source<'a> {
     flush: Option<&'a FlushState>,
     /// The mapping's length, for the bounds check made before registering.
     len: usize,
+    /// Where in its file the mapping starts: values are aligned in the file.
+    window: u64,
 }
 
 impl<'a> Source<'a> {
@@ -209,7 +213,7 @@ impl<'a> Source<'a> {
             Err(_) => return Err(crate::errors::invalid_mode(NEEDS_WRITABLE)),
         };
         let align = std::mem::align_of::<T>() as u64;
-        if offset % align != 0 {
+        if self.window.wrapping_add(offset) % align != 0 {
             return Err(MmapIoError::Misaligned {
                 required: align,
                 offset,
@@ -227,10 +231,14 @@ impl<'a> Source<'a> {
         let Some(bytes) = (count as u64).checked_mul(std::mem::size_of::<T>() as u64) else {
             return Err(out_of_bounds(offset, u64::MAX, self.len as u64));
         };
-        crate::range::checked(offset, bytes, self.len)?;
+        let r = crate::range::checked(offset, bytes, self.len)?;
+        if !crate::range::exact_in_file(self.window, r.end) {
+            return Err(crate::errors::invalid_mode(PAST_USIZE));
+        }
         let (guard, start) = lock.atomic_span(offset, bytes, T::WIDTH)?;
         // The pointer comes from the mapping itself (not from a borrow of its bytes), is in
-        // bounds (checked above), and is aligned: the mapping starts on a page boundary.
+        // bounds (checked above), and is aligned: its offset in the file is (checked above),
+        // and the mapping starts on a page of the file.
         let ptr = NonNull::new(guard.base.wrapping_add(start).cast::<T>())
             .ok_or_else(|| crate::errors::invalid_mode("mapping at address zero"))?;
         let hold = Hold {
@@ -277,6 +285,7 @@ impl MemoryMappedFile {
             lock: self.writable(),
             flush: (self.mode() == MmapMode::ReadWrite).then_some(&self.inner.flush),
             len: self.len() as usize,
+            window: self.inner.window,
         }
     }
 
@@ -397,6 +406,7 @@ impl AnonymousMmap {
             lock: Ok(self.lock()),
             flush: None,
             len: self.len() as usize,
+            window: 0,
         }
     }
 

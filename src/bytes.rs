@@ -66,8 +66,9 @@ impl MemoryMappedFile {
         if r.is_empty() {
             return Ok(Bytes::new());
         }
+        let (start, end) = crate::range::in_file(ro.window, r.start, r.end);
         // SAFETY: `ro.lock` is the lock `self.inner` owns.
-        let ticket = unsafe { &*ro.lock }.read(ro.id, r.start, r.end)?;
+        let ticket = unsafe { &*ro.lock }.read(ro.id, start, end)?;
         // A file already cut below the range fails here, as the copy on other modes would:
         // a cut takes the tail, so the range is whole if its last byte is there (loaded by
         // the routine that turns a fault into an error where the platform allows).

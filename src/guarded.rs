@@ -268,26 +268,31 @@ pub(crate) unsafe fn copy_guarded(
             Width::U32 => 4,
             Width::U64 => 8,
         };
-        let mut word = s - s % size;
-        while word < e {
-            // The word lies in a live atomic view's span, so it is in bounds and aligned for
-            // its width (views are aligned, and the mapping is page-aligned).
+        // Words are aligned by address: a window of a file may start anywhere in a word,
+        // and the first word may begin before it (in the page the mapping starts on).
+        let at_addr = |i: usize| base as usize + i;
+        let mut word = at_addr(s) - at_addr(s) % size;
+        while word < at_addr(e) {
+            // The word lies in a live atomic view's span, so it is mapped and aligned for
+            // its width (views are aligned in the file, and mappings start on a page of it).
             let mut value = [0u8; 8];
-            let first = word.max(s);
+            let first = word.max(at_addr(s)) - base as usize;
+            let ptr = base.wrapping_add(word.wrapping_sub(base as usize));
             match width {
                 Width::U32 => {
                     // SAFETY: as above, for a 4-byte value.
-                    let v = unsafe { crate::fault::load_u32(base.add(word) as *const u32) };
+                    let v = unsafe { crate::fault::load_u32(ptr as *const u32) };
                     value[..4].copy_from_slice(&v.map_err(fault(first))?.to_ne_bytes());
                 }
                 Width::U64 => {
                     // SAFETY: as above, for an 8-byte value.
-                    let v = unsafe { crate::fault::load_u64(base.add(word) as *const u64) };
+                    let v = unsafe { crate::fault::load_u64(ptr as *const u64) };
                     value = v.map_err(fault(first))?.to_ne_bytes();
                 }
             }
-            let (from, to) = (first, (word + size).min(e));
-            dst[from - r.start..to - r.start].copy_from_slice(&value[from - word..to - word]);
+            let (from, to) = (first, (word + size - base as usize).min(e));
+            let skip = at_addr(from) - word;
+            dst[from - r.start..to - r.start].copy_from_slice(&value[skip..skip + (to - from)]);
             word += size;
         }
         at = e;

@@ -129,10 +129,11 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMut<'_, T> {
 }
 
 /// The bytes `count` values of `T` at `offset` take, after the alignment check (which comes
-/// first, as for atomic views); `total` is the mapping's length, for the error.
-fn span<T>(offset: u64, count: usize, total: u64) -> Result<u64> {
+/// first, as for atomic views: of the offset in the file, for a mapping that starts at byte
+/// `window` of it); `total` is the mapping's length, for the error.
+fn span<T>(window: u64, offset: u64, count: usize, total: u64) -> Result<u64> {
     let align = std::mem::align_of::<T>() as u64;
-    if offset % align != 0 {
+    if window.wrapping_add(offset) % align != 0 {
         return Err(MmapIoError::Misaligned {
             required: align,
             offset,
@@ -149,8 +150,8 @@ fn first<T>(bytes: *const u8, len: usize, offset: u64) -> Result<NonNull<T>> {
     if len == 0 {
         return Ok(NonNull::dangling());
     }
-    // The mapping starts on a page boundary, so an aligned offset gives an aligned address;
-    // checked anyway, since a reference must never be unaligned.
+    // A mapping starts on a page of its file, so an offset aligned in the file gives an
+    // aligned address; checked anyway, since a reference must never be unaligned.
     match NonNull::new(bytes.cast_mut().cast::<T>()) {
         Some(ptr) if ptr.as_ptr() as usize % std::mem::align_of::<T>() == 0 => Ok(ptr),
         _ => Err(MmapIoError::Misaligned {
@@ -211,7 +212,7 @@ macro_rules! typed_views {
                 offset: u64,
                 count: usize,
             ) -> Result<MappedRef<'_, [T]>> {
-                let bytes = span::<T>(offset, count, self.len() as u64)?;
+                let bytes = span::<T>(self.window_start(), offset, count, self.len() as u64)?;
                 typed(self.$slice(offset, bytes)?, offset, count)
             }
 
@@ -242,7 +243,7 @@ macro_rules! typed_views {
                 offset: u64,
                 count: usize,
             ) -> Result<MappedMut<'_, [T]>> {
-                let bytes = span::<T>(offset, count, self.len() as u64)?;
+                let bytes = span::<T>(self.window_start(), offset, count, self.len() as u64)?;
                 typed_mut(self.$slice_mut(offset, bytes)?, offset, count)
             }
         }

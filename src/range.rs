@@ -17,6 +17,53 @@ pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize
     }
 }
 
+/// The file bytes that `start..end` of a mapping starting at byte `window` of its file
+/// covers, as the file's lock names them (every entry is in file offsets). Exact wherever
+/// they fit in a `usize`; past that (a window far into a huge file, on a 32-bit target)
+/// every range keeps a last byte in common, `usize::MAX - 1`, so that such ranges conflict
+/// with each other and with every range that reaches there: never fewer conflicts than
+/// exact ones, sometimes more. Empty ranges stay empty.
+#[inline(always)]
+pub(crate) fn in_file(window: u64, start: usize, end: usize) -> (usize, usize) {
+    #[cfg(target_pointer_width = "64")]
+    {
+        // A file offset is below 2^63 and a mapping below 2^47 bytes: no overflow.
+        (window as usize + start, window as usize + end)
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        let cap = usize::MAX as u64 - 1;
+        let (s, e) = (window + start as u64, window + end as u64);
+        if e <= cap {
+            (s as usize, e as usize)
+        } else if start == end {
+            let s = s.min(cap) as usize;
+            (s, s)
+        } else {
+            (s.min(cap) as usize, usize::MAX)
+        }
+    }
+}
+
+/// Whether bytes up to `end` of a mapping starting at byte `window` of its file have exact
+/// names in the file's lock (see [`in_file`]): always where `usize` has 64 bits.
+pub(crate) fn exact_in_file(window: u64, end: usize) -> bool {
+    window.saturating_add(end as u64) < usize::MAX as u64
+}
+
+/// Makes the spans of atomic views a copy met (file offsets, as the lock names them)
+/// relative to a mapping that starts at byte `window` of the file. A span may begin before
+/// the window (a word the window starts inside): it then begins at 0.
+pub(crate) fn spans_in_map(window: u64, spans: &mut [(usize, usize, crate::sync::Width)]) {
+    if window == 0 {
+        return;
+    }
+    for span in spans {
+        span.0 = (span.0 as u64).saturating_sub(window) as usize;
+        span.1 = (span.1 as u64).saturating_sub(window) as usize;
+    }
+}
+
 /// The largest mapping a constructor or `resize` accepts: 128 TiB where `usize` has 64
 /// bits (the user address space of common 64-bit kernels), 2 GiB where it has 32.
 pub(crate) const MAX_SIZE: u64 = if cfg!(target_pointer_width = "64") {

@@ -47,8 +47,9 @@ impl MemoryMappedFile {
                 if r.is_empty() {
                     return Ok(MappedSlice::borrowed(&[]));
                 }
+                let (start, end) = range::in_file(ro.window, r.start, r.end);
                 // SAFETY: `ro.lock` is the lock `self.inner` owns.
-                let ticket = unsafe { &*ro.lock }.read(ro.id, r.start, r.end)?;
+                let ticket = unsafe { &*ro.lock }.read(ro.id, start, end)?;
                 // SAFETY: `r` is in bounds of the read-only mapping, which lives as long as
                 // `self`; the ticket keeps writers of these bytes out while the view lives.
                 Ok(unsafe { MappedSlice::ticketed(ro.ptr.add(r.start), r.len(), ticket) })
@@ -79,8 +80,10 @@ impl MemoryMappedFile {
             if r.is_empty() {
                 return Ok(Ok(()));
             }
+            let (start, end) = range::in_file(ro.window, r.start, r.end);
             // SAFETY: `ro.lock` is the lock `self.inner` owns.
-            let (_ticket, spans) = unsafe { &*ro.lock }.copy(ro.id, r.start, r.end)?;
+            let (_ticket, mut spans) = unsafe { &*ro.lock }.copy(ro.id, start, end)?;
+            range::spans_in_map(ro.window, &mut spans);
             // SAFETY: `r` is in bounds of the read-only mapping; the ticket keeps writers of
             // these bytes out, and `spans` lists the atomic views over them.
             Ok(unsafe { crate::guarded::copy_guarded(ro.ptr, r, buf, &spans) })
@@ -101,7 +104,8 @@ impl MemoryMappedFile {
                     Some(l) => (l.start.min(r.start), l.end.max(r.end)),
                     None => (r.start, r.end),
                 };
-                let ticket = self.inner.lock.lend(self.inner.id, start, end)?;
+                let (in_file, in_file_end) = range::in_file(ro.window, start, end);
+                let ticket = self.inner.lock.lend(self.inner.id, in_file, in_file_end)?;
                 // SAFETY: `lent` is dropped before `lock` (declared first in `Inner`).
                 let ticket = unsafe { ticket.detach() };
                 let mut lent = self.inner.lent.lock();

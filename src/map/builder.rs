@@ -24,6 +24,9 @@ pub(crate) struct Options {
     pub(crate) preallocate: bool,
     /// Address space to reserve for growth in place (0: none).
     pub(crate) reserve: u64,
+    /// Where in the file the mapping starts, and how long it is (`None`: to the end).
+    pub(crate) offset: u64,
+    pub(crate) window: Option<u64>,
     /// Copy-on-write mappings only: private pages that accept writes.
     pub(crate) cow_writable: bool,
 }
@@ -38,6 +41,8 @@ impl Default for Options {
             huge_pages: false,
             preallocate: false,
             reserve: 0,
+            offset: 0,
+            window: None,
             cow_writable: false,
         }
     }
@@ -214,6 +219,57 @@ impl MemoryMappedFileBuilder {
     /// ```
     pub fn preallocate(mut self, enable: bool) -> Self {
         self.options.preallocate = enable;
+        self
+    }
+
+    /// Maps the file from byte `offset` (default 0): a window into it, for a slice of a file
+    /// too large to map whole (32-bit targets) or a region of a container format. Any offset
+    /// works (the mapping starts at the page below it and hides the bytes before it).
+    ///
+    /// Every offset the mapping's calls take is relative to the window's start, and its
+    /// length is the window's. Two windows of one file that overlap guard the same bytes:
+    /// a write through one waits for views of those bytes through the other. Without
+    /// [`len`](Self::len) the window reaches the file's end. A window (with an offset or a
+    /// length set) is resized as a window: [`resize`](MemoryMappedFile::resize) grows the
+    /// file if the window would pass its end, and shrinking the window never cuts the file.
+    /// It follows growth ([`refresh`](MemoryMappedFile::refresh)) only if it has no `len`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("big.bin");
+    /// let whole = mmap_io::MemoryMappedFile::create_rw(&path, 1 << 20)?;
+    /// whole.update_region(300_000, b"record")?;
+    ///
+    /// let window = mmap_io::MemoryMappedFile::builder(&path)
+    ///     .offset(299_990)
+    ///     .len(4096)
+    ///     .open()?;
+    /// assert_eq!(window.len(), 4096);
+    /// assert_eq!(window.as_slice(10, 6)?, b"record");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.options.offset = offset;
+        self
+    }
+
+    /// Maps `len` bytes from the [`offset`](Self::offset) (default: to the end of the file):
+    /// the window's length. The window must lie within the file when it is mapped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("d.bin");
+    /// # mmap_io::MemoryMappedFile::create_rw(&path, 8192)?;
+    /// let head = mmap_io::MemoryMappedFile::builder(&path).len(100).open()?;
+    /// assert_eq!(head.len(), 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn len(mut self, len: u64) -> Self {
+        self.options.window = Some(len);
         self
     }
 
@@ -476,6 +532,8 @@ impl std::fmt::Debug for MemoryMappedFileBuilder {
             .field("huge_pages", &o.huge_pages)
             .field("preallocate", &o.preallocate)
             .field("reserve", &o.reserve)
+            .field("offset", &o.offset)
+            .field("len", &o.window)
             .field("cow_writable", &o.cow_writable)
             .finish()
     }

@@ -55,17 +55,24 @@ impl MemoryMappedFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn refresh(&self) -> Result<u64> {
-        let on_disk = self.inner.file.metadata()?.len();
         let mapped = self.inner.len.load(Acquire);
-        if on_disk <= mapped as u64 {
+        // A window of a set length does not follow the file.
+        if !self.inner.follows {
             return Ok(mapped as u64);
         }
-        range::resized_len(on_disk)?;
+        let on_disk = self.inner.file.metadata()?.len();
+        let window = self.inner.window;
+        if on_disk <= window + mapped as u64 {
+            return Ok(mapped as u64);
+        }
+        range::resized_len(on_disk - window)?;
         match self.inner.follow_file(on_disk)? {
             Growth::Grown => self.inner.tell_followers(on_disk),
             Growth::Same | Growth::Shorter => {}
             // Moves, as a resize without room does.
-            Growth::NoRoom if self.inner.mode == MmapMode::ReadWrite => self.resize(on_disk)?,
+            Growth::NoRoom if self.inner.mode == MmapMode::ReadWrite => {
+                self.resize(on_disk - window)?
+            }
             Growth::NoRoom => return Err(no_room(self.inner.mode, mapped, on_disk)),
         }
         Ok(self.len())
@@ -73,10 +80,10 @@ impl MemoryMappedFile {
 }
 
 impl Inner {
-    /// Grows a shared mapping in place to `len` bytes of a file already that long, waiting
+    /// Grows a shared mapping in place to the end of a file now `len` bytes long, waiting
     /// for no view; `NoRoom` where it must move (or is copy-on-write).
     pub(crate) fn follow_file(&self, len: u64) -> Result<Growth> {
-        let Ok(new_len) = usize::try_from(len) else {
+        let Ok(new_len) = usize::try_from(len.saturating_sub(self.window)) else {
             return Ok(Growth::NoRoom);
         };
         let (file, registration) = (&self.file, self.registration.as_ref());
@@ -93,7 +100,7 @@ impl Inner {
         };
         let undo = |old: usize| {
             if let Some(r) = registration {
-                r.set_len(old as u64);
+                r.set_len(self.window + old as u64);
             }
         };
         let growth = match &self.map {
@@ -125,7 +132,7 @@ impl crate::registry::Follow for Inner {
     /// Follows in place where there is room; otherwise the mapping keeps its length until
     /// its own `refresh` (which may have to wait for its views).
     fn follow(&self, len: u64) {
-        if (self.len.load(Acquire) as u64) < len {
+        if self.follows && self.window + (self.len.load(Acquire) as u64) < len {
             let _ = self.follow_file(len);
         }
     }

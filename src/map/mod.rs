@@ -111,6 +111,10 @@ pub(crate) struct Inner {
     /// The lock every mapping of the file shares, and this mapping's id under it.
     pub(crate) lock: Arc<FileLock>,
     pub(crate) id: usize,
+    /// Where in the file the mapping starts (the builder's `offset`), and whether its length
+    /// follows the file's (no `len` was set).
+    pub(crate) window: u64,
+    pub(crate) follows: bool,
     pub(crate) path: PathBuf,
     pub(crate) file: File,
 }
@@ -200,6 +204,8 @@ pub struct MemoryMappedFile {
 #[derive(Clone, Copy)]
 pub(crate) struct RoBytes {
     pub(crate) ptr: *const u8,
+    /// Where in the file the mapping starts.
+    pub(crate) window: u64,
     pub(crate) lock: *const FileLock,
     pub(crate) id: usize,
 }
@@ -403,6 +409,12 @@ impl MemoryMappedFile {
         }
     }
 
+    /// Where in its file the mapping starts (the builder's `offset`).
+    #[cfg_attr(not(feature = "pod"), allow(dead_code))]
+    pub(crate) fn window_start(&self) -> u64 {
+        self.inner.window
+    }
+
     /// Length of a read-only mapping now: it only grows, in place, and its new length is
     /// stored after the new pages are mapped. A relaxed load is enough (an acquire one costs
     /// the read path several times over): a byte past the old length is only touched after
@@ -445,11 +457,18 @@ impl Inner {
         matches!(&self.map, Map::Writable(lock) if lock.has_atomic_views())
     }
 
-    /// Fails if the file is now shorter than `mapped` bytes: another process truncated it,
-    /// and the pages past its end must not be touched.
+    /// Whether the mapping is of the whole file (no window was asked for): only then does
+    /// shrinking it cut the file.
+    pub(crate) fn is_whole(&self) -> bool {
+        self.window == 0 && self.follows
+    }
+
+    /// Fails if the file now ends before the mapping's `mapped` bytes: another process
+    /// truncated it, and the pages past its end must not be touched.
     pub(crate) fn check_not_truncated(&self, mapped: usize) -> io::Result<()> {
         let on_disk = self.file.metadata()?.len();
-        if on_disk < mapped as u64 {
+        let mapped = self.window + mapped as u64;
+        if on_disk < mapped {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(

@@ -202,33 +202,45 @@ impl MemoryMappedFile {
         // come first. Not for private writable mappings: there it would copy every page.
         let populate =
             options.touch_hint == TouchHint::Eager && !options.huge_pages && !private_writable;
-        // Registered before mapping, with exactly the length mapped, so that no handle of
-        // this file in the process can cut it below that meanwhile.
+        // Registered before mapping, with exactly the end of what is mapped, so that no
+        // handle of this file in the process can cut it below that meanwhile.
+        let (window, measured) = (options.offset, std::cell::Cell::new(0));
         let crate::registry::Registered {
             registration,
-            len: file_len,
+            len: end,
             lock,
             id,
         } = crate::registry::register(&file, || {
             let len = file.metadata()?.len();
-            match size {
+            let len = match size {
                 Some(size) if len < size => Err(std::io::Error::other(format!(
                     "another caller resized the file to {len} bytes while it was being \
                          created with {size}"
                 ))),
                 Some(size) => Ok(size),
                 None => Ok(len),
-            }
+            }?;
+            measured.set(len);
+            // A window past the end is refused below, with nothing mapped.
+            Ok(match options.window {
+                Some(n) => window.saturating_add(n).min(len),
+                None => len.max(window),
+            })
         })?;
-        let len = usize::try_from(file_len).map_err(|_| {
-            MmapIoError::ResizeFailed(format!("size {file_len} does not fit in memory"))
+        let file_len = measured.get();
+        let want = options.window.unwrap_or(end.saturating_sub(window));
+        if window > file_len || want > file_len - window {
+            return Err(crate::errors::out_of_bounds(window, want, file_len));
+        }
+        let len = usize::try_from(end - window).map_err(|_| {
+            MmapIoError::ResizeFailed(format!("size {} does not fit in memory", end - window))
         })?;
         // Only a read-only mapping of an empty file is useful; 1.1 refuses the others.
         if len == 0 && options.mode != MmapMode::ReadOnly {
             return Err(MmapIoError::ResizeFailed(EMPTY_FILE.to_owned()));
         }
         let mut map_options = MmapOptions::new();
-        map_options.len(len);
+        map_options.offset(window).len(len);
         if populate {
             map_options.populate();
         }
@@ -250,7 +262,12 @@ impl MemoryMappedFile {
                     // shrunk by `resize`, under that lock, after the mapping has shrunk.
                     None => Region::Writable(unsafe { map_options.map_mut(&file)? }),
                 };
-                Map::Writable(Box::new(MapLock::new(region, Arc::clone(&lock), id)))
+                Map::Writable(Box::new(MapLock::new(
+                    region,
+                    Arc::clone(&lock),
+                    id,
+                    window,
+                )))
             }
             MmapMode::CopyOnWrite if private_writable => {
                 // SAFETY: as for read-write; the pages are private, so writes never reach
@@ -259,6 +276,7 @@ impl MemoryMappedFile {
                     Region::Writable(unsafe { map_options.map_copy(&file)? }),
                     Arc::clone(&lock),
                     id | crate::sync::PRIVATE,
+                    window,
                 )))
             }
             MmapMode::CopyOnWrite => {
@@ -284,6 +302,8 @@ impl MemoryMappedFile {
             registration,
             lock,
             id,
+            window,
+            follows: options.window.is_none(),
             lent: parking_lot::Mutex::new(None),
             path,
             file,
@@ -321,6 +341,7 @@ impl MemoryMappedFile {
         let ro = match &inner.map {
             Map::ReadOnly(map) => Some(RoBytes {
                 ptr: map.as_ptr(),
+                window,
                 lock: Arc::as_ptr(&inner.lock),
                 id: inner.id,
             }),
@@ -357,8 +378,8 @@ fn reserved(
     if options.reserve > len as u64 {
         // More than the address space holds fails to map, as any size that cannot fit.
         let room = usize::try_from(options.reserve).unwrap_or(usize::MAX);
-        let huge = options.huge_pages;
-        let region = crate::os::Reservation::map(file, len, room, writable, populate, huge)?;
+        let kind = (writable, options.huge_pages);
+        let region = crate::os::Reservation::map(file, options.offset, len, room, kind, populate)?;
         return Ok(Some(Region::Reserved(region)));
     }
     let _ = (file, len, options, writable, populate);

@@ -50,8 +50,13 @@ impl MemoryMappedFile {
             _ => return Err(invalid_mode(RESIZE_NEEDS_RW)),
         };
         let new_len = range::resized_len(new_size)?;
-        if self.grow_in_place(lock, new_size, new_len)? {
-            self.inner.tell_followers(new_size);
+        // The file's length that the window's new end needs.
+        let window = self.inner.window;
+        let new_end = window.checked_add(new_size).ok_or_else(|| {
+            MmapIoError::ResizeFailed(format!("a window at {window} cannot grow to {new_size}"))
+        })?;
+        if self.grow_in_place(lock, new_end, new_len)? {
+            self.inner.tell_followers(new_end);
             return Ok(());
         }
         let mut guard = lock.resize()?;
@@ -62,16 +67,16 @@ impl MemoryMappedFile {
         let file = &self.inner.file;
         let registration = self.inner.registration.as_ref();
         let result = if new_len > old_len {
-            let (old, new, prealloc) = (old_len as u64, new_size, self.inner.preallocate);
+            let (old, new, prealloc) = (window + old_len as u64, new_end, self.inner.preallocate);
             let grown = match registration {
                 // Under the registry's lock: never shrinks a file another handle grew.
                 Some(r) => r.grow(file, new, |now| super::size_file(file, now, new, prealloc)),
-                None => super::size_file(file, old, new, prealloc),
+                None => grow_file(file, new, prealloc),
             };
             grown.and_then(|()| {
                 // SAFETY: we hold a resize guard, so no view of any kind points into the
                 // pages.
-                unsafe { guard.map_mut().remap(file, new_len) }.map_err(|e| {
+                unsafe { guard.map_mut().remap(file, window, new_len) }.map_err(|e| {
                     match registration {
                         Some(r) => r.grow_failed(file, old),
                         None => {
@@ -81,6 +86,14 @@ impl MemoryMappedFile {
                     e
                 })
             })
+        } else if new_len < old_len && !self.inner.is_whole() {
+            // A window shrinks alone: the file goes on past it.
+            // SAFETY: as above.
+            let shrunk = unsafe { guard.map_mut().remap(file, window, new_len) };
+            if let (Ok(()), Some(r)) = (&shrunk, registration) {
+                r.set_len(new_end);
+            }
+            shrunk
         } else if new_len < old_len {
             let mut shrink = || {
                 // SAFETY: as above.
@@ -106,7 +119,7 @@ impl MemoryMappedFile {
             // A remap may have made a new mapping, without the hints the old one had.
             self.apply_page_hints();
             if new_len > old_len {
-                self.inner.tell_followers(new_size);
+                self.inner.tell_followers(new_end);
             }
         }
         result.map_err(MmapIoError::from)
@@ -114,24 +127,26 @@ impl MemoryMappedFile {
 
     /// Grows a mapping that has room reserved where it is, waiting for no view: `true` if
     /// it did (or another call already had), `false` if the mapping must move or shrink.
-    fn grow_in_place(&self, lock: &MapLock, new_size: u64, new_len: usize) -> Result<bool> {
+    /// `new_end` is where the window ends in the file then.
+    fn grow_in_place(&self, lock: &MapLock, new_end: u64, new_len: usize) -> Result<bool> {
         let file = &self.inner.file;
         let registration = self.inner.registration.as_ref();
         let prealloc = self.inner.preallocate;
+        let window = self.inner.window;
         let size = |old: usize| {
             self.inner.check_not_truncated(old)?;
             match registration {
                 // Under the registry's lock: never shrinks a file another handle grew.
-                Some(r) => r.grow(file, new_size, |now| {
-                    super::size_file(file, now, new_size, prealloc)
+                Some(r) => r.grow(file, new_end, |now| {
+                    super::size_file(file, now, new_end, prealloc)
                 }),
-                None => super::size_file(file, old as u64, new_size, prealloc),
+                None => grow_file(file, new_end, prealloc),
             }
         };
         let undo = |old: usize| match registration {
-            Some(r) => r.grow_failed(file, old as u64),
+            Some(r) => r.grow_failed(file, window + old as u64),
             None => {
-                let _ = file.set_len(old as u64);
+                let _ = file.set_len(window + old as u64);
             }
         };
         let growth = lock.grow(file, new_len, size, undo, &self.inner.len)?;
@@ -145,4 +160,14 @@ impl MemoryMappedFile {
         // Huge-page advice for the new pages was given as they were mapped.
         Ok(matches!(growth, Growth::Grown | Growth::Same))
     }
+}
+
+/// Grows `file` to `len` bytes unless it is that long already (a file without an identity,
+/// which no registry entry guards).
+fn grow_file(file: &std::fs::File, len: u64, preallocate: bool) -> std::io::Result<()> {
+    let now = file.metadata()?.len();
+    if now < len {
+        super::size_file(file, now, len, preallocate)?;
+    }
+    Ok(())
 }

@@ -156,7 +156,8 @@ impl MemoryMappedFile {
                     None => 0..map.len(),
                 };
                 // Other handles of the file may write these bytes: published as a copy.
-                let (_copy, atomics) = self.inner.lock.copy(self.inner.id, r.start, r.end)?;
+                let (start, end) = range::in_file(self.inner.window, r.start, r.end);
+                let (_copy, atomics) = self.inner.lock.copy(self.inner.id, start, end)?;
                 Ok(f(map.as_ptr(), r, !atomics.is_empty()))
             }
             Map::Writable(lock) => {

@@ -44,16 +44,27 @@ pub(crate) fn start_writeback(
     flush_async()
 }
 
-/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough:
+/// Grows or shrinks `map` to `new_len` bytes of `file` from `offset` (which the file must
+/// reach):
 /// a new mapping replaces the old one (there is no `mremap`).
 ///
 /// # Safety
 ///
 /// No reference into `map` may be alive: the mapping moves.
-pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+pub(crate) unsafe fn remap(
+    map: &mut MmapMut,
+    file: &File,
+    offset: u64,
+    new_len: usize,
+) -> io::Result<()> {
     // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
     // at least `new_len` bytes long.
-    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    *map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(new_len)
+            .map_mut(file)?
+    };
     Ok(())
 }
 
@@ -66,10 +77,10 @@ pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io
 pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
     let old_len = map.len();
     // SAFETY: the caller's contract; the file is longer than `new_len`.
-    unsafe { remap(map, file, new_len) }?;
+    unsafe { remap(map, file, 0, new_len) }?;
     file.set_len(new_len as u64).map_err(|e| {
         // SAFETY: as above; the file still has its old length.
-        let _ = unsafe { remap(map, file, old_len) };
+        let _ = unsafe { remap(map, file, 0, old_len) };
         e
     })
 }

@@ -32,13 +32,20 @@ pub(crate) fn huge_page_size() -> Option<usize> {
     })
 }
 
-/// Grows or shrinks `map` to `new_len` bytes of `file`, which must already be long enough.
+/// Grows or shrinks `map` to `new_len` bytes of `file` from `offset` (the offset it was
+/// mapped at), which the file must reach.
 ///
 /// # Safety
 ///
 /// No reference into `map` may be alive: the mapping may move.
-pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
-    let _ = file;
+pub(crate) unsafe fn remap(
+    map: &mut MmapMut,
+    file: &File,
+    offset: u64,
+    new_len: usize,
+) -> io::Result<()> {
+    // memmap2 keeps the mapping's offset in the file.
+    let _ = (file, offset);
     // SAFETY: the caller guarantees that nothing borrows the mapping, so it may move;
     // mremap keeps the page tables, so hot pages stay hot.
     unsafe { map.remap(new_len, memmap2::RemapOptions::new().may_move(true)) }

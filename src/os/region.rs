@@ -74,23 +74,28 @@ impl Region {
         }
     }
 
-    /// Moves the mapping to `new_len` bytes of `file`, which is at least that long. A
+    /// Moves the mapping to `new_len` bytes of `file` from `offset`, which the file reaches. A
     /// reservation is made again with room for twice `new_len` (or for `new_len` where that
     /// much address space cannot be had), so that growth goes on in place.
     ///
     /// # Safety
     ///
     /// No reference into the mapping may be alive: it moves.
-    pub(crate) unsafe fn remap(&mut self, file: &File, new_len: usize) -> io::Result<()> {
+    pub(crate) unsafe fn remap(
+        &mut self,
+        file: &File,
+        offset: u64,
+        new_len: usize,
+    ) -> io::Result<()> {
         match self {
             // SAFETY: the caller's contract.
-            Self::Writable(m) => unsafe { super::remap(m, file, new_len) },
+            Self::Writable(m) => unsafe { super::remap(m, file, offset, new_len) },
             #[cfg(unix)]
             Self::Reserved(r) => {
                 let room = new_len.saturating_mul(2);
-                let (writable, huge) = r.kind();
-                let again = Reservation::map(file, new_len, room, writable, false, huge)
-                    .or_else(|_| Reservation::map(file, new_len, new_len, writable, false, huge))?;
+                let kind = r.kind();
+                let again = Reservation::map(file, offset, new_len, room, kind, false)
+                    .or_else(|_| Reservation::map(file, offset, new_len, new_len, kind, false))?;
                 *self = Self::Reserved(again);
                 Ok(())
             }
@@ -102,7 +107,8 @@ impl Region {
     }
 
     /// Shrinks the mapping and `file` to `new_len` bytes, the mapping first; on failure
-    /// both keep their old length.
+    /// both keep their old length. A mapping of the whole file only: a window is shrunk by
+    /// [`remap`](Self::remap), and its file is not cut.
     ///
     /// # Safety
     ///

@@ -15,11 +15,15 @@ use rustix::mm::{MapFlags, MsyncFlags, ProtFlags};
 
 /// A file mapped at the start of `reserved` bytes of address space.
 pub(crate) struct Reservation {
-    /// Start of the reservation and of the mapping; never changes.
+    /// Start of the reservation; never changes. The file is mapped from its page at
+    /// `file_page` here, and the mapping's bytes start `skip` bytes in.
     base: *mut u8,
+    file_page: u64,
+    skip: usize,
     /// Bytes of address space owned, a multiple of the page size.
     reserved: usize,
-    /// Bytes of the file mapped from `base`; stored (release) after the pages are mapped.
+    /// Bytes of the mapping (from `base + skip`); stored (release) after the pages are
+    /// mapped.
     len: AtomicUsize,
     writable: bool,
     /// Advise huge pages for every page mapped (the builder's `huge_pages`).
@@ -54,23 +58,28 @@ fn round_up(n: usize) -> io::Result<usize> {
 }
 
 impl Reservation {
-    /// Reserves at least `reserve` bytes (and at least `len`) and maps the first `len` bytes
-    /// of `file` at their start, which must exist.
+    /// Reserves room for at least `reserve` bytes (and at least `len`) and maps the `len`
+    /// bytes of `file` at `offset` (which must exist) at its start.
     pub(crate) fn map(
         file: &File,
+        offset: u64,
         len: usize,
         reserve: usize,
-        writable: bool,
+        kind: (bool, bool),
         populate: bool,
-        huge: bool,
     ) -> io::Result<Self> {
-        let reserved = round_up(reserve.max(len).max(1))?;
+        let (writable, huge) = kind;
+        let skip = (offset % super::page_size() as u64) as usize;
+        let room = reserve.max(len).max(1);
+        let reserved = round_up(room.saturating_add(skip))?;
         // SAFETY: a new mapping at an address the kernel picks: no memory in use changes.
         let base = unsafe {
             rustix::mm::mmap_anonymous(null_mut(), reserved, ProtFlags::empty(), MapFlags::PRIVATE)
         }?;
         let this = Self {
             base: base.cast(),
+            file_page: offset - skip as u64,
+            skip,
             reserved,
             len: AtomicUsize::new(0),
             writable,
@@ -78,16 +87,15 @@ impl Reservation {
             turn: parking_lot::Mutex::new(()),
         };
         // On failure `this` drops, unmapping the reservation.
-        this.map_file(file, 0, len, populate)?;
+        this.map_pages(file, 0, skip + len, populate)?;
         this.len.store(len, Release);
         Ok(this)
     }
 
-    /// Maps the pages of `file` that cover `from..to` and are not mapped yet over the
-    /// reservation: from `from` rounded up to a page (the page holding `from` is mapped
-    /// already) to `to` rounded up.
-    fn map_file(&self, file: &File, from: usize, to: usize, populate: bool) -> io::Result<()> {
-        let (start, end) = (round_up(from)?, round_up(to)?);
+    /// Maps the pages of `file` over the reservation from `start` (a page boundary, from the
+    /// reservation's start) to `to` rounded up to a page.
+    fn map_pages(&self, file: &File, start: usize, to: usize, populate: bool) -> io::Result<()> {
+        let end = round_up(to)?;
         if end <= start {
             return Ok(());
         }
@@ -114,7 +122,7 @@ impl Reservation {
                 prot,
                 flags,
                 file,
-                start as u64,
+                self.file_page + start as u64,
             )
         };
         if let Err(e) = mapped {
@@ -132,7 +140,7 @@ impl Reservation {
     /// Start of the mapping.
     #[inline]
     pub(crate) fn as_ptr(&self) -> *mut u8 {
-        self.base
+        self.base.wrapping_add(self.skip)
     }
 
     /// Bytes of the file mapped now. Relaxed, as on every read path: a byte past the old
@@ -142,7 +150,8 @@ impl Reservation {
         self.len.load(Relaxed)
     }
 
-    /// Whether the pages are mapped writable, and whether huge pages are advised for them.
+    /// Whether the pages are mapped writable, and whether huge pages are advised for them
+    /// (what [`map`](Self::map) takes as `kind`).
     pub(crate) fn kind(&self) -> (bool, bool) {
         (self.writable, self.huge)
     }
@@ -167,11 +176,13 @@ impl Reservation {
                 Growth::Shorter
             });
         }
-        if new_len > self.reserved {
+        if new_len > self.reserved - self.skip {
             return Ok(Growth::NoRoom);
         }
         size(old)?;
-        if let Err(e) = self.map_file(file, old, new_len, false) {
+        // The page holding the old end is mapped already.
+        let from = round_up(self.skip + old)?;
+        if let Err(e) = self.map_pages(file, from, self.skip + new_len, false) {
             undo(old);
             return Err(e);
         }
@@ -193,12 +204,12 @@ impl Reservation {
     ) -> io::Result<()> {
         let _turn = self.turn.lock();
         let old = self.len.load(Acquire);
-        let (start, end) = (round_up(new_len)?, round_up(old)?);
+        let (start, end) = (round_up(self.skip + new_len)?, round_up(self.skip + old)?);
         if start < end {
             if let Err(e) = self.reserve_pages(start, end) {
                 // The kernel may have unmapped the pages before it failed: map them again,
                 // or failing that (reserved again) end the mapping at `new_len`.
-                if self.map_file(file, new_len, old, false).is_err() {
+                if self.map_pages(file, start, self.skip + old, false).is_err() {
                     self.len.store(new_len, Release);
                 }
                 return Err(e);
@@ -207,7 +218,7 @@ impl Reservation {
         self.len.store(new_len.min(old), Release);
         if let Err(e) = cut() {
             // The file keeps its old length: map its pages again.
-            self.map_file(file, new_len, old, false)?;
+            self.map_pages(file, start, self.skip + old, false)?;
             self.len.store(old, Release);
             return Err(e);
         }
@@ -245,7 +256,7 @@ impl Reservation {
         if len == 0 {
             return Ok(());
         }
-        let (start, span) = super::page_span(self.base, offset, len);
+        let (start, span) = super::page_span(self.as_ptr(), offset, len);
         let flags = if wait {
             MsyncFlags::SYNC
         } else {

@@ -51,16 +51,26 @@ pub(crate) fn offset_granularity() -> io::Result<usize> {
     Ok(system_info().1)
 }
 
-/// Grows `map` to `new_len` bytes of `file`, which must already be that long: a new view
+/// Grows `map` to `new_len` bytes of `file` from `offset`, which the file must reach: a new view
 /// replaces the old one.
 ///
 /// # Safety
 ///
 /// No reference into `map` may be alive: the mapping moves.
-pub(crate) unsafe fn remap(map: &mut MmapMut, file: &File, new_len: usize) -> io::Result<()> {
+pub(crate) unsafe fn remap(
+    map: &mut MmapMut,
+    file: &File,
+    offset: u64,
+    new_len: usize,
+) -> io::Result<()> {
     // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
     // at least `new_len` bytes long.
-    *map = unsafe { memmap2::MmapOptions::new().len(new_len).map_mut(file)? };
+    *map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(new_len)
+            .map_mut(file)?
+    };
     Ok(())
 }
 
@@ -80,12 +90,12 @@ pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> i
         Ok(()) => new_len,
         Err(e) => {
             // SAFETY: the caller's contract; the file still has its old length.
-            unsafe { remap(map, file, old_len) }?;
+            unsafe { remap(map, file, 0, old_len) }?;
             return Err(e);
         }
     };
     // SAFETY: as above; the file is now `len` bytes long.
-    unsafe { remap(map, file, len) }
+    unsafe { remap(map, file, 0, len) }
 }
 
 /// Applies `advice` to the pages covering `offset..offset + len` of the mapping at `base`:

@@ -12,6 +12,8 @@ pub(crate) struct MapLock {
     lock: Arc<FileLock>,
     /// This mapping among those of the file (what a resize of it waits for).
     id: usize,
+    /// Where in the file the mapping starts: entries name file offsets.
+    window: u64,
     map: UnsafeCell<Region>,
     /// The mapping's address, readable without a guard (it changes only under a resize
     /// guard).
@@ -52,20 +54,28 @@ pub(crate) struct AtomicGuard<'a> {
 }
 
 impl MapLock {
-    /// `map`, mapping `id` of the file that `lock` guards.
-    pub(crate) fn new(map: Region, lock: Arc<FileLock>, id: usize) -> Self {
+    /// `map`, mapping `id` of the file that `lock` guards, from byte `window` of the file.
+    pub(crate) fn new(map: Region, lock: Arc<FileLock>, id: usize, window: u64) -> Self {
         Self {
             lock,
             id,
+            window,
             base: AtomicPtr::new(map.as_ptr()),
             len: AtomicUsize::new(map.len()),
             map: UnsafeCell::new(map),
         }
     }
 
+    /// `start..end` of the mapping as the file's lock names it.
+    #[inline(always)]
+    fn at(&self, start: usize, end: usize) -> (usize, usize) {
+        crate::range::in_file(self.window, start, end)
+    }
+
     /// The refusal a write of `start..end` would meet from the calling thread's own views.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn own_conflict(&self, start: usize, end: usize) -> Option<Conflict> {
+        let (start, end) = crate::range::in_file(self.window, start, end);
         self.lock.own_conflict(start, end)
     }
 
@@ -125,6 +135,7 @@ impl MapLock {
     /// check, which runs under the returned guard).
     #[inline(always)]
     pub(crate) fn read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
+        let (start, end) = self.at(start, end);
         let ticket = self.lock.read(self.id, start, end)?;
         Ok(ReadGuard {
             // SAFETY: `ticket` keeps resizes out while the guard lives.
@@ -137,6 +148,7 @@ impl MapLock {
     /// wait.
     #[inline]
     pub(crate) fn try_read(&self, start: usize, end: usize) -> Result<ReadGuard<'_>, Conflict> {
+        let (start, end) = self.at(start, end);
         let ticket = self.lock.try_read(self.id, start, end)?;
         Ok(ReadGuard {
             // SAFETY: `ticket` keeps resizes out while the guard lives.
@@ -151,7 +163,9 @@ impl MapLock {
         start: usize,
         end: usize,
     ) -> Result<(ReadGuard<'_>, AtomicSpans), Conflict> {
-        let (ticket, spans) = self.lock.copy(self.id, start, end)?;
+        let (start, end) = self.at(start, end);
+        let (ticket, mut spans) = self.lock.copy(self.id, start, end)?;
+        crate::range::spans_in_map(self.window, &mut spans);
         let guard = ReadGuard {
             // SAFETY: as in `read`.
             map: unsafe { self.map() },
@@ -173,7 +187,9 @@ impl MapLock {
         start: usize,
         end: usize,
     ) -> Result<(ReadGuard<'_>, AtomicSpans), Conflict> {
-        let (ticket, spans) = self.lock.try_copy(self.id, start, end)?;
+        let (start, end) = self.at(start, end);
+        let (ticket, mut spans) = self.lock.try_copy(self.id, start, end)?;
+        crate::range::spans_in_map(self.window, &mut spans);
         let guard = ReadGuard {
             // SAFETY: as in `read`.
             map: unsafe { self.map() },
@@ -186,6 +202,7 @@ impl MapLock {
     /// under the returned guard).
     #[inline(always)]
     pub(crate) fn write(&self, start: usize, end: usize) -> Result<WriteGuard<'_>, Conflict> {
+        let (start, end) = self.at(start, end);
         let ticket = self.lock.write(self.id, start, end)?;
         Ok(self.guard(ticket, false))
     }
@@ -193,6 +210,7 @@ impl MapLock {
     /// Like [`write`](Self::write), but [`WOULD_BLOCK`](super::WOULD_BLOCK) where it would
     /// wait.
     pub(crate) fn try_write(&self, start: usize, end: usize) -> Result<WriteGuard<'_>, Conflict> {
+        let (start, end) = self.at(start, end);
         let ticket = self.lock.try_write(self.id, start, end)?;
         Ok(self.guard(ticket, false))
     }
@@ -247,6 +265,7 @@ impl MapLock {
         end: usize,
         width: Width,
     ) -> Result<(AtomicGuard<'_>, usize), Conflict> {
+        let (start, end) = self.at(start, end);
         let ticket = self.lock.atomic(self.id, start, end, width)?;
         // SAFETY: an atomic ticket keeps resizes out while the borrow lives.
         let map = unsafe { self.map() };
