@@ -101,9 +101,15 @@ impl MemoryMappedFile {
         }
         let page = crate::os::page_size();
         let (first, last) = crate::guarded::span(offset, len);
+        // Whole pages by address: a window's offsets are `skip` bytes past its pages' starts
+        // (the bytes before the window in its first page are in no view).
+        let skip = (lock.window() % page as u64) as usize;
         let (start, end) = (
-            first - first % page,
-            last.div_ceil(page).saturating_mul(page),
+            ((first.saturating_add(skip)) / page * page).saturating_sub(skip),
+            last.saturating_add(skip)
+                .div_ceil(page)
+                .saturating_mul(page)
+                .saturating_sub(skip),
         );
         let guard = lock
             .write(start, end)

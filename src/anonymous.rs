@@ -293,14 +293,14 @@ impl AnonymousMmap {
 }
 
 impl AnonymousMmap {
-    /// The guarded mapping.
-    #[cfg_attr(not(any(feature = "atomic", feature = "hugepages")), allow(dead_code))]
     /// Where the mapping starts in its "file": an anonymous map has none.
     #[cfg_attr(not(feature = "pod"), allow(dead_code))]
     pub(crate) fn window_start(&self) -> u64 {
         0
     }
 
+    /// The guarded mapping.
+    #[cfg_attr(not(any(feature = "atomic", feature = "hugepages")), allow(dead_code))]
     pub(crate) fn lock(&self) -> &MapLock {
         &self.map
     }

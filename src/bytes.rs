@@ -95,14 +95,12 @@ impl MemoryMappedFile {
     #[cold]
     fn cut_below(&self, start: usize) -> crate::MmapIoError {
         let page = crate::os::page_size() as u64;
+        // The first page the file lacks, from the mapping's start (a window's, in its file).
         let at = match self.inner.file.metadata() {
-            Ok(m) => m
-                .len()
-                .div_ceil(page)
-                .saturating_mul(page)
-                .max(start as u64),
+            Ok(m) => m.len().div_ceil(page).saturating_mul(page),
             Err(e) => return e.into(),
         };
+        let at = at.saturating_sub(self.inner.window).max(start as u64);
         crate::MmapIoError::Io(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             format!("the mapped file has no page at offset {at} (cut under the mapping)"),

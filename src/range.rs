@@ -27,8 +27,11 @@ pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize
 pub(crate) fn in_file(window: u64, start: usize, end: usize) -> (usize, usize) {
     #[cfg(target_pointer_width = "64")]
     {
-        // A file offset is below 2^63 and a mapping below 2^47 bytes: no overflow.
-        (window as usize + start, window as usize + end)
+        // Exact for every range in bounds (a file offset is below 2^63, a mapping below 2^47
+        // bytes); a range asked for before its bounds check (up to `usize::MAX`) saturates,
+        // so it stays as wide as asked and never wraps to an empty one.
+        let window = window as usize;
+        (window.saturating_add(start), window.saturating_add(end))
     }
     #[cfg(not(target_pointer_width = "64"))]
     {

@@ -276,11 +276,13 @@ impl Registration {
     }
 
     /// Undoes a [`grow`](Self::grow) whose mapping failed: this mapping maps `old_len`
-    /// bytes again, and the file is cut back to that, or to what another handle maps.
-    pub(crate) fn grow_failed(&self, file: &File, old_len: u64) {
+    /// bytes again, and if the grow lengthened the file (from `was` bytes), the file is cut
+    /// back to that, or to what another handle maps, whichever is longer.
+    pub(crate) fn grow_failed(&self, file: &File, old_len: u64, was: Option<u64>) {
         with_table(|table| {
             table.set(self.file, self.id, old_len);
-            let keep = table.others(self.file, Some(self.id)).max(old_len);
+            let Some(was) = was else { return };
+            let keep = table.others(self.file, Some(self.id)).max(old_len).max(was);
             if file.metadata().is_ok_and(|m| m.len() > keep) {
                 let _ = file.set_len(keep);
             }

@@ -325,19 +325,7 @@ fn map_fails_child() {
     let dir = tempdir();
     // Cap the address space a little above what the process uses: sizing a file sparsely
     // still works, mapping a large part of it does not.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let vm_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    let cap = (vm_kb << 10) + (256 << 20);
-    let limit = libc::rlimit {
-        rlim_cur: cap as libc::rlim_t,
-        rlim_max: cap as libc::rlim_t,
-    };
-    // SAFETY: a plain system call with a valid pointer to a local.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+    common::cap_address_space(256 << 20);
     // Within the size limit (2 GiB on 32-bit targets), beyond the cap.
     const HUGE: u64 = if cfg!(target_pointer_width = "64") {
         64 << 30

@@ -237,3 +237,91 @@ fn copy_on_write_windows_keep_writes_private() {
     assert_eq!(w.as_slice(0, 7).unwrap(), b"private");
     assert_eq!(read_file(&p), data);
 }
+
+#[test]
+fn whole_mapping_calls_on_a_window_stay_in_the_window() {
+    let dir = tempdir();
+    let data = pattern(64 << 10, 8);
+    let p = file_with(&dir, "calls.bin", &data);
+    let w = window(&p, MmapMode::ReadWrite, 8, Some(20_000));
+    // Each asks the lock for a range before its bounds check (up to the address space's end).
+    w.touch_pages().unwrap();
+    assert!(w.read_into(u64::MAX - 4, &mut [0; 8]).is_err());
+    assert!(w.update_region(u64::MAX - 4, b"x").is_err());
+    w.flush().unwrap();
+    w.schedule_flush_range(0, 100).unwrap();
+    assert_eq!(w.as_slice(0, 8).unwrap(), &data[8..16]);
+}
+
+#[test]
+fn a_create_whose_window_does_not_fit_touches_no_file() {
+    let dir = tempdir();
+    let data = pattern(4096, 9);
+    let p = file_with(&dir, "kept.bin", &data);
+    for builder in [
+        MemoryMappedFile::builder(&p).size(100).offset(200),
+        MemoryMappedFile::builder(&p).size(100).offset(50).len(51),
+    ] {
+        let r = builder.clone().create();
+        assert!(matches!(r, Err(MmapIoError::OutOfBounds { .. })), "{r:?}");
+        assert_eq!(
+            read_file(&p),
+            data,
+            "create truncated the file before refusing"
+        );
+    }
+    let r = MemoryMappedFile::builder(&p).len(0).open_or_create();
+    assert!(
+        matches!(&r, Err(MmapIoError::ResizeFailed(m)) if m.contains("window")),
+        "{r:?}"
+    );
+    assert_eq!(window(&p, MmapMode::ReadOnly, 10, Some(0)).len(), 0);
+}
+
+#[cfg(all(feature = "cow", feature = "advise"))]
+#[test]
+fn discarding_private_pages_of_a_window_spares_views_of_other_pages() {
+    use mmap_io::MmapAdvice;
+    let dir = tempdir();
+    let p = file_with(&dir, "discard.bin", &pattern(16_384, 10));
+    let w = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::CopyOnWrite)
+        .cow_writable(true)
+        .offset(100)
+        .len(8192)
+        .open()
+        .unwrap();
+    w.update_region(5000, b"private!").unwrap();
+    let view = w.as_slice(5000, 8).unwrap(); // in the window's second page of the file
+    w.advise(0, 1, MmapAdvice::DontNeed).unwrap();
+    assert_eq!(
+        &*view, b"private!",
+        "a page under a live view was discarded"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_window_that_fails_to_grow_leaves_the_file_as_it_was() {
+    let out = common::run_child_test_within("failed_growth_child", 60);
+    common::assert_child_passed(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "runs in a child process: it caps the process's address space"]
+fn failed_growth_child() {
+    let dir = tempdir();
+    let p = file_with(&dir, "failed.bin", &pattern(1 << 20, 11));
+    // The window is the file's only mapping: nothing else keeps its tail registered.
+    let w = window(&p, MmapMode::ReadWrite, 4096, Some(4096));
+    common::cap_address_space(64 << 20);
+    assert!(w.resize(512 << 20).is_err(), "mapping 512 MiB past the cap");
+    assert_eq!(
+        read_file(&p),
+        pattern(1 << 20, 11),
+        "the file lost its tail"
+    );
+    assert_eq!(w.len(), 4096);
+}

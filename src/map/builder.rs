@@ -229,8 +229,8 @@ impl MemoryMappedFileBuilder {
     /// Every offset the mapping's calls take is relative to the window's start, and its
     /// length is the window's. Two windows of one file that overlap guard the same bytes:
     /// a write through one waits for views of those bytes through the other. Without
-    /// [`len`](Self::len) the window reaches the file's end. A window (with an offset or a
-    /// length set) is resized as a window: [`resize`](MemoryMappedFile::resize) grows the
+    /// [`len`](Self::len) the window reaches the file's end. A window (an offset other than
+    /// 0, or a length set) is resized as a window: [`resize`](MemoryMappedFile::resize) grows the
     /// file if the window would pass its end, and shrinking the window never cuts the file.
     /// It follows growth ([`refresh`](MemoryMappedFile::refresh)) only if it has no `len`.
     ///
@@ -479,14 +479,19 @@ impl MemoryMappedFileBuilder {
             .into())
     }
 
-    /// The size set, checked (set, non-zero, within the size limit) before any file is
-    /// created or sized.
+    /// The size set, checked (set, non-zero, within the size limit, holding the window)
+    /// before any file is created or sized.
     fn checked_size(&self) -> Result<u64> {
         let size = self
             .options
             .size
             .ok_or_else(|| crate::MmapIoError::ResizeFailed(NO_SIZE.to_owned()))?;
         crate::range::mapping_len(size)?;
+        let (offset, window) = (self.options.offset, self.options.window);
+        let want = window.unwrap_or(size.saturating_sub(offset));
+        if offset > size || want > size - offset {
+            return Err(crate::errors::out_of_bounds(offset, want, size));
+        }
         Ok(size)
     }
 

@@ -170,7 +170,9 @@ impl MemoryMappedFile {
         self.inner
             .check_not_truncated(r.end)
             .map_err(|e| MmapIoError::FlushFailed(e.to_string()))?;
-        crate::os::start_writeback(&self.inner.file, start, len, || {
+        // The file's bytes for `sync_file_range`, the mapping's for `msync`.
+        let in_file = self.inner.window + start as u64;
+        crate::os::start_writeback(&self.inner.file, in_file, len, || {
             let (guard, _) = lock
                 .read_copy(0, 0)
                 .map_err(|c| io::Error::new(io::ErrorKind::WouldBlock, c.0))?;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 /// 1.1's message for a mapping of an empty file in a mode that cannot use one.
 const EMPTY_FILE: &str = "Cannot map zero-length file";
+const EMPTY_WINDOW: &str = "a window of no bytes can only be mapped read-only";
 
 #[cfg(not(feature = "cow"))]
 const COW_NEEDS_FEATURE: &str = "copy-on-write mappings need the `cow` feature";
@@ -224,7 +225,7 @@ impl MemoryMappedFile {
             // A window past the end is refused below, with nothing mapped.
             Ok(match options.window {
                 Some(n) => window.saturating_add(n).min(len),
-                None => len.max(window),
+                None => len,
             })
         })?;
         let file_len = measured.get();
@@ -235,6 +236,9 @@ impl MemoryMappedFile {
         let len = usize::try_from(end - window).map_err(|_| {
             MmapIoError::ResizeFailed(format!("size {} does not fit in memory", end - window))
         })?;
+        if len == 0 && options.mode != MmapMode::ReadOnly && options.window == Some(0) {
+            return Err(MmapIoError::ResizeFailed(EMPTY_WINDOW.to_owned()));
+        }
         // Only a read-only mapping of an empty file is useful; 1.1 refuses the others.
         if len == 0 && options.mode != MmapMode::ReadOnly {
             return Err(MmapIoError::ResizeFailed(EMPTY_FILE.to_owned()));

@@ -68,19 +68,26 @@ impl MemoryMappedFile {
         let registration = self.inner.registration.as_ref();
         let result = if new_len > old_len {
             let (old, new, prealloc) = (window + old_len as u64, new_end, self.inner.preallocate);
+            // The file's length before this call grew it, if it did.
+            let was = std::cell::Cell::new(None);
             let grown = match registration {
                 // Under the registry's lock: never shrinks a file another handle grew.
-                Some(r) => r.grow(file, new, |now| super::size_file(file, now, new, prealloc)),
-                None => grow_file(file, new, prealloc),
+                Some(r) => r.grow(file, new, |now| {
+                    was.set(Some(now));
+                    super::size_file(file, now, new, prealloc)
+                }),
+                None => grow_file(file, new, prealloc, &was),
             };
             grown.and_then(|()| {
                 // SAFETY: we hold a resize guard, so no view of any kind points into the
                 // pages.
                 unsafe { guard.map_mut().remap(file, window, new_len) }.map_err(|e| {
                     match registration {
-                        Some(r) => r.grow_failed(file, old),
+                        Some(r) => r.grow_failed(file, old, was.get()),
                         None => {
-                            let _ = file.set_len(old);
+                            if let Some(was) = was.get() {
+                                let _ = file.set_len(was);
+                            }
                         }
                     }
                     e
@@ -133,20 +140,24 @@ impl MemoryMappedFile {
         let registration = self.inner.registration.as_ref();
         let prealloc = self.inner.preallocate;
         let window = self.inner.window;
+        let was = std::cell::Cell::new(None);
         let size = |old: usize| {
             self.inner.check_not_truncated(old)?;
             match registration {
                 // Under the registry's lock: never shrinks a file another handle grew.
                 Some(r) => r.grow(file, new_end, |now| {
+                    was.set(Some(now));
                     super::size_file(file, now, new_end, prealloc)
                 }),
-                None => grow_file(file, new_end, prealloc),
+                None => grow_file(file, new_end, prealloc, &was),
             }
         };
         let undo = |old: usize| match registration {
-            Some(r) => r.grow_failed(file, window + old as u64),
+            Some(r) => r.grow_failed(file, window + old as u64, was.get()),
             None => {
-                let _ = file.set_len(window + old as u64);
+                if let Some(was) = was.get() {
+                    let _ = file.set_len(was);
+                }
             }
         };
         let growth = lock.grow(file, new_len, size, undo, &self.inner.len)?;
@@ -163,10 +174,16 @@ impl MemoryMappedFile {
 }
 
 /// Grows `file` to `len` bytes unless it is that long already (a file without an identity,
-/// which no registry entry guards).
-fn grow_file(file: &std::fs::File, len: u64, preallocate: bool) -> std::io::Result<()> {
+/// which no registry entry guards), noting in `was` the length it grew from.
+fn grow_file(
+    file: &std::fs::File,
+    len: u64,
+    preallocate: bool,
+    was: &std::cell::Cell<Option<u64>>,
+) -> std::io::Result<()> {
     let now = file.metadata()?.len();
     if now < len {
+        was.set(Some(now));
         super::size_file(file, now, len, preallocate)?;
     }
     Ok(())

@@ -37,7 +37,7 @@ pub(crate) unsafe fn populate_read(_ptr: *const u8, _len: usize) -> bool {
 /// passes in.
 pub(crate) fn start_writeback(
     _file: &File,
-    _offset: usize,
+    _offset: u64,
     _len: usize,
     flush_async: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {

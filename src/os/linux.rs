@@ -199,14 +199,14 @@ pub(crate) fn rename_noreplace(from: &std::path::Path, to: &std::path::Path) -> 
     }
 }
 
-/// Starts writing back the dirty pages of `len` bytes at `offset` of a shared mapping of
-/// `file` (mapped from the file's start), without waiting for them.
+/// Starts writing back the dirty pages of `len` bytes at `offset` of `file` (a shared
+/// mapping's bytes, named by their offset in the file), without waiting for them.
 ///
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)` on the file: a page written through the mapping
 /// is dirty in the page cache (see [`sync_shared_mapping`]).
 pub(crate) fn start_writeback(
     file: &File,
-    offset: usize,
+    offset: u64,
     len: usize,
     msync_async: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {

@@ -66,6 +66,12 @@ impl MapLock {
         }
     }
 
+    /// Where in the file the mapping starts.
+    #[cfg_attr(not(feature = "cow"), allow(dead_code))]
+    pub(crate) fn window(&self) -> u64 {
+        self.window
+    }
+
     /// `start..end` of the mapping as the file's lock names it.
     #[inline(always)]
     fn at(&self, start: usize, end: usize) -> (usize, usize) {

@@ -259,3 +259,23 @@ pub fn write_waits(mmap: &MemoryMappedFile, at: u64) -> bool {
             .unwrap()
     })
 }
+
+/// Caps this process's address space `extra` bytes above what it uses now (`RLIMIT_AS`):
+/// sizing a file sparsely still works, mapping a large part of it does not. For tests that
+/// run in a child process.
+#[cfg(target_os = "linux")]
+pub fn cap_address_space(extra: u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let vm_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let cap = (vm_kb << 10) + extra;
+    let limit = libc::rlimit {
+        rlim_cur: cap as libc::rlim_t,
+        rlim_max: cap as libc::rlim_t,
+    };
+    // SAFETY: a plain system call with a valid pointer to a local.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+}
