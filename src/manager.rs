@@ -149,11 +149,18 @@ fn shorten(
         .map_err(|refusal| crate::MmapIoError::ResizeFailed(refusal.message()))
 }
 
-/// Deletes the file at `path`. Mappings of it stay valid until dropped.
+/// Deletes the file at `path`, even while it is mapped: its name is free at once, and
+/// mappings and open handles of it stay valid until they are dropped.
+///
+/// On Windows the name is removed at once with POSIX semantics where the system has them
+/// (Windows 10 1709 and later, on NTFS); elsewhere the file is deleted when its last handle
+/// closes, and keeps its name until then. Files the crate maps are opened with
+/// `FILE_SHARE_DELETE`, so other programs may rename or delete them too (log rotation).
 ///
 /// # Errors
 ///
-/// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be removed.
+/// [`MmapIoError::Io`](crate::MmapIoError::Io) if the file cannot be removed; on Windows,
+/// where the system refuses because the file is mapped, the message says so.
 ///
 /// # Examples
 ///
@@ -166,7 +173,22 @@ fn shorten(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn delete_mmap<P: AsRef<Path>>(path: P) -> Result<()> {
-    std::fs::remove_file(path)?;
+    let path = path.as_ref();
+    crate::os::delete_file(path).map_err(|e| {
+        if cfg!(windows) && e.kind() == std::io::ErrorKind::PermissionDenied {
+            // Windows refuses to delete a file some process maps on file systems or
+            // versions without POSIX deletion.
+            let why = format!(
+                "cannot delete {}: {e}; Windows refuses to delete a file while a mapping of \
+                 it is open (drop the mappings, in this process and others, first) or while \
+                 it is marked read-only",
+                path.display()
+            );
+            std::io::Error::new(e.kind(), why)
+        } else {
+            e
+        }
+    })?;
     Ok(())
 }
 

@@ -170,3 +170,20 @@ fn copy_mmap_copies_what_it_reads_whatever_length_the_source_reported() {
         "no source to copy: /proc is always there on Linux"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn delete_frees_the_name_of_a_mapped_file_at_once() {
+    let dir = tempdir();
+    let p = path(&dir, "live.bin");
+    let mmap = create_mmap(&p, 4096).unwrap();
+    update_region(&mmap, 0, b"old").unwrap();
+    delete_mmap(&p).unwrap();
+    assert!(!p.exists());
+    // A new file takes the name while the old one is still mapped.
+    std::fs::write(&p, b"new").unwrap();
+    assert_eq!(mmap.as_slice(0, 3).unwrap(), b"old");
+    update_region(&mmap, 0, b"OLD").unwrap();
+    flush(&mmap).unwrap();
+    assert_eq!(read_file(&p), b"new");
+}

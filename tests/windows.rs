@@ -136,3 +136,30 @@ fn lock_and_unlock_are_virtual_lock() {
         Err(e) => assert!(matches!(e, MmapIoError::LockFailed(_)), "{e}"),
     }
 }
+
+#[test]
+fn a_mapped_file_may_be_renamed_and_deleted_under_its_mapping() {
+    let dir = tempdir();
+    let bytes = pattern(2 * KIB64 as usize, 5);
+    let p = file_with(&dir, "rotate.log", &bytes);
+    let mmap = MemoryMappedFile::open_rw(&p).unwrap();
+    // Log rotation: the live file is renamed away while mapped.
+    let rotated = path(&dir, "rotate.log.1");
+    std::fs::rename(&p, &rotated).unwrap();
+    mmap.update_region(0, b"after").unwrap();
+    mmap.flush().unwrap();
+    assert_eq!(&read_file(&rotated)[..5], b"after");
+    // And deleted while mapped: at once with POSIX semantics, or when the mapping closes.
+    match mmap_io::delete_mmap(&rotated) {
+        Ok(()) => {
+            assert_eq!(mmap.as_slice(5, 5).unwrap(), &bytes[5..10]);
+            drop(mmap);
+            assert!(!rotated.exists(), "the file outlived its last handle");
+        }
+        Err(MmapIoError::Io(e)) => {
+            assert!(e.to_string().contains("mapping"), "the error says why: {e}");
+            assert_eq!(&read_file(&rotated)[5..10], &bytes[5..10]);
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}

@@ -85,6 +85,12 @@ pub(crate) unsafe fn shrink(map: &mut MmapMut, file: &File, new_len: usize) -> i
     })
 }
 
+/// Removes the file at `path` from its directory; open handles and mappings of it stay
+/// valid (Unix unlinks at once, whatever maps the file).
+pub(crate) fn delete_file(path: &std::path::Path) -> io::Result<()> {
+    std::fs::remove_file(path)
+}
+
 /// No file without a name: the caller names a temporary file instead.
 pub(crate) fn create_unnamed(_dir: &std::path::Path) -> io::Result<Option<File>> {
     Ok(None)

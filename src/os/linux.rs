@@ -9,7 +9,7 @@ use std::io;
 use std::sync::OnceLock;
 
 pub(crate) use super::unix::{
-    advise, allocate, file_id, offset_granularity, page_size, shrink, write_all_at,
+    advise, allocate, delete_file, file_id, offset_granularity, page_size, shrink, write_all_at,
 };
 #[cfg(feature = "locking")]
 pub(crate) use super::unix::{lock, unlock};

@@ -1,8 +1,8 @@
 use super::Advice;
 
 pub(crate) use super::fallback::{
-    create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
-    remap, rename_noreplace, shrink, start_writeback, sync_shared_mapping,
+    create_unnamed, delete_file, huge_page_backed, huge_page_size, link_unnamed, maps_huge,
+    populate_read, remap, rename_noreplace, shrink, start_writeback, sync_shared_mapping,
 };
 use std::fs::File;
 use std::io;

@@ -12,8 +12,8 @@ use std::io;
 use std::sync::OnceLock;
 
 pub(crate) use super::fallback::{
-    create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
-    remap, rename_noreplace, shrink, start_writeback,
+    create_unnamed, delete_file, huge_page_backed, huge_page_size, link_unnamed, maps_huge,
+    populate_read, remap, rename_noreplace, shrink, start_writeback,
 };
 
 pub(crate) fn page_size() -> usize {

@@ -213,6 +213,49 @@ pub(crate) fn process_fence() {
     unsafe { FlushProcessWriteBuffers() };
 }
 
+/// Removes the file at `path` from its directory at once, while it is open or mapped
+/// (POSIX semantics: `SetFileInformationByHandle` with `FileDispositionInfoEx`, Windows 10
+/// 1709 and later on NTFS), so that a new file may take its name; the open handles and
+/// mappings of it stay valid until they close. Where the system or its file system lacks
+/// them (`ERROR_INVALID_PARAMETER`, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`), the
+/// file is deleted as `std` does (`DeleteFileW`): it keeps its name until its last handle
+/// closes. Like `std::fs::remove_file`, a symbolic link is removed, not its target.
+pub(crate) fn delete_file(path: &std::path::Path) -> io::Result<()> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FileDispositionInfoEx, SetFileInformationByHandle, DELETE, FILE_DISPOSITION_FLAG_DELETE,
+        FILE_DISPOSITION_FLAG_POSIX_SEMANTICS, FILE_DISPOSITION_INFO_EX,
+        FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    let file = std::fs::OpenOptions::new()
+        .access_mode(DELETE)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    let info = FILE_DISPOSITION_INFO_EX {
+        Flags: FILE_DISPOSITION_FLAG_DELETE | FILE_DISPOSITION_FLAG_POSIX_SEMANTICS,
+    };
+    // SAFETY: the handle is open for as long as `file`; `info` is a valid
+    // `FILE_DISPOSITION_INFO_EX` of the size given, read during the call only.
+    let ok = unsafe {
+        SetFileInformationByHandle(
+            file.as_raw_handle() as HANDLE,
+            FileDispositionInfoEx,
+            (&info as *const FILE_DISPOSITION_INFO_EX).cast(),
+            std::mem::size_of::<FILE_DISPOSITION_INFO_EX>() as u32,
+        )
+    };
+    if ok != 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    drop(file);
+    match error.raw_os_error() {
+        Some(1 | 50 | 87) => std::fs::remove_file(path),
+        _ => Err(error),
+    }
+}
+
 /// Renames `from` to `to` unless something is at `to` (`AlreadyExists`): `MoveFileExW`
 /// without `MOVEFILE_REPLACE_EXISTING`. An open handle of the file (opened with
 /// `FILE_SHARE_DELETE`, as `std` opens files) stays valid and goes by the new name.
