@@ -3,7 +3,8 @@
 //! A view derefs to an [`AtomicU32`] or [`AtomicU64`] (or a slice of them) that lives in the
 //! mapped pages, so threads, and processes mapping the same file read-write, can update it
 //! without any other lock. A view keeps the mapping in place:
-//! [`resize`](MemoryMappedFile::resize) waits until every view is dropped. It does not hold
+//! [`resize`](MemoryMappedFile::resize) waits until every view is dropped (unless it grows
+//! the mapping within reserved room, where nothing moves). It does not hold
 //! writers back: a view may live as long as the program, while other bytes are written.
 //!
 //! Views need writable pages: read-write and copy-on-write mappings give them, read-only
@@ -289,9 +290,11 @@ impl MemoryMappedFile {
         }
     }
 
-    /// An atomic view of the `u64` at `offset`, which must be 8-byte aligned.
+    /// An atomic view of the `u64` at `offset`, which must be 8-byte aligned (in the file:
+    /// a window's start counts, see the builder's `offset`).
     ///
-    /// The view keeps the mapping in place: [`resize`](Self::resize) waits for it. Writes
+    /// The view keeps the mapping in place: [`resize`](Self::resize) waits for it (growth
+    /// within reserved room does not: nothing moves). Writes
     /// to other bytes go on while it lives. Its 8 bytes count toward
     /// [`pending_bytes`](Self::pending_bytes) when it drops; while it lives, the mapping
     /// counts as pending for [`FlushPolicy::EveryMillis`](crate::flush::FlushPolicy).
@@ -301,7 +304,9 @@ impl MemoryMappedFile {
     /// [`MmapIoError::InvalidMode`] on read-only (and read-only copy-on-write) mappings, if
     /// the value overlaps a live zero-copy view or an atomic view of another width, or if
     /// this thread holds a [`MappedSliceMut`](crate::MappedSliceMut) of the mapping;
-    /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of 8;
+    /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of 8 in the file;
+    /// [`MmapIoError::InvalidMode`] for bytes past the first 4 GiB of the file on 32-bit
+    /// targets;
     /// [`MmapIoError::OutOfBounds`] if the value is past the end.
     ///
     /// # Examples

@@ -4,11 +4,12 @@
 //! The zero-copy iterators yield [`MappedSlice`]s. Each item is a view of its own, published
 //! to the lock of the file, so an item can never outlive the pages it views; an item whose
 //! bytes overlap a live atomic view is an owned copy instead, so iteration is not refused.
-//! While an iterator lives, the mapping's length is fixed: a
-//! [`resize`](MemoryMappedFile::resize) on another thread waits for the iterator to drop
-//! (on the thread that holds it, `resize` is refused, as for any view it holds), so the
-//! items cover exactly the length the mapping had when the iterator was made, and `len()`
-//! is exact.
+//! While an iterator lives, the mapping stays in place: a
+//! [`resize`](MemoryMappedFile::resize) on another thread that would move or shrink it waits
+//! for the iterator to drop (on the thread that holds it, such a `resize` is refused, as for
+//! any view it holds), so the items cover exactly the length the mapping had when the
+//! iterator was made, and `len()` is exact. (Growth within reserved room goes on meanwhile:
+//! it moves nothing, and the items stop at the length they started with.)
 
 use crate::errors::Result;
 use crate::mmap::{MappedSlice, MemoryMappedFile};
@@ -288,8 +289,9 @@ impl MemoryMappedFile {
     ///
     /// Each item is a [`MappedSlice`] holding its own lock; a `chunk_size` of 0 yields
     /// nothing. See the [module docs](crate::iterator) for how items and `resize` interact.
-    /// The mapping's length is fixed while the iterator lives (a `resize` on another thread
-    /// waits for it; on this thread it is refused), so it yields exactly `len()` items, but
+    /// The items cover the mapping's length when the iterator was made (a `resize` that
+    /// would move or shrink the mapping waits for it on another thread, and is refused on
+    /// this one), so it yields exactly `len()` items, but
     /// where an item cannot be made: while the calling thread holds a
     /// [`MappedSliceMut`](crate::MappedSliceMut) of its bytes (it would wait for it), or
     /// over a live atomic view when its owned copy cannot be allocated, iteration ends there.

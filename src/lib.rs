@@ -1,9 +1,12 @@
 //! Memory-mapped file I/O: zero-copy reads, safe concurrent writes, durable flushing.
 //!
 //! [`MemoryMappedFile`] maps a file read-only, read-write or copy-on-write and gives out
-//! bounds-checked views of it. Read-only mappings are read without any lock; writable ones
-//! are guarded so that no view ever outlives the pages it borrows, even across
-//! [`resize`](MemoryMappedFile::resize). [`flush`](MemoryMappedFile::flush) is durable on
+//! bounds-checked views of it. Views of every mode are published to the file's lock (with
+//! plain stores while reads dominate), so that no view ever outlives the pages it borrows
+//! or sees a write, even across [`resize`](MemoryMappedFile::resize). A mapping may be a
+//! window of its file (the builder's `offset` and `len`), grow where it is within address
+//! space reserved for it (`reserve`, Unix) without waiting for any view, and follow a file
+//! others append to ([`refresh`](MemoryMappedFile::refresh)). [`flush`](MemoryMappedFile::flush) is durable on
 //! every call, and a [`FlushPolicy`](flush::FlushPolicy) adds automatic flushing.
 //! [`raw`] has memmap2's shapes with checked windows, for code that wants a plain map.
 //!

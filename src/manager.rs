@@ -149,12 +149,13 @@ fn shorten(
         .map_err(|refusal| crate::MmapIoError::ResizeFailed(refusal.message()))
 }
 
-/// Deletes the file at `path`, even while it is mapped: its name is free at once, and
-/// mappings and open handles of it stay valid until they are dropped.
+/// Deletes the file at `path`. Mappings and open handles of it stay valid until they are
+/// dropped. On Unix the name is free at once, even while the file is mapped.
 ///
-/// On Windows the name is removed at once with POSIX semantics where the system has them
-/// (Windows 10 1709 and later, on NTFS); elsewhere the file is deleted when its last handle
-/// closes, and keeps its name until then. Files the crate maps are opened with
+/// On Windows the file is deleted with POSIX semantics where the system has them (Windows 10
+/// 1709 and later, on NTFS: the name is free at once); elsewhere as `DeleteFileW` does (the
+/// name stays until the last handle closes). Windows may refuse either while a view of the
+/// file is mapped; the error then says so. Files the crate maps are opened with
 /// `FILE_SHARE_DELETE`, so other programs may rename or delete them too (log rotation).
 ///
 /// # Errors

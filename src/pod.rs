@@ -191,7 +191,8 @@ macro_rules! typed_views {
             /// # Errors
             ///
             /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of `T`'s
-            /// alignment; otherwise as `as_slice` of its `size_of::<T>()` bytes
+            /// alignment (in the file, for a window); otherwise as `as_slice` of its
+            /// `size_of::<T>()` bytes
             /// ([`MmapIoError::OutOfBounds`] past the end, ...).
             pub fn as_pod<T: Pod>(&self, offset: u64) -> Result<MappedRef<'_, T>> {
                 let MappedRef { ptr, _view } = self.as_slice_of::<T>(offset, 1)?;
@@ -222,7 +223,8 @@ macro_rules! typed_views {
             /// # Errors
             ///
             /// [`MmapIoError::Misaligned`] if `offset` is not a multiple of `T`'s
-            /// alignment; otherwise as the writable view of its bytes
+            /// alignment (in the file, for a window); otherwise as the writable view of its
+            /// bytes
             /// ([`MmapIoError::InvalidMode`] on a read-only mapping, ...).
             pub fn as_pod_mut<T: Pod>(&self, offset: u64) -> Result<MappedMut<'_, T>> {
                 let MappedMut { ptr, _view, .. } = self.as_mut_slice_of::<T>(offset, 1)?;

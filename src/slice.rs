@@ -265,7 +265,8 @@ impl<const N: usize> PartialEq<&[u8; N]> for MappedSlice<'_> {
 ///
 /// It holds its bytes exclusively for as long as it lives: every reader and writer of
 /// those bytes (through any handle of the file in the process) and
-/// [`resize`](crate::MemoryMappedFile::resize) of its mapping wait for it; on the thread
+/// [`resize`](crate::MemoryMappedFile::resize) of its mapping (but growth within reserved
+/// room) wait for it; on the thread
 /// that made it they return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode)
 /// instead. Other bytes stay free. It is `Send` and `Sync`. A thread that was *sent* the
 /// view is not known to hold it: it must drop the view before it reads or writes those

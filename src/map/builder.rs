@@ -224,7 +224,12 @@ impl MemoryMappedFileBuilder {
 
     /// Maps the file from byte `offset` (default 0): a window into it, for a slice of a file
     /// too large to map whole (32-bit targets) or a region of a container format. Any offset
-    /// works (the mapping starts at the page below it and hides the bytes before it).
+    /// works (the mapping starts at the page below it, the 64 KiB allocation granule on
+    /// Windows, and hides the bytes before it). A window that does not lie within the file
+    /// (or, for `create`, within its size) is
+    /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds), with nothing changed;
+    /// a writable window of no bytes is
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed).
     ///
     /// Every offset the mapping's calls take is relative to the window's start, and its
     /// length is the window's. Two windows of one file that overlap guard the same bytes:
@@ -285,7 +290,9 @@ impl MemoryMappedFileBuilder {
     /// reservation with room for twice its new length, waiting for its views as a resize
     /// without room does. A
     /// read-only mapping never moves (its views may be borrowed for as long as a handle
-    /// lives), so [`refresh`](MemoryMappedFile::refresh) stops at `max`.
+    /// lives), so a [`refresh`](MemoryMappedFile::refresh) past `max` is
+    /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed), and the mapping keeps
+    /// its length.
     ///
     /// Unix only (shared mappings: read-only and read-write); elsewhere, and for
     /// copy-on-write mappings, it is accepted and has no effect: growth moves the mapping and
@@ -398,7 +405,8 @@ impl MemoryMappedFileBuilder {
     }
 
     /// Maps the existing file in the builder's mode ([`MmapMode::ReadOnly`] unless
-    /// [`mode`](Self::mode) says otherwise), at its length: the size is not used.
+    /// [`mode`](Self::mode) says otherwise), at its length (or the window `offset` and `len`
+    /// set): the size is not used.
     ///
     /// # Errors
     ///
@@ -423,7 +431,8 @@ impl MemoryMappedFileBuilder {
         self.resolved(MmapMode::ReadOnly).open_existing()
     }
 
-    /// Opens and maps the existing file in the resolved mode, at its length.
+    /// Opens and maps the existing file in the resolved mode, at its length (or the window
+    /// `offset` and `len` set).
     fn open_existing(self) -> Result<MemoryMappedFile> {
         super::open::check_mode_available(self.options.mode)?;
         let file = open_file(&self.path, self.options.mode)?;

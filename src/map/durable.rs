@@ -49,7 +49,8 @@ impl MemoryMappedFile {
     /// [`MmapIoError::OutOfBounds`](crate::MmapIoError::OutOfBounds) if the range is past the end;
     /// [`MmapIoError::FlushFailed`](crate::MmapIoError::FlushFailed) as for `flush`. A
     /// flush waits for no view or write (views of the mapping may be held across it); it
-    /// keeps the mapping in place, so a `resize` of it waits for the flush.
+    /// keeps the mapping in place, so a `resize` that moves or shrinks it waits for the
+    /// flush.
     ///
     /// # Examples
     ///

@@ -11,7 +11,8 @@ impl MemoryMappedFile {
     /// Follows the file's growth: maps the bytes another handle or another process added to
     /// the file since the mapping was made, and returns the mapping's length after.
     ///
-    /// With room reserved by the builder's [`reserve`](crate::MemoryMappedFileBuilder::reserve)
+    /// With room reserved by the builder's
+    /// [`reserve`](crate::mmap::MemoryMappedFileBuilder::reserve)
     /// (Unix), the new pages are mapped right after the old ones and no view is waited for.
     /// Without room, a read-write mapping moves as [`resize`](Self::resize) does (waiting for
     /// the views of the mapping), and a read-only one returns an error and keeps its length:
@@ -44,7 +45,7 @@ impl MemoryMappedFile {
     ///     .open()?;
     /// let seen = follower.as_slice(0, 5)?; // held across the refresh
     ///
-    /// // Another process appends.
+    /// // Another handle (or process) appends.
     /// use std::io::Write;
     /// std::fs::OpenOptions::new().append(true).open(&path)?.write_all(b" second")?;
     /// # if cfg!(unix) {

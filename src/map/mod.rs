@@ -41,7 +41,8 @@ use std::sync::Arc;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MmapMode {
-    /// Reads only; writes return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode). Reads take no lock.
+    /// Reads only; writes return [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode).
+    /// Reads take no mutex; views are published to the file's lock.
     ReadOnly,
     /// Reads and writes; writes reach the file, and [`flush`](MemoryMappedFile::flush) makes
     /// them durable.
@@ -127,7 +128,8 @@ pub(crate) const COW_READ_ONLY: &str =
 ///
 /// A `MemoryMappedFile` is a cheap handle: [`Clone`] gives another handle to the same
 /// mapping, and it is `Send + Sync`, so it can be shared between threads as is or in an
-/// [`Arc`]. The mapping is unmapped when the last handle is dropped.
+/// [`Arc`]. The mapping is unmapped when the last handle, and the last `Bytes` that
+/// `read_bytes` shared from it, is dropped.
 ///
 /// # Concurrency
 ///
@@ -139,8 +141,8 @@ pub(crate) const COW_READ_ONLY: &str =
 /// [`as_slice_mut`](Self::as_slice_mut), an atomic view, a create or copy onto the file)
 /// waits only for the views of its own bytes, and [`resize`](Self::resize) for the views
 /// of its mapping (none, when it grows within reserved room: see
-/// [`reserve`](crate::MemoryMappedFileBuilder::reserve)). A writer waiting is not starved by new readers. A thread may hold any
-/// number of views; a call that would wait for a view the calling thread made returns
+/// [`reserve`](crate::mmap::MemoryMappedFileBuilder::reserve)). A writer waiting is not
+/// starved by new readers. A thread may hold any number of views; a call that would wait for a view the calling thread made returns
 /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of
 /// deadlocking. No plain view or write of bytes may live with an atomic view of them (see
 /// the `atomic` module). Handles of one file in the process never shrink it under each
@@ -247,7 +249,8 @@ impl MemoryMappedFile {
         self.inner.len.load(Relaxed) as u64
     }
 
-    /// Whether the mapping is empty (only a read-only mapping of an empty file is).
+    /// Whether the mapping is empty (only a read-only mapping of no bytes is: an empty file,
+    /// or a window of none).
     ///
     /// # Examples
     ///
@@ -264,8 +267,9 @@ impl MemoryMappedFile {
         self.len() == 0
     }
 
-    /// Length of the mapping, read under the mapping's lock, so that it is exact with
-    /// respect to a concurrent [`resize`](Self::resize).
+    /// Length of the mapping, as [`len`](Self::len) gives it: it changes only through
+    /// [`resize`](Self::resize), [`refresh`](Self::refresh), or growth another mapping of the
+    /// file made and this one followed, and never shows a length the mapping lacks.
     ///
     /// # Errors
     ///
@@ -361,7 +365,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// Gives `self` back while other handles (clones, segments) to the mapping exist.
+    /// Gives `self` back while other handles (clones, segments, `Bytes` that `read_bytes`
+    /// shared) to the mapping exist.
     ///
     /// # Examples
     ///

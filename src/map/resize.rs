@@ -10,18 +10,21 @@ use std::sync::atomic::Ordering::{Relaxed, Release};
 const RESIZE_NEEDS_RW: &str = "resize needs a read-write mapping";
 
 impl MemoryMappedFile {
-    /// Grows or shrinks the file and the mapping to `new_size` bytes (read-write only).
+    /// Grows or shrinks the file and the mapping to `new_size` bytes (read-write only). A
+    /// window of the file (the builder's `offset` or `len`) grows the file only as far as
+    /// its new end needs, and never cuts it.
     ///
     /// Growing within the room the builder's
-    /// [`reserve`](crate::MemoryMappedFileBuilder::reserve) set aside (Unix) maps the new
+    /// [`reserve`](crate::mmap::MemoryMappedFileBuilder::reserve) set aside (Unix) maps the new
     /// pages right after the old ones: the mapping does not move, and no view is waited
     /// for. Otherwise the mapping may move, so a resize takes the write lock before it
     /// touches the file and waits for every live slice, view (atomic views included), guard
     /// and iterator item of the mapping; if the calling thread holds one, it returns
     /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of
     /// waiting forever. Shrinking always waits so.
-    /// Growing adds zero bytes; shrinking drops the tail. Other mappings of the file in the
-    /// process that have room follow growth at once (see [`refresh`](Self::refresh)).
+    /// Growing past the file's end adds zero bytes; shrinking drops the tail. Other mappings
+    /// of the file in the process that have room (and no set `len`) follow growth at once
+    /// (see [`refresh`](Self::refresh)).
     /// On failure the file and the mapping keep their old length.
     ///
     /// # Errors
