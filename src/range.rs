@@ -50,6 +50,7 @@ pub(crate) fn in_file(window: u64, start: usize, end: usize) -> (usize, usize) {
 
 /// Whether bytes up to `end` of a mapping starting at byte `window` of its file have exact
 /// names in the file's lock (see [`in_file`]): always where `usize` has 64 bits.
+#[cfg_attr(not(feature = "atomic"), allow(dead_code))]
 pub(crate) fn exact_in_file(window: u64, end: usize) -> bool {
     window.saturating_add(end as u64) < usize::MAX as u64
 }

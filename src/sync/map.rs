@@ -67,7 +67,7 @@ impl MapLock {
     }
 
     /// Where in the file the mapping starts.
-    #[cfg_attr(not(feature = "cow"), allow(dead_code))]
+    #[cfg_attr(not(feature = "advise"), allow(dead_code))]
     pub(crate) fn window(&self) -> u64 {
         self.window
     }
