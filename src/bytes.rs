@@ -69,24 +69,42 @@ impl MemoryMappedFile {
         let (start, end) = crate::range::in_file(ro.window, r.start, r.end);
         // SAFETY: `ro.lock` is the lock `self.inner` owns.
         let ticket = unsafe { &*ro.lock }.read(ro.id, start, end)?;
-        // A file already cut below the range fails here, as the copy on other modes would:
-        // a cut takes the tail, so the range is whole if its last byte is there (loaded by
-        // the routine that turns a fault into an error where the platform allows).
-        let mut last = [0u8; 1];
-        // SAFETY: `r.end - 1` is in bounds of the mapping; the ticket keeps writers out.
-        if unsafe { crate::fault::copy_out(&mut last, ro.ptr.add(r.end - 1)) }.is_err() {
-            return Err(self.cut_below(r.start));
-        }
-        Ok(Bytes::from_owner(Shared {
-            // SAFETY: `r` is in bounds of the read-only mapping, which never moves and which
-            // the handle below keeps mapped.
-            ptr: unsafe { ro.ptr.add(r.start) },
-            len: r.len(),
-            // SAFETY: the handle below owns the lock, and is dropped after the ticket.
-            _ticket: unsafe { ticket.detach() },
-            _handle: self.clone(),
-        }))
+        // SAFETY: `r` is in bounds of the read-only mapping, and the ticket was published for
+        // those bytes.
+        unsafe { share(ro.ptr.add(r.start), r.len(), ticket, self) }
+            .ok_or_else(|| self.cut_below(r.start))
     }
+}
+
+/// A `Bytes` over the `len` (at least 1) bytes at `ptr` of the read-only mapping `handle`
+/// maps, which `ticket` holds writers off; `None` if the file no longer reaches their end.
+/// A cut takes the tail, so the bytes are whole if their last one is there: loaded by the
+/// routine that turns a fault into an error where the platform allows.
+///
+/// # Safety
+///
+/// `ptr..ptr + len` lies in `handle`'s read-only mapping, and `ticket` was published for
+/// those bytes.
+unsafe fn share(
+    ptr: *const u8,
+    len: usize,
+    ticket: Ticket<'_>,
+    handle: &MemoryMappedFile,
+) -> Option<Bytes> {
+    let mut last = [0u8; 1];
+    // SAFETY: the last byte is in bounds (the caller's contract); the ticket keeps writers
+    // out.
+    if unsafe { crate::fault::copy_out(&mut last, ptr.add(len - 1)) }.is_err() {
+        return None;
+    }
+    Some(Bytes::from_owner(Shared {
+        ptr,
+        len,
+        // SAFETY: the handle below owns the lock, and is dropped after the ticket.
+        _ticket: unsafe { ticket.detach() },
+        // The mapping never moves, and this keeps it mapped.
+        _handle: handle.clone(),
+    }))
 }
 
 impl MemoryMappedFile {
