@@ -17,12 +17,14 @@ impl From<Conflict> for MmapIoError {
     }
 }
 
-/// The byte span `(offset, len)` asks for, saturated to `usize`: what a view publishes
-/// before its bounds are checked under the guard.
+/// The byte span `(offset, len)` asks for, saturated to [`range::SPAN_MAX`]: what a view
+/// publishes before its bounds are checked under the guard. (No mapping reaches that far,
+/// so a span cut there still covers every byte it asks for that exists.)
 #[inline]
 pub(crate) fn span(offset: u64, len: u64) -> (usize, usize) {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX);
-    let end = usize::try_from(offset.saturating_add(len)).unwrap_or(usize::MAX);
+    let max = range::SPAN_MAX as u64;
+    let start = offset.min(max) as usize;
+    let end = offset.saturating_add(len).min(max) as usize;
     (start, end)
 }
 

@@ -25,6 +25,9 @@ pub(crate) fn checked(offset: u64, len: u64, total: usize) -> Result<Range<usize
 /// exact ones, sometimes more. Empty ranges stay empty.
 #[inline(always)]
 pub(crate) fn in_file(window: u64, start: usize, end: usize) -> (usize, usize) {
+    if window == 0 {
+        return (start, end);
+    }
     #[cfg(target_pointer_width = "64")]
     {
         // Exact for every range in bounds (a file offset is below 2^63, a mapping below 2^47
@@ -45,6 +48,32 @@ pub(crate) fn in_file(window: u64, start: usize, end: usize) -> (usize, usize) {
         } else {
             (s.min(cap) as usize, usize::MAX)
         }
+    }
+}
+
+/// The furthest byte a range asked of the lock reaches, from a mapping's start: past every
+/// mapping (2^47 bytes at most), and small enough that a window's start (a file offset,
+/// below 2^63) added to it does not overflow.
+pub(crate) const SPAN_MAX: usize = if cfg!(target_pointer_width = "64") {
+    1 << 62
+} else {
+    usize::MAX
+};
+
+/// [`in_file`] for a range within [`SPAN_MAX`] (checked against the mapping's length, or
+/// cut by `guarded::span`): on 64-bit targets a plain addition, which the view paths can
+/// afford where a saturating one with its branch cost the read-only one a seventh of its
+/// instructions.
+#[inline(always)]
+pub(crate) fn in_file_checked(window: u64, start: usize, end: usize) -> (usize, usize) {
+    #[cfg(target_pointer_width = "64")]
+    {
+        let window = window as usize;
+        (window + start, window + end)
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        in_file(window, start, end)
     }
 }
 

@@ -47,7 +47,7 @@ impl MemoryMappedFile {
                 if r.is_empty() {
                     return Ok(MappedSlice::borrowed(&[]));
                 }
-                let (start, end) = range::in_file(ro.window, r.start, r.end);
+                let (start, end) = range::in_file_checked(ro.window, r.start, r.end);
                 // SAFETY: `ro.lock` is the lock `self.inner` owns.
                 let ticket = unsafe { &*ro.lock }.read(ro.id, start, end)?;
                 // SAFETY: `r` is in bounds of the read-only mapping, which lives as long as

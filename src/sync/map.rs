@@ -31,7 +31,7 @@ unsafe impl Send for MapLock {}
 /// Shared access to the mapping for the published range (and its length for bounds
 /// checks); released on drop, on any thread.
 pub(crate) struct ReadGuard<'a> {
-    map: &'a Region,
+    map: &'a MapLock,
     _ticket: Ticket<'a>,
 }
 
@@ -72,10 +72,14 @@ impl MapLock {
         self.window
     }
 
-    /// `start..end` of the mapping as the file's lock names it.
+    /// `start..end` of the mapping as the file's lock names it. Every caller's range comes
+    /// from a bounds check or from `guarded::span` (within
+    /// [`SPAN_MAX`](crate::range::SPAN_MAX), give or take a page), so adding the window's
+    /// start cannot overflow.
     #[inline(always)]
     fn at(&self, start: usize, end: usize) -> (usize, usize) {
-        crate::range::in_file(self.window, start, end)
+        debug_assert!((self.window as usize).checked_add(end.max(start)).is_some());
+        crate::range::in_file_checked(self.window, start, end)
     }
 
     /// The refusal a write of `start..end` would meet from the calling thread's own views.
@@ -144,8 +148,7 @@ impl MapLock {
         let (start, end) = self.at(start, end);
         let ticket = self.lock.read(self.id, start, end)?;
         Ok(ReadGuard {
-            // SAFETY: `ticket` keeps resizes out while the guard lives.
-            map: unsafe { self.map() },
+            map: self,
             _ticket: ticket,
         })
     }
@@ -157,8 +160,7 @@ impl MapLock {
         let (start, end) = self.at(start, end);
         let ticket = self.lock.try_read(self.id, start, end)?;
         Ok(ReadGuard {
-            // SAFETY: `ticket` keeps resizes out while the guard lives.
-            map: unsafe { self.map() },
+            map: self,
             _ticket: ticket,
         })
     }
@@ -173,8 +175,7 @@ impl MapLock {
         let (ticket, mut spans) = self.lock.copy(self.id, start, end)?;
         crate::range::spans_in_map(self.window, &mut spans);
         let guard = ReadGuard {
-            // SAFETY: as in `read`.
-            map: unsafe { self.map() },
+            map: self,
             _ticket: ticket,
         };
         Ok((guard, spans))
@@ -197,8 +198,7 @@ impl MapLock {
         let (ticket, mut spans) = self.lock.try_copy(self.id, start, end)?;
         crate::range::spans_in_map(self.window, &mut spans);
         let guard = ReadGuard {
-            // SAFETY: as in `read`.
-            map: unsafe { self.map() },
+            map: self,
             _ticket: ticket,
         };
         Ok((guard, spans))
@@ -287,53 +287,60 @@ impl<'a> ReadGuard<'a> {
     /// The mapping's base address and the ticket that keeps it valid.
     #[inline]
     pub(crate) fn into_parts(self) -> (*const u8, Ticket<'a>) {
-        (self.map.as_ptr(), self._ticket)
+        (self.base(), self._ticket)
     }
 
-    /// The mapping's length while the guard lives.
+    /// The mapping's length while the guard lives: at most what is mapped (growth in place
+    /// raises it after mapping; nothing lowers it while a guard lives).
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.map.len.load(Relaxed)
+    }
+
+    /// The region itself, for the flushes.
+    fn region(&self) -> &Region {
+        // SAFETY: the guard's ticket keeps resizes out while the borrow lives.
+        unsafe { self.map.map() }
     }
 
     /// Writes the mapping's dirty pages back and waits for them (`msync(MS_SYNC)`).
     pub(crate) fn flush(&self) -> std::io::Result<()> {
-        self.map.flush()
+        self.region().flush()
     }
 
     /// Writes the dirty pages of `len` bytes at `offset` back and waits for them.
     pub(crate) fn flush_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
-        self.map.flush_range(offset, len)
+        self.region().flush_range(offset, len)
     }
 
     /// Starts writing back the dirty pages of `len` bytes at `offset` (`msync(MS_ASYNC)`).
     pub(crate) fn flush_async_range(&self, offset: usize, len: usize) -> std::io::Result<()> {
-        self.map.flush_async_range(offset, len)
+        self.region().flush_async_range(offset, len)
     }
 
-    /// The mapping's base address. Only the published range may be borrowed through it;
-    /// other bytes may be under an atomic view.
+    /// The mapping's base address (which does not change while a guard lives). Only the
+    /// published range may be borrowed through it; other bytes may be under an atomic view.
     #[inline]
     pub(crate) fn base(&self) -> *const u8 {
-        self.map.as_ptr()
+        self.map.base.load(Relaxed)
     }
 }
 
 impl WriteGuard<'_> {
-    /// The mapping's length while the guard lives.
+    /// The mapping's length while the guard lives (as for a read guard; a resize guard
+    /// sees it change through [`moved`](Self::moved)).
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        // SAFETY: the write ticket keeps resizes out.
-        unsafe { self.map.map() }.len()
+        self.map.len.load(Relaxed)
     }
 
     /// The mapping's base address, writable. Only the range the guard was taken for may be
     /// borrowed or written through it.
     #[inline]
     pub(crate) fn base(&self) -> *mut u8 {
-        // SAFETY: as in `len`. The pointer comes from the mapping, not from a borrow of
-        // its bytes, so writing through it is allowed.
-        unsafe { self.map.map() }.as_ptr()
+        // The address comes from the mapping, not from a borrow of its bytes, so writing
+        // through it is allowed.
+        self.map.base.load(Relaxed)
     }
 
     /// The `Region` itself, to move or resize it: only for a guard from
@@ -348,9 +355,10 @@ impl WriteGuard<'_> {
 
     /// Records where the mapping is after [`map_mut`](Self::map_mut) moved it.
     pub(crate) fn moved(&mut self) {
-        let base = self.base();
-        self.map.base.store(base, Relaxed);
-        self.map.len.store(self.len(), Relaxed);
+        // SAFETY: a resize guard keeps every other access out.
+        let region = unsafe { self.map.map() };
+        self.map.base.store(region.as_ptr(), Relaxed);
+        self.map.len.store(region.len(), Relaxed);
     }
 }
 
