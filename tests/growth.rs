@@ -467,3 +467,23 @@ fn the_last_handle_unmaps_while_another_mapping_keeps_growing_the_file() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     thread.join().unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn room_past_the_address_space_is_an_error_that_leaves_no_file_behind() {
+    let dir = tempdir();
+    let p = path(&dir, "too_much.bin");
+    let r = MemoryMappedFile::builder(&p)
+        .size(4096)
+        .reserve(u64::MAX)
+        .create();
+    assert!(matches!(r, Err(MmapIoError::Io(_))), "{r:?}");
+    assert!(!p.exists(), "the created file was left behind");
+    std::fs::write(&p, b"kept").unwrap();
+    let r = MemoryMappedFile::builder(&p)
+        .mode(MmapMode::ReadOnly)
+        .reserve(u64::MAX)
+        .open();
+    assert!(matches!(r, Err(MmapIoError::Io(_))), "{r:?}");
+    assert_eq!(read_file(&p), b"kept");
+}

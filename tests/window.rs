@@ -325,3 +325,26 @@ fn failed_growth_child() {
     );
     assert_eq!(w.len(), 4096);
 }
+
+#[cfg(feature = "async")]
+#[test]
+fn an_async_write_over_a_view_the_awaiting_thread_holds_through_a_window_is_refused() {
+    let dir = tempdir();
+    let p = file_with(&dir, "async.bin", &pattern(16_384, 12));
+    let whole = MemoryMappedFile::open_rw(&p).unwrap();
+    let w = window(&p, MmapMode::ReadWrite, 5_000, Some(4_000));
+    let view = w.as_slice(100, 10).unwrap(); // file bytes 5_100..5_110
+    let write = |m: &MemoryMappedFile, at: u64| {
+        futures_lite::future::block_on(m.update_region_async(at, b"x"))
+    };
+    assert!(
+        is_invalid_mode(write(&whole, 5_105)),
+        "the same file bytes, another handle"
+    );
+    assert!(is_invalid_mode(write(&w, 105)), "through the window itself");
+    write(&whole, 105).unwrap(); // the window's offset, but other file bytes
+    write(&w, 200).unwrap();
+    drop(view);
+    write(&whole, 5_105).unwrap();
+    assert_eq!(w.as_slice(105, 1).unwrap(), b"x");
+}

@@ -45,8 +45,7 @@ pub(crate) fn start_writeback(
 }
 
 /// Grows or shrinks `map` to `new_len` bytes of `file` from `offset` (which the file must
-/// reach):
-/// a new mapping replaces the old one (there is no `mremap`).
+/// reach): a new mapping replaces the old one (there is no `mremap`; Windows has none either).
 ///
 /// # Safety
 ///

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::HANDLE;
 // (`FlushViewOfFile` then `FlushFileBuffers` on the read-write handle it keeps) is durable.
 pub(crate) use super::fallback::{
     create_unnamed, huge_page_backed, huge_page_size, link_unnamed, maps_huge, populate_read,
-    start_writeback, sync_shared_mapping,
+    remap, start_writeback, sync_shared_mapping,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
@@ -49,29 +49,6 @@ pub(crate) fn page_size() -> usize {
 /// (64 KiB on every Windows version).
 pub(crate) fn offset_granularity() -> io::Result<usize> {
     Ok(system_info().1)
-}
-
-/// Grows `map` to `new_len` bytes of `file` from `offset`, which the file must reach: a new view
-/// replaces the old one.
-///
-/// # Safety
-///
-/// No reference into `map` may be alive: the mapping moves.
-pub(crate) unsafe fn remap(
-    map: &mut MmapMut,
-    file: &File,
-    offset: u64,
-    new_len: usize,
-) -> io::Result<()> {
-    // SAFETY: the caller guarantees that nothing borrows the old mapping, and the file is
-    // at least `new_len` bytes long.
-    *map = unsafe {
-        memmap2::MmapOptions::new()
-            .offset(offset)
-            .len(new_len)
-            .map_mut(file)?
-    };
-    Ok(())
 }
 
 /// Shrinks `map` and `file` to `new_len` bytes. Windows refuses to shorten a file while
