@@ -3,6 +3,7 @@
 use crate::errors::Result;
 use crate::map::RoBytes;
 use crate::mmap::{MappedSlice, MemoryMappedFile};
+use crate::slice::Keeper;
 use crate::sync::Ticket;
 use bytes::Bytes;
 use std::io;
@@ -78,8 +79,6 @@ impl MemoryMappedFile {
 
 /// A `Bytes` over the `len` (at least 1) bytes at `ptr` of the read-only mapping `handle`
 /// maps, which `ticket` holds writers off; `None` if the file no longer reaches their end.
-/// A cut takes the tail, so the bytes are whole if their last one is there: loaded by the
-/// routine that turns a fault into an error where the platform allows.
 ///
 /// # Safety
 ///
@@ -91,20 +90,18 @@ unsafe fn share(
     ticket: Ticket<'_>,
     handle: &MemoryMappedFile,
 ) -> Option<Bytes> {
+    // SAFETY: the caller's contract.
+    let view = unsafe { MappedSlice::ticketed(ptr, len, ticket) };
+    whole(&view).then(|| shared(view, Some(handle.clone())))
+}
+
+/// Whether the file still reaches the end of the (non-empty) `view`. A cut takes the tail,
+/// so the bytes are whole if their last one is there: loaded by the routine that turns a
+/// fault into an error where the platform allows.
+fn whole(view: &MappedSlice<'_>) -> bool {
     let mut last = [0u8; 1];
-    // SAFETY: the last byte is in bounds (the caller's contract); the ticket keeps writers
-    // out.
-    if unsafe { crate::fault::copy_out(&mut last, ptr.add(len - 1)) }.is_err() {
-        return None;
-    }
-    Some(Bytes::from_owner(Shared {
-        ptr,
-        len,
-        // SAFETY: the handle below owns the lock, and is dropped after the ticket.
-        _ticket: unsafe { ticket.detach() },
-        // The mapping never moves, and this keeps it mapped.
-        _handle: handle.clone(),
-    }))
+    // SAFETY: the last byte is in the view, whose hold keeps writers out.
+    unsafe { crate::fault::copy_out(&mut last, view.as_ptr().add(view.len() - 1)) }.is_ok()
 }
 
 impl MemoryMappedFile {
@@ -126,46 +123,98 @@ impl MemoryMappedFile {
     }
 }
 
-/// The owner of a `Bytes` that shares a read-only mapping: the view's entry, then the
-/// handle that keeps the mapping and its lock alive (dropped in that order).
+/// The owner of a `Bytes` made without a copy: a view, and the handle that keeps the mapping
+/// it lies in and its lock alive, if it needs one (dropped in that order).
 struct Shared {
-    ptr: *const u8,
-    len: usize,
-    _ticket: Ticket<'static>,
-    _handle: MemoryMappedFile,
+    view: MappedSlice<'static>,
+    _handle: Option<MemoryMappedFile>,
 }
-
-// SAFETY: the bytes are only read, and no writer touches them while the ticket lives; the
-// ticket may be released on any thread, and the handle is `Send + Sync`.
-unsafe impl Send for Shared {}
-// SAFETY: as above; `&Shared` gives out only `&[u8]`.
-unsafe impl Sync for Shared {}
 
 impl AsRef<[u8]> for Shared {
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: `ptr..ptr + len` is mapped and unwritten while `self` lives.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+        self.view.as_slice()
     }
 }
 
 impl From<MappedSlice<'_>> for Bytes {
-    /// Copies the viewed bytes (and releases the view's lock). A view borrows its handle, so
-    /// it cannot keep the mapping alive as a `Bytes` may need to:
-    /// [`MemoryMappedFile::read_bytes`] shares the mapping instead, on read-only mappings.
+    /// The viewed bytes, shared with the view where it can live on as a `Bytes`, copied
+    /// otherwise.
+    ///
+    /// - A view of a read-only mapping (`open_ro`, and `open_cow` without writable pages),
+    ///   or any part of one, becomes a `Bytes` that points into the mapping, as
+    ///   [`MemoryMappedFile::read_bytes`] gives: no byte is copied, it keeps the mapping alive
+    ///   after every handle drops (for [`unmap`](MemoryMappedFile::unmap) it counts as a
+    ///   handle), and it keeps the view's hold on the bytes, so that a write to them waits
+    ///   until every clone of it drops (the thread that made the view is refused one).
+    /// - A view that owns a copy of its bytes (an iterator's item over bytes under an atomic
+    ///   view) hands the copy over.
+    /// - A view of a writable mapping is copied (and released): a `Bytes` is immutable and
+    ///   may live forever. So is a view of memory the crate does not keep alive on its own
+    ///   (a mapping of a file without identity, an anonymous mapping).
     ///
     /// # Panics
     ///
-    /// If the file was cut under the mapping (by another process) where the view lies, on
-    /// the platforms where the crate catches that fault (see
-    /// [`MmapIoError`](crate::MmapIoError)): a `From` conversion has no way to return the
-    /// error. [`MemoryMappedFile::read_bytes`] returns it instead.
-    fn from(slice: MappedSlice<'_>) -> Self {
-        Bytes::from(&slice)
+    /// If the file was cut under the mapping (by another process) where the view lies (found
+    /// by a load of its last byte when it is shared), on the platforms where the crate
+    /// catches that fault (see [`MmapIoError`](crate::MmapIoError)): a `From` conversion has
+    /// no way to return the error. [`MemoryMappedFile::read_bytes`] returns it instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("d.bin");
+    /// # mmap_io::create_mmap(&path, 4096)?.update_region(0, b"header")?;
+    /// let ro = mmap_io::MemoryMappedFile::open_ro(&path)?;
+    /// let view = ro.as_slice(0, 6)?;
+    /// let at = view.as_ptr();
+    /// let bytes = bytes::Bytes::from(view);
+    /// drop(ro);
+    /// assert_eq!((&bytes[..], bytes.as_ptr()), (&b"header"[..], at));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn from(view: MappedSlice<'_>) -> Self {
+        if view.is_empty() {
+            return Bytes::new();
+        }
+        let handle = match view.keeper() {
+            Keeper::Borrow => None,
+            Keeper::Nothing => return shared(view, None),
+            Keeper::Mapping(id) => crate::registry::handle_of(id).filter(|handle| {
+                handle.ro.is_some_and(|ro| {
+                    let start = view.as_ptr() as usize;
+                    let mapped = ro.ptr as usize..ro.ptr as usize + handle.ro_len();
+                    mapped.contains(&start) && start + view.len() <= mapped.end
+                })
+            }),
+        };
+        // A view the file was cut under is copied, to fail as a copy does.
+        let handle = handle.filter(|_| whole(&view));
+        match handle {
+            Some(handle) => shared(view, Some(handle)),
+            None => Bytes::from(&view),
+        }
     }
 }
 
+/// `view` as a `Bytes`, kept with `handle`.
+///
+/// The caller has checked that `view` lies in the read-only mapping `handle` maps, or owns its
+/// bytes (then `handle` is `None`).
+fn shared(view: MappedSlice<'_>, handle: Option<MemoryMappedFile>) -> Bytes {
+    // SAFETY: the view's bytes are its own, or lie in the read-only mapping of `handle`,
+    // which never moves and which `handle` keeps mapped (with the lock its ticket names)
+    // until after the view drops.
+    let view = unsafe { view.detach() };
+    Bytes::from_owner(Shared {
+        view,
+        _handle: handle,
+    })
+}
+
 impl From<&MappedSlice<'_>> for Bytes {
-    /// Copies the viewed bytes.
+    /// Copies the viewed bytes (the view stays as it is; `From<MappedSlice>` shares them
+    /// where it can).
     ///
     /// # Panics
     ///

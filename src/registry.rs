@@ -19,8 +19,11 @@ use std::sync::{Arc, Weak};
 type FileId = (u64, u64);
 
 struct Table {
+    /// Ids start at 1: 0 names the mappings of files without identity, never registered.
     next_id: u64,
     files: HashMap<FileId, Mapped>,
+    /// The file of each registered mapping, by its id.
+    ids: HashMap<u64, FileId>,
 }
 
 /// The live mappings of one file: their ids and lengths, what follows growth among them,
@@ -37,6 +40,10 @@ struct Mapped {
 pub(crate) trait Follow: Send + Sync {
     /// The file is now `len` bytes long.
     fn follow(&self, len: u64);
+
+    /// A new handle of the mapping; `None` once its last handle is gone.
+    #[cfg_attr(not(feature = "bytes"), allow(dead_code))]
+    fn handle(self: Arc<Self>) -> Option<crate::MemoryMappedFile>;
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
@@ -67,8 +74,9 @@ pub(crate) struct Registration {
 fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     let mut table = TABLE.lock();
     f(table.get_or_insert_with(|| Table {
-        next_id: 0,
+        next_id: 1,
         files: HashMap::new(),
+        ids: HashMap::new(),
     }))
 }
 
@@ -148,6 +156,7 @@ pub(crate) fn register(
             lock
         });
         mapped.maps.push((entry, len));
+        table.ids.insert(entry, id);
         Ok(Registered {
             registration: Some(Registration {
                 file: id,
@@ -176,6 +185,20 @@ pub(crate) fn lock_of(file: &File) -> io::Result<Option<Arc<FileLock>>> {
             lock
         })
     })))
+}
+
+/// A new handle of the live registered mapping `id` (its id under its file's lock), if it
+/// has one.
+#[cfg_attr(not(feature = "bytes"), allow(dead_code))]
+pub(crate) fn handle_of(id: usize) -> Option<crate::MemoryMappedFile> {
+    let mapping = with_table(|table| {
+        let file = table.ids.get(&(id as u64))?;
+        let mapped = table.files.get(file)?;
+        let (_, follower) = mapped.followers.iter().find(|(i, _)| *i == id as u64)?;
+        follower.upgrade()
+    })?;
+    // Outside the table's lock: a mapping whose last handle dropped meanwhile is dropped here.
+    mapping.handle()
 }
 
 /// Runs `f` under the table's lock: no mapping registers, grows or shrinks meanwhile.
@@ -293,6 +316,7 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         with_table(|table| {
+            table.ids.remove(&self.id);
             if let Some(mapped) = table.files.get_mut(&self.file) {
                 mapped.maps.retain(|(id, _)| *id != self.id);
                 mapped.followers.retain(|(id, _)| *id != self.id);

@@ -71,6 +71,18 @@ enum Hold<'a> {
     Shared(Arc<Kept<'a>>),
 }
 
+/// What a view's bytes depend on, other than the view: what must outlive a `Bytes` made from
+/// it.
+#[cfg(feature = "bytes")]
+pub(crate) enum Keeper {
+    /// Memory the view borrows for its lifetime only.
+    Borrow,
+    /// Nothing: the view owns its bytes (a copy).
+    Nothing,
+    /// The mapping with this id (under its file's lock), whose bytes the view's ticket keeps.
+    Mapping(usize),
+}
+
 /// What the parts of a split view share: the whole view's ticket, or its copy.
 enum Kept<'a> {
     Ticket(#[allow(dead_code)] Ticket<'a>),
@@ -151,6 +163,32 @@ impl<'a> MappedSlice<'a> {
             hold: Hold::Owned,
             _bytes: PhantomData,
         }
+    }
+
+    /// What the view's bytes depend on, other than the view.
+    #[cfg(feature = "bytes")]
+    pub(crate) fn keeper(&self) -> Keeper {
+        match &self.hold {
+            Hold::Borrowed => Keeper::Borrow,
+            Hold::Owned => Keeper::Nothing,
+            Hold::Ticket(ticket) => Keeper::Mapping(ticket.map()),
+            Hold::Shared(kept) => match &**kept {
+                Kept::Copy(_) => Keeper::Nothing,
+                Kept::Ticket(ticket) => Keeper::Mapping(ticket.map()),
+            },
+        }
+    }
+
+    /// The same view, no longer tied to the borrow it was made from.
+    ///
+    /// # Safety
+    ///
+    /// What the view borrows (per its [`keeper`](Self::keeper): the mapping and its lock)
+    /// stays alive and in place as long as the result.
+    #[cfg(feature = "bytes")]
+    pub(crate) unsafe fn detach(self) -> MappedSlice<'static> {
+        // SAFETY: the types differ only in the lifetime, which the caller vouches for.
+        unsafe { std::mem::transmute::<MappedSlice<'a>, MappedSlice<'static>>(self) }
     }
 
     /// The viewed bytes.

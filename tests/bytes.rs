@@ -114,3 +114,112 @@ fn read_bytes_on_a_writable_mapping_copies_and_holds_nothing() {
     rw.update_region(0, b"new").unwrap();
     assert_eq!(&body[..3], &pattern(8192, 5)[..3]);
 }
+
+#[test]
+fn a_view_of_a_read_only_mapping_becomes_bytes_without_a_copy() {
+    let dir = tempdir();
+    let data = pattern(8192, 6);
+    let p = file_with(&dir, "from_view.bin", &data);
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let view = ro.as_slice(100, 200).unwrap();
+    let at = view.as_ptr();
+    let body = Bytes::from(view);
+    assert_eq!(body.as_ptr(), at, "no copy was made");
+    // The view's hold moved into the Bytes: writes wait, this thread's are refused.
+    assert!(common::write_waits(&rw, 150));
+    assert!(!common::write_waits(&rw, 4096));
+    assert!(common::is_invalid_mode(rw.update_region(150, b"x")));
+    // It counts as a handle, and keeps the mapping after the last one drops.
+    let ro = ro.unmap().expect_err("the Bytes counts as a handle");
+    drop(ro);
+    assert_eq!(&body[..], &data[100..300]);
+    std::thread::spawn(move || drop(body)).join().unwrap();
+    rw.update_region(150, b"x").unwrap();
+}
+
+#[test]
+fn parts_of_a_split_read_only_view_become_bytes_that_share_the_mapping() {
+    let dir = tempdir();
+    let data = pattern(8192, 7);
+    let p = file_with(&dir, "parts.bin", &data);
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let view = ro.as_slice(1000, 100).unwrap();
+    let at = view.as_ptr();
+    let (head, tail) = mmap_io::MappedSlice::split_at(view, 40).unwrap();
+    let tail = mmap_io::MappedSlice::slice(tail, 10..).unwrap();
+    let (head, tail) = (Bytes::from(head), Bytes::from(tail));
+    assert_eq!((head.as_ptr(), tail.as_ptr()), (at, at.wrapping_add(50)));
+    assert_eq!(&tail[..], &data[1050..1100]);
+    drop(ro);
+    // The parts share the whole view's hold: a write anywhere in it waits for both.
+    drop(head);
+    assert!(
+        common::write_waits(&rw, 1000),
+        "the tail still holds the whole view"
+    );
+    drop(tail);
+    assert!(!common::write_waits(&rw, 1000));
+}
+
+#[test]
+fn a_read_only_copy_on_write_view_is_shared_and_a_writable_one_copied() {
+    let dir = tempdir();
+    let data = pattern(8192, 8);
+    let p = file_with(&dir, "cow.bin", &data);
+    let cow = MemoryMappedFile::open_cow(&p).unwrap();
+    let view = cow.as_slice(0, 64).unwrap();
+    let at = view.as_ptr();
+    let shared = Bytes::from(view);
+    assert_eq!(shared.as_ptr(), at);
+    drop(cow);
+    assert_eq!(&shared[..], &data[..64]);
+
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let view = rw.as_slice(0, 64).unwrap();
+    let at = view.as_ptr();
+    let copied = Bytes::from(view);
+    assert_ne!(
+        copied.as_ptr(),
+        at,
+        "a view of a writable mapping is copied"
+    );
+    drop(shared);
+    rw.update_region(0, b"new").unwrap(); // the copy holds nothing
+    assert_eq!(&copied[..], &data[..64]);
+}
+
+#[test]
+fn a_view_of_an_anonymous_mapping_is_copied() {
+    let anon = mmap_io::AnonymousMmap::new(4096).unwrap();
+    anon.update_region(0, b"anon").unwrap();
+    let view = anon.as_slice(0, 4).unwrap();
+    let at = view.as_ptr();
+    let copied = Bytes::from(view);
+    assert_ne!(copied.as_ptr(), at);
+    anon.update_region(0, b"ANON").unwrap(); // released
+    assert_eq!(&copied[..], b"anon");
+}
+
+#[cfg(all(feature = "atomic", feature = "iterator"))]
+#[test]
+fn an_owned_item_hands_its_copy_to_bytes() {
+    let dir = tempdir();
+    let p = file_with(&dir, "owned.bin", &[7u8; 64]);
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let _counter = rw.atomic_u64(8).unwrap();
+    // An item over bytes under an atomic view is a copy the item owns.
+    let item = rw.chunks(32).next().unwrap();
+    // SAFETY: the address is only compared.
+    let base = unsafe { rw.as_ptr() };
+    assert_ne!(item.as_ptr(), base, "the item is a copy");
+    let at = item.as_ptr();
+    let body = Bytes::from(item);
+    assert_eq!(
+        body.as_ptr(),
+        at,
+        "the copy was handed over, not copied again"
+    );
+    assert_eq!(&body[..], &[7u8; 32]);
+}

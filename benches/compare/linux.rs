@@ -203,6 +203,13 @@ fn bench_random_reads(c: &mut Criterion, dir: &Path) {
                 black_box(body[0])
             })
         });
+        g.bench_function("ours_from_view", |b| {
+            b.iter(|| {
+                let o = (at.next() % (FILE_LEN - MIB)) as u64;
+                let body = bytes::Bytes::from(ours_ro.as_slice(o, MIB as u64).unwrap());
+                black_box(body[0])
+            })
+        });
         g.bench_function("memmap2_copy", |b| {
             b.iter(|| {
                 let o = at.next() % (FILE_LEN - MIB);

@@ -62,6 +62,7 @@ const ROWS: &[(&str, &str, &str, Goal)] = &[
     ("mix_64B_write_heavy_4", "memmap2_with_rwlock", "memmap2", Goal::Reference),
     ("mix_64B_no_write_1024", "ours", "memmap2", Goal::Reference),
     ("read_bytes_1MiB_ro", "ours", "memmap2_copy", Goal::AtMost(0.01)),
+    ("read_bytes_1MiB_ro", "ours_from_view", "memmap2_copy", Goal::AtMost(0.01)),
     ("resize_64MiB_to_128MiB_hot", "ours", "memmap2_remap", Goal::AtMost(1.3)),
     ("resize_64MiB_to_128MiB_hot", "ours_reserved", "memmap2_remap", Goal::AtMost(1.3)),
     ("flush_range_4KiB_dirty", "ours", "memmap2", Goal::AtMost(1.1)),

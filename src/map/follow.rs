@@ -1,11 +1,12 @@
 //! `refresh`, and following growth made through other mappings of the file in the process.
 
-use super::{Inner, Map, MemoryMappedFile, MmapMode};
+use super::{Inner, Map, MemoryMappedFile, MmapMode, RoBytes};
 use crate::errors::{MmapIoError, Result};
 use crate::os::Growth;
 use crate::range;
 use std::io;
 use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::Arc;
 
 impl MemoryMappedFile {
     /// Follows the file's growth: maps the bytes another handle or another process added to
@@ -136,6 +137,16 @@ impl crate::registry::Follow for Inner {
         if self.follows && self.window + (self.len.load(Acquire) as u64) < len {
             let _ = self.follow_file(len);
         }
+    }
+
+    fn handle(self: Arc<Self>) -> Option<MemoryMappedFile> {
+        let flusher = self.handles.get()?.upgrade()?;
+        let ro = RoBytes::of(&self);
+        Some(MemoryMappedFile {
+            inner: self,
+            flusher,
+            ro,
+        })
     }
 }
 

@@ -106,6 +106,9 @@ pub(crate) struct Inner {
     pub(crate) preallocate: bool,
     /// This mapping's entry in the process-wide table of mappings by file.
     pub(crate) registration: Option<crate::registry::Registration>,
+    /// What every handle holds (its `flusher`), once made: a handle can be made from the
+    /// mapping while one is alive.
+    pub(crate) handles: std::sync::OnceLock<std::sync::Weak<Option<Flusher>>>,
     /// The bytes `as_slice_bytes` lent (the smallest range that covers every call's), kept
     /// from writes until the last handle drops. Declared (so dropped) before `lock`.
     pub(crate) lent: parking_lot::Mutex<Option<Lent>>,
@@ -210,6 +213,21 @@ pub(crate) struct RoBytes {
     pub(crate) window: u64,
     pub(crate) lock: *const FileLock,
     pub(crate) id: usize,
+}
+
+impl RoBytes {
+    /// The bytes of `inner`'s mapping if it is read-only.
+    pub(crate) fn of(inner: &Inner) -> Option<Self> {
+        match &inner.map {
+            Map::ReadOnly(map) => Some(Self {
+                ptr: map.as_ptr(),
+                window: inner.window,
+                lock: Arc::as_ptr(&inner.lock),
+                id: inner.id,
+            }),
+            Map::Writable(_) => None,
+        }
+    }
 }
 
 /// A range lent by `as_slice_bytes`, and the entry that keeps writes out of it.

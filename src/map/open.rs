@@ -309,17 +309,10 @@ impl MemoryMappedFile {
             window,
             follows: options.window.is_none(),
             lent: parking_lot::Mutex::new(None),
+            handles: std::sync::OnceLock::new(),
             path,
             file,
         });
-        if let Some(r) = &inner.registration {
-            let weak = Arc::downgrade(&inner);
-            r.set_follower(weak);
-            // A mapping of the file that grew it meanwhile told the followers it knew.
-            if let Ok(now) = inner.file.metadata().map(|m| m.len()) {
-                crate::registry::Follow::follow(&*inner, now);
-            }
-        }
         let flusher = match options.flush_policy.interval() {
             Some(interval) if options.mode == MmapMode::ReadWrite => {
                 let weak = Arc::downgrade(&inner);
@@ -342,15 +335,16 @@ impl MemoryMappedFile {
             }
             _ => Arc::new(None),
         };
-        let ro = match &inner.map {
-            Map::ReadOnly(map) => Some(RoBytes {
-                ptr: map.as_ptr(),
-                window,
-                lock: Arc::as_ptr(&inner.lock),
-                id: inner.id,
-            }),
-            Map::Writable(_) => None,
-        };
+        let _ = inner.handles.set(Arc::downgrade(&flusher));
+        if let Some(r) = &inner.registration {
+            let weak = Arc::downgrade(&inner);
+            r.set_follower(weak);
+            // A mapping of the file that grew it meanwhile told the followers it knew.
+            if let Ok(now) = inner.file.metadata().map(|m| m.len()) {
+                crate::registry::Follow::follow(&*inner, now);
+            }
+        }
+        let ro = RoBytes::of(&inner);
         let mmap = Self { inner, flusher, ro };
         mmap.apply_page_hints();
         if options.touch_hint == TouchHint::Eager && !populate {

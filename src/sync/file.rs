@@ -107,6 +107,14 @@ impl Ticket<'_> {
     }
 }
 
+impl Ticket<'_> {
+    /// The id of the mapping the ticket was published for.
+    #[cfg_attr(not(feature = "bytes"), allow(dead_code))]
+    pub(crate) fn map(&self) -> usize {
+        self.entry.map()
+    }
+}
+
 impl std::fmt::Debug for Ticket<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Ticket")

@@ -217,6 +217,12 @@ impl Entry {
         }
     }
 
+    /// The mapping a live entry was published for (read by its ticket's holder).
+    #[cfg_attr(not(feature = "bytes"), allow(dead_code))]
+    pub(crate) fn map(&self) -> usize {
+        self.map.load(Relaxed)
+    }
+
     /// Frees the entry: the operation it published is over. Any thread may call this,
     /// once per publication.
     #[inline]
