@@ -4,7 +4,7 @@
 //!
 //! The pack is a table of `(offset, len)` entries followed by the assets. Worker threads
 //! turn requests into responses; a tool that rewrites one asset in place waits for the
-//! responses that still hold it, and no other.
+//! response that still holds that asset's bytes, and for no other.
 //!
 //! Run with `cargo run --example asset_pack --features bytes`.
 
@@ -31,16 +31,15 @@ fn write_pack(path: &std::path::Path) -> Result<(), mmap_io::MmapIoError> {
     pack.flush()
 }
 
-/// Asset `i` of the pack: its table entry is parsed from a view, then the asset's view
-/// becomes a `Bytes` that shares the mapping.
+/// Asset `i` of the pack: its table entry is parsed from a view (released at once), then a
+/// view of the asset's bytes becomes a `Bytes` that shares the mapping
+/// (`pack.read_bytes(offset, len)` gives the same).
 fn asset(pack: &MemoryMappedFile, i: u64) -> Result<Bytes, mmap_io::MmapIoError> {
     let entry = pack.as_slice(i * 16, 16)?;
-    let (offset, len) = entry.split_at(8);
-    let offset = u64::from_le_bytes(offset.try_into().expect("8 bytes"));
-    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
-    // Either form shares: `read_bytes(offset, len)`, or a view narrowed from a larger one.
-    let view = pack.as_slice(offset - 64, len + 64)?;
-    Ok(Bytes::from(MappedSlice::slice(view, 64..)?))
+    let (offset, len) = MappedSlice::split_at(entry, 8)?;
+    let offset = u64::from_le_bytes((*offset).try_into().expect("8 bytes"));
+    let len = u64::from_le_bytes((*len).try_into().expect("8 bytes"));
+    Ok(Bytes::from(pack.as_slice(offset, len)?))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -55,16 +54,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Two workers answer requests for assets; each response is a shared `Bytes`.
     let (responses, received) = mpsc::channel();
     std::thread::scope(|s| -> Result<(), mmap_io::MmapIoError> {
-        for worker in 0..2u64 {
-            let (pack, responses) = (&pack, responses.clone());
-            s.spawn(move || -> Result<(), mmap_io::MmapIoError> {
-                for i in (worker..ASSETS).step_by(2) {
-                    responses
-                        .send((i, asset(pack, i)?))
-                        .expect("the receiver lives");
-                }
-                Ok(())
-            });
+        let workers: Vec<_> = (0..2u64)
+            .map(|worker| {
+                let (pack, responses) = (&pack, responses.clone());
+                s.spawn(move || -> Result<(), mmap_io::MmapIoError> {
+                    for i in (worker..ASSETS).step_by(2) {
+                        responses
+                            .send((i, asset(pack, i)?))
+                            .expect("the receiver lives");
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("a worker does not panic")?;
         }
         Ok(())
     })?;

@@ -49,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let log = follower(&path)?;
     // Held across every refresh: growth in place leaves it valid.
     let first = log.as_slice(0, line(0).len() as u64)?;
+    let at = first.as_ptr();
 
     let mut writer = std::process::Command::new(std::env::current_exe()?)
         .arg("writer")
@@ -59,8 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let done = writer.try_wait()?.is_some();
         let len = match log.refresh() {
             Ok(len) => len,
-            // Where no room can be reserved (Windows), a read-only mapping cannot grow: it
-            // must be opened again, once no view of it is held.
+            // Past the room reserved (64 MiB here), or where none can be reserved (Windows),
+            // a read-only mapping cannot grow: a new mapping of the file is needed.
             Err(MmapIoError::ResizeFailed(why)) => {
                 writer.kill()?;
                 println!("no room to grow here: {why}");
@@ -91,6 +92,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(seen, LINES + 1);
     // The bytes of the first line never moved nor changed while the mapping grew.
     assert_eq!(&*first, line(0).as_bytes());
+    assert_eq!(
+        log.as_slice(0, 1)?.as_ptr(),
+        at,
+        "the mapping grew where it was"
+    );
     println!(
         "followed {} lines ({read} bytes) appended by another process in {refreshes} \
          refreshes, holding a view of the first line throughout",

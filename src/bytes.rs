@@ -145,7 +145,9 @@ impl From<MappedSlice<'_>> for Bytes {
     ///   [`MemoryMappedFile::read_bytes`] gives: no byte is copied, it keeps the mapping alive
     ///   after every handle drops (for [`unmap`](MemoryMappedFile::unmap) it counts as a
     ///   handle), and it keeps the view's hold on the bytes, so that a write to them waits
-    ///   until every clone of it drops (the thread that made the view is refused one).
+    ///   until every clone of it drops (the thread that made the view is refused one). A
+    ///   part of a split or narrowed view keeps the hold of the whole view it came from, as
+    ///   the part does; convert a view of just the bytes needed to hold no more.
     /// - A view that owns a copy of its bytes (an iterator's item over bytes under an atomic
     ///   view) hands the copy over.
     /// - A view of a writable mapping is copied (and released): a `Bytes` is immutable and

@@ -9,7 +9,7 @@
 //! below it meanwhile.
 
 use crate::sync::FileLock;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
@@ -22,8 +22,6 @@ struct Table {
     /// Ids start at 1: 0 names the mappings of files without identity, never registered.
     next_id: u64,
     files: HashMap<FileId, Mapped>,
-    /// The file of each registered mapping, by its id.
-    ids: HashMap<u64, FileId>,
 }
 
 /// The live mappings of one file: their ids and lengths, what follows growth among them,
@@ -47,6 +45,10 @@ pub(crate) trait Follow: Send + Sync {
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+/// The followers of every registered mapping, by the mapping's id: reached without the
+/// table's lock, which is held across system calls (a create zero-fills a file under it).
+static BY_ID: RwLock<Option<HashMap<u64, Weak<dyn Follow>>>> = RwLock::new(None);
 
 /// Why a shrink was refused: another live mapping of the file reaches past the new end.
 #[derive(Debug)]
@@ -76,7 +78,6 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     f(table.get_or_insert_with(|| Table {
         next_id: 1,
         files: HashMap::new(),
-        ids: HashMap::new(),
     }))
 }
 
@@ -156,7 +157,6 @@ pub(crate) fn register(
             lock
         });
         mapped.maps.push((entry, len));
-        table.ids.insert(entry, id);
         Ok(Registered {
             registration: Some(Registration {
                 file: id,
@@ -191,13 +191,8 @@ pub(crate) fn lock_of(file: &File) -> io::Result<Option<Arc<FileLock>>> {
 /// has one.
 #[cfg_attr(not(feature = "bytes"), allow(dead_code))]
 pub(crate) fn handle_of(id: usize) -> Option<crate::MemoryMappedFile> {
-    let mapping = with_table(|table| {
-        let file = table.ids.get(&(id as u64))?;
-        let mapped = table.files.get(file)?;
-        let (_, follower) = mapped.followers.iter().find(|(i, _)| *i == id as u64)?;
-        follower.upgrade()
-    })?;
-    // Outside the table's lock: a mapping whose last handle dropped meanwhile is dropped here.
+    let mapping = BY_ID.read().as_ref()?.get(&(id as u64))?.upgrade()?;
+    // Outside the lock: a mapping whose last handle dropped meanwhile is dropped here.
     mapping.handle()
 }
 
@@ -268,9 +263,13 @@ impl Registration {
     pub(crate) fn set_follower(&self, follower: Weak<dyn Follow>) {
         with_table(|table| {
             if let Some(mapped) = table.files.get_mut(&self.file) {
-                mapped.followers.push((self.id, follower));
+                mapped.followers.push((self.id, follower.clone()));
             }
         });
+        BY_ID
+            .write()
+            .get_or_insert_with(HashMap::new)
+            .insert(self.id, follower);
     }
 
     /// Tells the other live mappings of the file that it is now `len` bytes long. Called
@@ -315,8 +314,10 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        if let Some(by_id) = BY_ID.write().as_mut() {
+            by_id.remove(&self.id);
+        }
         with_table(|table| {
-            table.ids.remove(&self.id);
             if let Some(mapped) = table.files.get_mut(&self.file) {
                 mapped.maps.retain(|(id, _)| *id != self.id);
                 mapped.followers.retain(|(id, _)| *id != self.id);

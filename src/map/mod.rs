@@ -131,8 +131,8 @@ pub(crate) const COW_READ_ONLY: &str =
 ///
 /// A `MemoryMappedFile` is a cheap handle: [`Clone`] gives another handle to the same
 /// mapping, and it is `Send + Sync`, so it can be shared between threads as is or in an
-/// [`Arc`]. The mapping is unmapped when the last handle, and the last `Bytes` that
-/// `read_bytes` shared from it, is dropped.
+/// [`Arc`]. The mapping is unmapped when the last handle, and the last `Bytes` shared from
+/// it (by `read_bytes` or `Bytes::from` a view), is dropped.
 ///
 /// # Concurrency
 ///
@@ -383,8 +383,8 @@ impl MemoryMappedFile {
     ///
     /// # Errors
     ///
-    /// Gives `self` back while other handles (clones, segments, `Bytes` that `read_bytes`
-    /// shared) to the mapping exist.
+    /// Gives `self` back while other handles (clones, segments, `Bytes` shared from the
+    /// mapping by `read_bytes` or `Bytes::from` a view) to the mapping exist.
     ///
     /// # Examples
     ///
@@ -408,8 +408,9 @@ impl MemoryMappedFile {
             Err(flusher) => return Err(Self { inner, flusher, ro }),
         };
         drop(flusher);
-        // What may still hold `inner` is another mapping of the file telling this one that
-        // the file grew (for the length of a system call), never a handle.
+        // What may still hold `inner` is, briefly, another mapping of the file telling this
+        // one that the file grew (for the length of a system call), or a lookup of its
+        // handle (`registry::handle_of`, which finds none now): never a handle.
         let mut inner = inner;
         loop {
             match Arc::try_unwrap(inner) {
