@@ -223,3 +223,26 @@ fn an_owned_item_hands_its_copy_to_bytes() {
     );
     assert_eq!(&body[..], &[7u8; 32]);
 }
+
+#[test]
+fn a_view_of_a_read_only_window_is_shared() {
+    let dir = tempdir();
+    let data = pattern(3 * 4096, 9);
+    let p = file_with(&dir, "window.bin", &data);
+    let window = MemoryMappedFile::builder(&p)
+        .mode(mmap_io::MmapMode::ReadOnly)
+        .offset(5000)
+        .len(3000)
+        .open()
+        .unwrap();
+    let view = window.as_slice(2900, 100).unwrap();
+    let at = view.as_ptr();
+    let body = Bytes::from(view);
+    drop(window);
+    assert_eq!(body.as_ptr(), at);
+    assert_eq!(&body[..], &data[7900..8000]);
+    // The hold names file bytes: a write to them through a whole-file handle waits.
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    assert!(common::write_waits(&rw, 7950));
+    assert!(!common::write_waits(&rw, 2950));
+}
