@@ -204,11 +204,24 @@ pub fn run_child_test_env_within(
     secs: u64,
 ) -> std::process::Output {
     use std::process::Stdio;
-    let mut child = child_test_command(name, &[])
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let spawn = || {
+        child_test_command(name, &[])
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    // Wine's process creation fails now and then under load (`ERROR_INTERNAL_ERROR`, 1359):
+    // a failure to start is tried again twice before it fails the test.
+    let mut child = spawn()
+        .or_else(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            spawn()
+        })
+        .or_else(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            spawn()
+        })
         .expect("start the child test");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while child.try_wait().expect("poll the child test").is_none() {
