@@ -246,3 +246,76 @@ fn a_view_of_a_read_only_window_is_shared() {
     assert!(common::write_waits(&rw, 7950));
     assert!(!common::write_waits(&rw, 2950));
 }
+
+/// Threads make `Bytes` of views through read-only handles they open and drop all along
+/// (so the index of mappings changes under the look-ups), while a writer rewrites the first
+/// page whole, one value at a time: every `Bytes` of it must stay one value for its life.
+#[test]
+fn shared_bytes_hold_their_bytes_while_handles_come_and_go() {
+    let out = common::run_child_test_within("churn_child", 120);
+    common::assert_child_passed(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+}
+
+#[test]
+#[ignore = "runs in a child process by shared_bytes_hold_their_bytes_while_handles_come_and_go"]
+fn churn_child() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempdir();
+    // The first page starts as one value, as every write leaves it.
+    let mut data = pattern(16 * 4096, 10);
+    data[..4096].fill(0);
+    let p = file_with(&dir, "churn.bin", &data);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let rw = MemoryMappedFile::open_rw(&p).unwrap();
+            let mut writes = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                rw.update_region(0, &[writes as u8; 4096]).unwrap();
+                writes += 1;
+            }
+            writes
+        });
+        let readers: Vec<_> = (0..3u64)
+            .map(|t| {
+                let (p, data) = (&p, &data);
+                s.spawn(move || {
+                    let mut kept = std::collections::VecDeque::new();
+                    for i in 0..3000u64 {
+                        let ro = MemoryMappedFile::open_ro(p).unwrap();
+                        let page = (i * 7 + t) % 16;
+                        let view = ro.as_slice(page * 4096, 4096).unwrap();
+                        let at = view.as_ptr();
+                        let body = Bytes::from(view);
+                        assert_eq!(body.as_ptr(), at, "shared");
+                        drop(ro);
+                        if page == 0 {
+                            assert!(body.iter().all(|b| *b == body[0]), "a write tore a Bytes");
+                        } else {
+                            let start = page as usize * 4096;
+                            assert_eq!(&body[..], &data[start..start + 4096]);
+                        }
+                        kept.push_back((page, body[0], body));
+                        if kept.len() > 4 {
+                            let (page, first, old) = kept.pop_front().unwrap();
+                            if page == 0 {
+                                assert!(old.iter().all(|b| *b == first), "changed while held");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        // The writer stops however the readers ended, so that a failure is not a hang.
+        let ended: Vec<_> = readers.into_iter().map(|r| r.join()).collect();
+        stop.store(true, Ordering::Relaxed);
+        for reader in ended {
+            reader.unwrap();
+        }
+        assert!(
+            writer.join().unwrap() > 0,
+            "the writer got through between the views"
+        );
+    });
+}
