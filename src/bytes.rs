@@ -4,7 +4,6 @@ use crate::errors::Result;
 use crate::map::RoBytes;
 use crate::mmap::{MappedSlice, MemoryMappedFile};
 use crate::slice::Keeper;
-use crate::sync::Ticket;
 use bytes::Bytes;
 use std::io;
 
@@ -72,27 +71,12 @@ impl MemoryMappedFile {
         let ticket = unsafe { &*ro.lock }.read(ro.id, start, end)?;
         // SAFETY: `r` is in bounds of the read-only mapping, and the ticket was published for
         // those bytes.
-        unsafe { share(ro.ptr.add(r.start), r.len(), ticket, self) }
-            .ok_or_else(|| self.cut_below(r.start))
+        let view = unsafe { MappedSlice::ticketed(ro.ptr.add(r.start), r.len(), ticket) };
+        if !whole(&view) {
+            return Err(self.cut_below(r.start));
+        }
+        Ok(shared(view, Some(self.clone())))
     }
-}
-
-/// A `Bytes` over the `len` (at least 1) bytes at `ptr` of the read-only mapping `handle`
-/// maps, which `ticket` holds writers off; `None` if the file no longer reaches their end.
-///
-/// # Safety
-///
-/// `ptr..ptr + len` lies in `handle`'s read-only mapping, and `ticket` was published for
-/// those bytes.
-unsafe fn share(
-    ptr: *const u8,
-    len: usize,
-    ticket: Ticket<'_>,
-    handle: &MemoryMappedFile,
-) -> Option<Bytes> {
-    // SAFETY: the caller's contract.
-    let view = unsafe { MappedSlice::ticketed(ptr, len, ticket) };
-    whole(&view).then(|| shared(view, Some(handle.clone())))
 }
 
 /// Whether the file still reaches the end of the (non-empty) `view`. A cut takes the tail,

@@ -6,8 +6,8 @@
 //! or sees a write, even across [`resize`](MemoryMappedFile::resize). A mapping may be a
 //! window of its file (the builder's `offset` and `len`), grow where it is within address
 //! space reserved for it (`reserve`, Unix) without waiting for any view, and follow a file
-//! others append to ([`refresh`](MemoryMappedFile::refresh)). [`flush`](MemoryMappedFile::flush) is durable on
-//! every call, and a [`FlushPolicy`](flush::FlushPolicy) adds automatic flushing.
+//! others append to ([`refresh`](MemoryMappedFile::refresh)).
+//! [`flush`](MemoryMappedFile::flush) is durable on every call, and a [`FlushPolicy`](flush::FlushPolicy) adds automatic flushing.
 //! [`raw`] has memmap2's shapes with checked windows, for code that wants a plain map.
 //!
 //! The API is that of `mmap-io` 1.1, item for item, so code written for it compiles

@@ -19,6 +19,14 @@ fn reserved_rw(p: &std::path::Path, size: u64, room: u64) -> MemoryMappedFile {
         .expect("create with room")
 }
 
+fn reserved_ro(p: &std::path::Path, room: u64) -> MemoryMappedFile {
+    MemoryMappedFile::builder(p)
+        .mode(MmapMode::ReadOnly)
+        .reserve(room)
+        .open()
+        .expect("open read-only with room")
+}
+
 fn append(p: &std::path::Path, bytes: &[u8]) {
     let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
     f.write_all(bytes).unwrap();
@@ -49,13 +57,14 @@ fn growth_with_room_keeps_a_view_the_same_thread_holds() {
     log.update_region(0, &head).unwrap();
     let view = log.as_slice(0, 4096).unwrap();
     let at = view.as_ptr();
-    // Without room this would wait for `view`, so it is refused instead.
+    // Without room this resize would wait for `view` (this thread's), and be refused.
     log.resize(MIB).unwrap();
     assert_eq!(log.len(), MIB);
     assert_eq!(std::fs::metadata(&p).unwrap().len(), MIB);
     assert_eq!(&*view, head.as_slice());
     assert_eq!(view.as_ptr(), at);
     assert_eq!(
+        // SAFETY: the address is only compared.
         unsafe { log.as_ptr() },
         at,
         "the mapping stayed where it was"
@@ -189,11 +198,7 @@ fn a_read_only_follower_refreshes_in_place_while_it_holds_views() {
     let dir = tempdir();
     let p = path(&dir, "follow.bin");
     std::fs::write(&p, b"first").unwrap();
-    let follower = MemoryMappedFile::builder(&p)
-        .mode(MmapMode::ReadOnly)
-        .reserve(64 * MIB)
-        .open()
-        .unwrap();
+    let follower = reserved_ro(&p, 64 * MIB);
     let clone = follower.clone();
     let first = follower.as_slice(0, 5).unwrap();
     assert_eq!(follower.refresh().unwrap(), 5, "nothing to follow yet");
@@ -252,11 +257,7 @@ fn refresh_leaves_a_file_cut_under_the_mapping_alone() {
     let dir = tempdir();
     let p = path(&dir, "cut.bin");
     std::fs::write(&p, pattern(8192, 1)).unwrap();
-    let ro = MemoryMappedFile::builder(&p)
-        .mode(MmapMode::ReadOnly)
-        .reserve(MIB)
-        .open()
-        .unwrap();
+    let ro = reserved_ro(&p, MIB);
     set_len(&p, 4096);
     assert_eq!(
         ro.refresh().unwrap(),
@@ -290,13 +291,7 @@ fn many_threads_grow_refresh_and_read_one_reserved_file() {
     let dir = tempdir();
     let p = path(&dir, "many.bin");
     let writer = Arc::new(reserved_rw(&p, 4096, 64 * MIB));
-    let follower = Arc::new(
-        MemoryMappedFile::builder(&p)
-            .mode(MmapMode::ReadOnly)
-            .reserve(64 * MIB)
-            .open()
-            .unwrap(),
-    );
+    let follower = Arc::new(reserved_ro(&p, 64 * MIB));
     let start = Arc::new(Barrier::new(5));
     let mut threads = Vec::new();
     let (w, go) = (Arc::clone(&writer), Arc::clone(&start));
@@ -346,11 +341,7 @@ fn handles_with_room_follow_each_others_growth_without_refresh() {
     let dir = tempdir();
     let p = path(&dir, "followed.bin");
     let writer = reserved_rw(&p, 4096, 64 * MIB);
-    let reader = MemoryMappedFile::builder(&p)
-        .mode(MmapMode::ReadOnly)
-        .reserve(64 * MIB)
-        .open()
-        .unwrap();
+    let reader = reserved_ro(&p, 64 * MIB);
     let other_rw = MemoryMappedFile::builder(&p)
         .reserve(64 * MIB)
         .open_or_create()

@@ -20,8 +20,8 @@ impl MemoryMappedFile {
     /// The view is published to the lock of the file (in read-mostly phases with plain
     /// stores to the thread's own record) for as long as it lives: writes of its bytes
     /// through any handle of the file in the process, and `resize` of this mapping (but
-    /// growth within reserved room), wait until it is dropped; writes of other bytes do not. A zero-length request succeeds at
-    /// any offset. See `docs/CONCURRENCY.md`.
+    /// growth within reserved room), wait until it is dropped; writes of other bytes do not.
+    /// A zero-length request succeeds at any offset. See `docs/CONCURRENCY.md`.
     ///
     /// # Errors
     ///

@@ -288,9 +288,8 @@ impl MemoryMappedFileBuilder {
     ///
     /// Growth past `max` still works for a read-write mapping: the mapping moves to a new
     /// reservation with room for twice its new length, waiting for its views as a resize
-    /// without room does. A
-    /// read-only mapping never moves (its views may be borrowed for as long as a handle
-    /// lives), so a [`refresh`](MemoryMappedFile::refresh) past `max` is
+    /// without room does. A read-only mapping never moves (its views may be borrowed for as
+    /// long as a handle lives), so a [`refresh`](MemoryMappedFile::refresh) past `max` is
     /// [`MmapIoError::ResizeFailed`](crate::MmapIoError::ResizeFailed), and the mapping keeps
     /// its length.
     ///

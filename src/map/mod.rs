@@ -145,7 +145,8 @@ pub(crate) const COW_READ_ONLY: &str =
 /// waits only for the views of its own bytes, and [`resize`](Self::resize) for the views
 /// of its mapping (none, when it grows within reserved room: see
 /// [`reserve`](crate::mmap::MemoryMappedFileBuilder::reserve)). A writer waiting is not
-/// starved by new readers. A thread may hold any number of views; a call that would wait for a view the calling thread made returns
+/// starved by new readers. A thread may hold any number of views; a call that would wait
+/// for a view the calling thread made returns
 /// [`MmapIoError::InvalidMode`](crate::MmapIoError::InvalidMode) at once instead of
 /// deadlocking. No plain view or write of bytes may live with an atomic view of them (see
 /// the `atomic` module). Handles of one file in the process never shrink it under each

@@ -105,9 +105,7 @@ impl Ticket<'_> {
             entry: unsafe { &*entry },
         }
     }
-}
 
-impl Ticket<'_> {
     /// The id of the mapping the ticket was published for.
     #[cfg_attr(not(feature = "bytes"), allow(dead_code))]
     pub(crate) fn map(&self) -> usize {
