@@ -319,3 +319,23 @@ fn churn_child() {
         );
     });
 }
+
+#[test]
+fn a_shared_bytes_keeps_the_file_from_being_cut_under_it() {
+    let dir = tempdir();
+    let p = file_with(&dir, "cut.bin", &pattern(3 * 4096, 11));
+    let rw = MemoryMappedFile::open_rw(&p).unwrap();
+    let ro = MemoryMappedFile::open_ro(&p).unwrap();
+    let body = Bytes::from(ro.as_slice(2 * 4096, 100).unwrap());
+    drop(ro);
+    // The Bytes keeps the read-only mapping: no handle may shrink the file below it.
+    assert!(matches!(rw.resize(4096), Err(MmapIoError::ResizeFailed(_))));
+    // Nor may a create that truncates it, with no other handle left.
+    drop(rw);
+    assert!(MemoryMappedFile::create_rw(&p, 4096).is_err());
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 3 * 4096);
+    assert_eq!(&body[..], &pattern(3 * 4096, 11)[2 * 4096..2 * 4096 + 100]);
+    drop(body);
+    MemoryMappedFile::create_rw(&p, 4096).unwrap();
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), 4096);
+}
